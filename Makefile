@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# One build chain: clang -target bpf -> bpftool gen skeleton -> ipsecmon-bpf.
+# Everything generated goes to build/.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SBINDIR   ?= $(PREFIX)/sbin
+
+CLANG     ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL   ?= bpftool
+CC        ?= cc
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+OUT       := build
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+
+# clang -target bpf does not know the host's multiarch include dirs
+# (asm/types.h); borrow them from the host compiler's search list.
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(dir $(VMLINUX_H)) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-Iinclude -I$(OUT) -Iuser -DIPSM_VERSION='"$(VERSION)"'
+LDLIBS    := -lbpf -lelf -lz -lmnl -ljansson
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/main.o,$(USER_OBJS))
+BPF_OBJ   := $(OUT)/ipsecmon.bpf.o
+SKEL      := $(OUT)/ipsecmon.skel.h
+BIN       := $(OUT)/ipsecmon-bpf
+
+# Debian packages for build, tests and demo (tests/vm adds its own list).
+DEPS := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
+	libjansson-dev libcmocka-dev pkg-config iproute2 jq python3-scapy tcpdump \
+	$(shell cat tests/vm/packages.txt 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all deps test test-unit test-bpf test-netns test-vm bench demo install \
+	uninstall vmlinux clean format
+
+all: $(BIN)
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/ipsecmon.bpf.c bpf/parse.h include/ipsecmon.h $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUT)/%.bpf.o: tests/bench/%.bpf.c include/ipsecmon.h $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) include/ipsecmon.h $(SKEL) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# --- tests -------------------------------------------------------------------
+
+$(OUT)/test_unit: tests/unit/test_unit.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
+		$(OUT)/aggregate.o $(OUT)/snapshot.o $(OUT)/log.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bpf/test_datapath.c tests/bpf/pkt.c \
+		$(OUT)/aggregate.o $(OUT)/snapshot.o $(OUT)/log.o $(OUT)/attach.o \
+		$(OUT)/pins.o $(OUT)/netns.o $(OUT)/tc_filters.o $(OUT)/xfrm_stat.o \
+		$(LDLIBS) -o $@
+
+$(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
+		$(OUT)/bench_pass.skel.h $(OUT)/log.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bench/bench.c tests/bpf/pkt.c $(OUT)/log.o \
+		$(LDLIBS) -lm -o $@
+
+test: deps all
+	$(Q)tests/run.sh
+
+test-unit: $(OUT)/test_unit
+	$(Q)$(OUT)/test_unit
+
+test-bpf: $(OUT)/test_datapath
+	$(Q)$(OUT)/test_datapath
+
+test-netns: $(BIN)
+	$(Q)tests/netns/test_netns.sh
+
+test-vm: $(BIN)
+	$(Q)tests/vm/run.sh
+
+bench: deps $(OUT)/bench
+	$(Q)$(OUT)/bench
+
+demo: deps all
+	$(Q)tests/demo.sh
+
+# Installs only what is missing, so it is cheap to depend on.
+deps:
+	$(Q)missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		if [ ! -d /var/lib/apt/lists ] || [ -z "$$(ls /var/lib/apt/lists 2>/dev/null)" ]; then \
+			apt-get update -q; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$$missing || { apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$$missing; }; \
+	fi
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ipsecmon-bpf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ipsecmon-bpf
+
+# Regenerate the checked-in vmlinux.h from the running kernel (see vmlinux/README.md).
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H)
+
+format:
+	clang-format -i bpf/*.c bpf/*.h include/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h
+
+clean:
+	rm -rf $(OUT)
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet classifier shared by the XDP and TC programs. BPF only.
+ *
+ * classify() reads headers between data and data_end and never writes to
+ * the packet. Every bound is checked against data_end before a load; a
+ * header that does not fit makes the packet IPSM_CLASS_MALFORMED.
+ */
+#ifndef IPSECMON_PARSE_H
+#define IPSECMON_PARSE_H
+
+#include "ipsecmon.h"
+
+#define ETH_HLEN_ 14
+#define ETH_P_IP_ 0x0800
+#define ETH_P_IPV6_ 0x86DD
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88A8
+
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ESP_ 50
+#define IPPROTO_AH_ 51
+#define NEXTHDR_HOP_ 0
+#define NEXTHDR_ROUTING_ 43
+#define NEXTHDR_FRAGMENT_ 44
+#define NEXTHDR_DEST_ 60
+#define NEXTHDR_MOBILITY_ 135
+#define NEXTHDR_HIP_ 139
+#define NEXTHDR_SHIM6_ 140
+
+#define IKE_PORT 500
+#define NATT_PORT 4500
+#define IKE_HDR_LEN 28
+
+#define VLAN_MAX_DEPTH 2
+/* Extension headers walked before giving up and calling the packet "other". */
+#define IPV6_EXT_MAX 8
+
+struct pkt {
+	__u32 cls; /* enum ipsm_class */
+	__u32 af; /* enum ipsm_family */
+	__u32 ip_len; /* bytes counted: IP total length */
+	/* IPsec (cls ESP, AH, ESP_IN_UDP) */
+	__u32 spi; /* network order */
+	__u32 seq; /* host order */
+	__u8 proto;
+	/* IKE (cls IKE) */
+	__u8 ike_ver;
+	__u8 ike_exch;
+	__u8 ike_resp;
+	void *saddr; /* into the packet: 4 or 16 bytes */
+	void *daddr;
+};
+
+static __always_inline __u16 load_be16(const __u8 *p)
+{
+	return ((__u16)p[0] << 8) | p[1];
+}
+
+static __always_inline __u32 load_be32(const __u8 *p)
+{
+	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
+
+/* The IKE header is cleartext in both versions: version at 17, exchange at 18. */
+static __always_inline void parse_ike(struct pkt *p, __u8 *ike, void *data_end)
+{
+	__u8 ver, exch, flags;
+
+	p->cls = IPSM_CLASS_IKE;
+	p->ike_ver = IPSM_IKE_UNKNOWN;
+	p->ike_exch = IPSM_IKE_XOTHER;
+	p->ike_resp = 0;
+	if ((void *)(ike + IKE_HDR_LEN) > data_end)
+		return;
+	ver = ike[17] >> 4;
+	exch = ike[18];
+	flags = ike[19];
+	if (ver == 2) {
+		p->ike_ver = IPSM_IKE_V2;
+		p->ike_resp = !!(flags & 0x20);
+		switch (exch) {
+		case 34:
+			p->ike_exch = IPSM_IKE_X0;
+			break;
+		case 35:
+			p->ike_exch = IPSM_IKE_X1;
+			break;
+		case 36:
+			p->ike_exch = IPSM_IKE_X2;
+			break;
+		case 37:
+			p->ike_exch = IPSM_IKE_X3;
+			break;
+		}
+	} else if (ver == 1) {
+		p->ike_ver = IPSM_IKE_V1;
+		switch (exch) {
+		case 2:
+			p->ike_exch = IPSM_IKE_X0;
+			break;
+		case 4:
+			p->ike_exch = IPSM_IKE_X1;
+			break;
+		case 32:
+			p->ike_exch = IPSM_IKE_X2;
+			break;
+		case 5:
+			p->ike_exch = IPSM_IKE_X3;
+			break;
+		}
+	}
+}
+
+/* ESP or AH header at h; spi_off/seq_off differ between the two. */
+static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, void *data_end, __u32 cls,
+					__u8 proto, __u32 hlen, __u32 spi_off)
+{
+	if ((void *)(h + hlen) > data_end) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	p->spi = *(__u32 *)(h + spi_off);
+	if (!p->spi) {
+		/* SPI 0 is reserved (RFC 4303 §2.1): not an SA's packet. */
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	p->seq = load_be32(h + spi_off + 4);
+	p->proto = proto;
+	p->cls = cls;
+}
+
+/* UDP at l4, l4_len bytes of it inside the IP packet. RFC 3948 §2.2-2.3. */
+static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, void *data_end)
+{
+	__u16 sport, dport, ulen;
+	__u8 *pl;
+
+	if ((void *)(l4 + 8) > data_end) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	sport = load_be16(l4);
+	dport = load_be16(l4 + 2);
+	ulen = load_be16(l4 + 4);
+	pl = l4 + 8;
+
+	if (dport == NATT_PORT || sport == NATT_PORT) {
+		if (ulen < 8 || ulen > l4_len) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			return;
+		}
+		ulen -= 8;
+		if (ulen == 1) {
+			if ((void *)(pl + 1) > data_end || pl[0] != 0xff) {
+				p->cls = IPSM_CLASS_MALFORMED;
+				return;
+			}
+			p->cls = IPSM_CLASS_NAT_KEEPALIVE;
+			return;
+		}
+		if (ulen < 4 || (void *)(pl + 4) > data_end) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			return;
+		}
+		if (*(__u32 *)pl == 0) {
+			parse_ike(p, pl + 4, data_end);
+			return;
+		}
+		parse_ipsec(p, pl, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0);
+		return;
+	}
+	if (dport == IKE_PORT || sport == IKE_PORT) {
+		parse_ike(p, pl, data_end);
+		return;
+	}
+	p->cls = IPSM_CLASS_OTHER;
+}
+
+static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 l4_len,
+				     void *data_end)
+{
+	switch (proto) {
+	case IPPROTO_ESP_:
+		parse_ipsec(p, l4, data_end, IPSM_CLASS_ESP, IPPROTO_ESP_, 8, 0);
+		break;
+	case IPPROTO_AH_:
+		parse_ipsec(p, l4, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4);
+		break;
+	case IPPROTO_UDP_:
+		parse_udp(p, l4, l4_len, data_end);
+		break;
+	default:
+		p->cls = IPSM_CLASS_OTHER;
+	}
+}
+
+static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+{
+	__u32 ihl, tot;
+	__u16 frag;
+
+	p->af = IPSM_AF_IPV4;
+	if ((void *)(ip + 20) > data_end) {
+		p->ip_len = avail;
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	ihl = (ip[0] & 0x0f) * 4;
+	tot = load_be16(ip + 2);
+	p->ip_len = tot;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > avail) {
+		p->ip_len = avail;
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	p->saddr = ip + 12;
+	p->daddr = ip + 16;
+	frag = load_be16(ip + 6);
+	if (frag & 0x1fff) {
+		p->cls = IPSM_CLASS_FRAGMENT;
+		return;
+	}
+	if ((void *)(ip + ihl) > data_end) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	parse_l4(p, ip[9], ip + ihl, tot - ihl, data_end);
+}
+
+static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+{
+	__u32 plen, off = 40, i;
+	__u8 nh;
+	__u8 *h;
+
+	p->af = IPSM_AF_IPV6;
+	if ((void *)(ip + 40) > data_end) {
+		p->ip_len = avail;
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	plen = load_be16(ip + 4);
+	/* Payload length 0 is a jumbogram or a BIG TCP packet: trust the frame. */
+	p->ip_len = plen ? plen + 40 : avail;
+	if ((ip[0] >> 4) != 6 || p->ip_len > avail) {
+		p->ip_len = avail;
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	p->saddr = ip + 8;
+	p->daddr = ip + 24;
+	nh = ip[6];
+
+#pragma unroll
+	for (i = 0; i < IPV6_EXT_MAX; i++) {
+		h = ip + off;
+		switch (nh) {
+		case NEXTHDR_HOP_:
+		case NEXTHDR_ROUTING_:
+		case NEXTHDR_DEST_:
+		case NEXTHDR_MOBILITY_:
+		case NEXTHDR_HIP_:
+		case NEXTHDR_SHIM6_:
+			if ((void *)(h + 2) > data_end) {
+				p->cls = IPSM_CLASS_MALFORMED;
+				return;
+			}
+			nh = h[0];
+			off += ((__u32)h[1] + 1) * 8;
+			break;
+		case NEXTHDR_FRAGMENT_:
+			if ((void *)(h + 8) > data_end) {
+				p->cls = IPSM_CLASS_MALFORMED;
+				return;
+			}
+			if (load_be16(h + 2) & 0xfff8) {
+				p->cls = IPSM_CLASS_FRAGMENT;
+				return;
+			}
+			nh = h[0];
+			off += 8;
+			break;
+		default:
+			/* ESP, AH (an extension header we stop at), UDP or other. */
+			if (off > p->ip_len) {
+				p->cls = IPSM_CLASS_MALFORMED;
+				return;
+			}
+			parse_l4(p, nh, h, p->ip_len - off, data_end);
+			return;
+		}
+		if (off > p->ip_len) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			return;
+		}
+	}
+	/* Longer chains than we walk: not classified as IPsec. */
+	p->cls = IPSM_CLASS_OTHER;
+}
+
+/*
+ * Classify one frame. frame_len is the whole frame's length (it exceeds
+ * data_end - data for a non-linear skb at TC).
+ */
+static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len)
+{
+	__u8 *pos = data;
+	__u16 proto;
+	__u32 l2 = ETH_HLEN_, i;
+
+	p->cls = IPSM_CLASS_OTHER;
+	p->af = IPSM_AF_OTHER;
+	p->ip_len = 0;
+	if ((void *)(pos + ETH_HLEN_) > data_end) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		p->ip_len = frame_len;
+		return;
+	}
+	proto = load_be16(pos + 12);
+	pos += ETH_HLEN_;
+
+#pragma unroll
+	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
+		if (proto != ETH_P_8021Q_ && proto != ETH_P_8021AD_)
+			break;
+		if ((void *)(pos + 4) > data_end) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			p->ip_len = frame_len > l2 ? frame_len - l2 : 0;
+			return;
+		}
+		proto = load_be16(pos + 2);
+		pos += 4;
+		l2 += 4;
+	}
+
+	if (frame_len < l2) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	if (proto == ETH_P_IP_)
+		parse_ipv4(p, pos, frame_len - l2, data_end);
+	else if (proto == ETH_P_IPV6_)
+		parse_ipv6(p, pos, frame_len - l2, data_end);
+	else
+		p->ip_len = frame_len - l2; /* not IP (or a third tag): L3 bytes */
+}
+
+#endif /* IPSECMON_PARSE_H */

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the datapath (bpf/) and the loader (user/).
+ *
+ * No includes on purpose: the BPF side gets __u8..__u64 from vmlinux.h, the
+ * user side from <linux/types.h>. Every layout here is part of the pinned-map
+ * ABI: changing one means old pins must be detached first.
+ */
+#ifndef IPSECMON_H
+#define IPSECMON_H
+
+#define IPSM_ABI_VERSION 1
+
+enum ipsm_dir {
+	IPSM_DIR_RX = 0, /* XDP or TC ingress */
+	IPSM_DIR_TX = 1, /* TC egress */
+	IPSM_DIR_MAX,
+};
+
+enum ipsm_family {
+	IPSM_AF_IPV4 = 0,
+	IPSM_AF_IPV6 = 1,
+	IPSM_AF_OTHER = 2, /* not IP, or a third VLAN tag we do not look under */
+	IPSM_AF_MAX,
+};
+
+enum ipsm_class {
+	IPSM_CLASS_ESP = 0,
+	IPSM_CLASS_AH,
+	IPSM_CLASS_ESP_IN_UDP,
+	IPSM_CLASS_IKE, /* UDP 500, or UDP 4500 behind the non-ESP marker */
+	IPSM_CLASS_NAT_KEEPALIVE,
+	IPSM_CLASS_OTHER,
+	IPSM_CLASS_FRAGMENT, /* non-first IPv4/IPv6 fragment: no L4 header */
+	IPSM_CLASS_MALFORMED, /* truncated or inconsistent headers */
+	IPSM_CLASS_MAX,
+};
+
+/* Index into the per-interface "traffic" map. */
+#define IPSM_TRAFFIC_IDX(dir, af, cls) ((((dir)*IPSM_AF_MAX) + (af)) * IPSM_CLASS_MAX + (cls))
+#define IPSM_TRAFFIC_MAX (IPSM_DIR_MAX * IPSM_AF_MAX * IPSM_CLASS_MAX)
+
+struct ipsm_ctr {
+	__u64 packets;
+	__u64 bytes; /* IP bytes: outer IP header included, L2 excluded */
+};
+
+enum ipsm_ike_ver {
+	IPSM_IKE_UNKNOWN = 0, /* too short for an IKE header, or bad version */
+	IPSM_IKE_V1 = 1,
+	IPSM_IKE_V2 = 2,
+	IPSM_IKE_VER_MAX,
+};
+
+/* Exchange slots; the meaning depends on the version. */
+enum ipsm_ike_exch {
+	IPSM_IKE_X0 = 0, /* v2 IKE_SA_INIT (34),     v1 Main / Identity Protection (2) */
+	IPSM_IKE_X1, /*     v2 IKE_AUTH (35),        v1 Aggressive (4) */
+	IPSM_IKE_X2, /*     v2 CREATE_CHILD_SA (36), v1 Quick Mode (32) */
+	IPSM_IKE_X3, /*     v2 INFORMATIONAL (37),   v1 Informational (5) */
+	IPSM_IKE_XOTHER,
+	IPSM_IKE_EXCH_MAX,
+};
+
+/* v2: 1 = the Response flag is set. v1 has no such flag: always 0. */
+#define IPSM_IKE_IDX(dir, ver, exch, resp) \
+	(((((dir)*IPSM_IKE_VER_MAX + (ver)) * IPSM_IKE_EXCH_MAX) + (exch)) * 2 + (resp))
+#define IPSM_IKE_MAX (IPSM_DIR_MAX * IPSM_IKE_VER_MAX * IPSM_IKE_EXCH_MAX * 2)
+
+/*
+ * One SA as seen on the wire: the XFRM lookup triple (SPI, destination,
+ * protocol) plus the direction we saw it in. ESP-in-UDP uses proto 50, as
+ * XFRM does.
+ */
+struct ipsm_sa_key {
+	__u8 dir; /* enum ipsm_dir */
+	__u8 proto; /* IPPROTO_ESP (50) or IPPROTO_AH (51) */
+	__u8 family; /* IPSM_AF_IPV4 or IPSM_AF_IPV6 */
+	__u8 pad;
+	__u32 spi; /* network byte order, as on the wire */
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes, rest zero */
+};
+
+#define IPSM_SA_F_SEQ_VALID (1U << 0) /* seq_max/seq_window hold a value */
+#define IPSM_SA_F_UDP_ENCAP (1U << 1) /* seen as ESP-in-UDP */
+#define IPSM_SA_F_PLAIN (1U << 2) /* seen as bare ESP/AH */
+
+#define IPSM_SEQ_WINDOW 64
+
+/*
+ * Per-CPU value of an SA. Sequence analysis is per CPU: RSS and RPS hash an
+ * SA's packets (same addresses, same SPI) to one CPU, so a CPU sees the SA's
+ * whole sequence. The loader sums counters and takes the max of seq_max.
+ */
+struct ipsm_sa_val {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen; /* CLOCK_MONOTONIC_COARSE ns, 0 = never on this CPU */
+	__u64 last_seen;
+	__u64 seq_window; /* bit i set: seq_max - i was seen */
+	__u64 seq_gaps; /* sequence numbers skipped: lost before us */
+	__u64 seq_replays; /* duplicates inside the window: replays on the wire */
+	__u64 seq_late; /* older than the window: counted, not classified */
+	__u32 seq_max; /* highest sequence number (low 32 bits with ESN) */
+	__u32 flags; /* IPSM_SA_F_* */
+	__u8 saddr[16]; /* source of the last packet */
+};
+
+/*
+ * Datapath bookkeeping shared by all interfaces of a network namespace, one
+ * per CPU. The insert budget keeps a random-SPI flood from paying for a hash
+ * insert per packet and from filling the SA table in one burst.
+ */
+struct ipsm_dp {
+	__u64 window_start; /* coarse ns of the current one-second window */
+	__u64 full_until; /* no insert attempts before this (table full) */
+	__u32 window_inserts;
+	__u32 pad;
+	__u64 sa_inserts; /* SA rows created by the datapath */
+	__u64 untracked_packets; /* ESP/AH packets not counted in any SA row */
+	__u64 untracked_bytes;
+	__u64 table_full; /* insert attempts refused: SA table full */
+};
+
+enum ipsm_hook {
+	IPSM_HOOK_XDP = 0,
+	IPSM_HOOK_TC_INGRESS,
+	IPSM_HOOK_TC_EGRESS,
+	IPSM_HOOK_MAX,
+};
+
+#define IPSM_IFNAMSIZ 16
+
+/*
+ * What attach recorded about one interface, so that detach removes exactly
+ * what it made and status can tell what is attached. Written by the loader
+ * only; the datapath never reads it.
+ */
+struct ipsm_iface_meta {
+	__u32 abi;
+	__u32 ifindex;
+	char name[IPSM_IFNAMSIZ];
+	__u32 hooks; /* bit per enum ipsm_hook, as attached */
+	__u32 xdp_flags; /* XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE */
+	__u32 created_clsact; /* 1: attach created the clsact qdisc */
+	__u32 prog_id[IPSM_HOOK_MAX];
+	__u32 pad;
+	__u64 attached_at; /* CLOCK_REALTIME seconds of the first attach */
+};
+
+/* tc filter identity; handle and priority chosen to be unlikely in use. */
+#define IPSM_TC_HANDLE 0x1bec
+#define IPSM_TC_PRIORITY 1
+
+#define IPSM_DEFAULT_MAX_SAS 8192
+#define IPSM_DEFAULT_INSERTS_PER_SEC 256
+
+#endif /* IPSECMON_H */

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attach lifecycle. The datapath is loaded once per interface and its
+ * programs and maps pinned; hooks are attached over netlink (XDP, and tc
+ * filters on clsact), so they stay after this process exits. Detach takes
+ * away only what the pinned metadata says attach made, and only while it is
+ * still our program in place.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "attach.h"
+#include "ipsecmon.skel.h"
+#include "log.h"
+#include "tc_filters.h"
+
+static const char *const prog_pin[IPSM_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
+
+/* Everything we hold for one interface while attaching or detaching. */
+struct iface_ctx {
+	char dir[PATH_MAX];
+	int ifindex;
+	int prog_fd[IPSM_HOOK_MAX];
+	struct ipsm_iface_meta meta;
+};
+
+static void ctx_close(struct iface_ctx *c)
+{
+	int h;
+
+	for (h = 0; h < IPSM_HOOK_MAX; h++) {
+		if (c->prog_fd[h] >= 0)
+			close(c->prog_fd[h]);
+		c->prog_fd[h] = -1;
+	}
+}
+
+static int meta_access(const char *dir, struct ipsm_iface_meta *m, bool write)
+{
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, err;
+
+	pins_path(path, sizeof(path), dir, "iface_meta");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = write ? bpf_map_update_elem(fd, &key, m, BPF_ANY) : bpf_map_lookup_elem(fd, &key, m);
+	if (err)
+		err = -errno;
+	close(fd);
+	if (!err && !write && m->abi != IPSM_ABI_VERSION)
+		return -EPROTO;
+	return err;
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* max_entries of a pinned map, 0 if it is not pinned. */
+static __u32 pinned_max_entries(const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+static int load_err(int err)
+{
+	/* EACCES is the verifier's answer; privileges were checked up front. */
+	if (err == -EPERM)
+		return ipsm_error(IPSM_EXIT_PERM, err,
+				  "the kernel refused to load the datapath: %s", strerror(-err));
+	return ipsm_error(IPSM_EXIT_KERNEL, err,
+			  "cannot load the datapath: %s (run with -v for the verifier's log)",
+			  strerror(-err));
+}
+
+/* Load the object with maps pinned where they belong and pin the programs. */
+static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const char *ifname,
+		      const struct attach_opts *o)
+{
+	struct bpf_program *progs[IPSM_HOOK_MAX];
+	char path[PATH_MAX];
+	struct ipsecmon *skel;
+	struct bpf_map *map;
+	__u32 max;
+	int h, err;
+
+	skel = ipsecmon__open();
+	if (!skel)
+		return load_err(-errno);
+	progs[IPSM_HOOK_XDP] = skel->progs.ipsecmon_xdp;
+	progs[IPSM_HOOK_TC_INGRESS] = skel->progs.ipsecmon_tc_ingress;
+	progs[IPSM_HOOK_TC_EGRESS] = skel->progs.ipsecmon_tc_egress;
+
+	/* Per-interface maps in the interface's directory, shared ones above it. */
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (bpf_map__is_internal(map))
+			continue;
+		if (!strcmp(name, "sa_stats") || !strcmp(name, "dp"))
+			pins_path(path, sizeof(path), p->ns, name);
+		else
+			pins_path(path, sizeof(path), c->dir, name);
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			goto out_destroy;
+	}
+	/* The namespace's SA table may exist already, with its own size. */
+	pins_path(path, sizeof(path), p->ns, "sa_stats");
+	max = pinned_max_entries(path);
+	err = bpf_map__set_max_entries(skel->maps.sa_stats, max ? max : o->max_sas);
+	if (err)
+		goto out_destroy;
+	skel->rodata->inserts_per_sec = o->inserts_per_sec;
+
+	if (mkdir(c->dir, 0700) && errno != EEXIST) {
+		err = ipsm_error(IPSM_EXIT_BPFFS, -errno, "cannot create %s: %s", c->dir,
+				 strerror(errno));
+		goto out_destroy;
+	}
+	err = ipsecmon__load(skel);
+	if (err) {
+		err = load_err(err);
+		goto out_unpin;
+	}
+	for (h = 0; h < IPSM_HOOK_MAX; h++) {
+		pins_path(path, sizeof(path), c->dir, prog_pin[h]);
+		err = bpf_program__pin(progs[h], path);
+		if (err) {
+			err = ipsm_error(IPSM_EXIT_BPFFS, err, "cannot pin %s: %s", path,
+					 strerror(-err));
+			goto out_unpin;
+		}
+		c->prog_fd[h] = dup(bpf_program__fd(progs[h]));
+		c->meta.prog_id[h] = prog_id(c->prog_fd[h]);
+	}
+	c->meta.abi = IPSM_ABI_VERSION;
+	c->meta.ifindex = c->ifindex;
+	snprintf(c->meta.name, sizeof(c->meta.name), "%s", ifname);
+	c->meta.attached_at = time(NULL);
+	err = meta_access(c->dir, &c->meta, true);
+	if (err) {
+		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot record attach state: %s",
+				 strerror(-err));
+		goto out_unpin;
+	}
+	ipsecmon__destroy(skel);
+	return 0;
+
+out_unpin:
+	ctx_close(c);
+	/* Only this interface's pins; shared maps go with pins_cleanup_ns(). */
+	pins_remove_dir(c->dir);
+	pins_cleanup_ns(p);
+out_destroy:
+	ipsecmon__destroy(skel);
+	return err;
+}
+
+/* Open the pinned programs and metadata of an interface attached before. */
+static int open_iface(struct iface_ctx *c)
+{
+	char path[PATH_MAX];
+	int h, err;
+
+	err = meta_access(c->dir, &c->meta, false);
+	if (err == -EPROTO)
+		return ipsm_error(
+			IPSM_EXIT_FAIL, err,
+			"%s was pinned by another version of ipsecmon-bpf; detach it first",
+			c->dir);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot read %s/iface_meta: %s", c->dir,
+				  strerror(-err));
+	for (h = 0; h < IPSM_HOOK_MAX; h++) {
+		pins_path(path, sizeof(path), c->dir, prog_pin[h]);
+		c->prog_fd[h] = bpf_obj_get(path);
+		if (c->prog_fd[h] < 0) {
+			err = -errno;
+			ctx_close(c);
+			return ipsm_error(IPSM_EXIT_FAIL, err, "cannot open %s: %s", path,
+					  strerror(-err));
+		}
+	}
+	return 0;
+}
+
+static int xdp_attached_id(int ifindex, __u32 *id, __u32 *mode_flags)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	*id = 0;
+	*mode_flags = 0;
+	if (q.drv_prog_id) {
+		*id = q.drv_prog_id;
+		*mode_flags = XDP_FLAGS_DRV_MODE;
+	} else if (q.skb_prog_id) {
+		*id = q.skb_prog_id;
+		*mode_flags = XDP_FLAGS_SKB_MODE;
+	} else if (q.hw_prog_id) {
+		*id = q.hw_prog_id;
+		*mode_flags = XDP_FLAGS_HW_MODE;
+	}
+	return 0;
+}
+
+static void prog_name(__u32 id, char *buf, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd;
+
+	snprintf(buf, len, "?");
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(buf, len, "%s", info.name);
+	close(fd);
+}
+
+static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct attach_opts *o,
+		      bool *attached_now)
+{
+	__u32 modes[2], cur_id, cur_mode, flags;
+	int n = 0, i, err;
+	char name[64];
+
+	err = xdp_attached_id(c->ifindex, &cur_id, &cur_mode);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot query XDP on %s: %s", ifname,
+				  strerror(-err));
+	if (cur_id && cur_id == c->meta.prog_id[IPSM_HOOK_XDP]) {
+		c->meta.xdp_flags = cur_mode;
+		return 0;
+	}
+	if (cur_id && !o->force) {
+		prog_name(cur_id, name, sizeof(name));
+		return ipsm_error(IPSM_EXIT_CONFLICT, -EBUSY,
+				  "%s already runs XDP program %u (%s); use --force to replace it, "
+				  "or --hooks tc-ingress,tc-egress",
+				  ifname, cur_id, name);
+	}
+	if (o->xdp_mode != IPSM_XDP_SKB)
+		modes[n++] = XDP_FLAGS_DRV_MODE;
+	if (o->xdp_mode != IPSM_XDP_NATIVE)
+		modes[n++] = XDP_FLAGS_SKB_MODE;
+	/* --force: replace in place where the mode allows, else remove theirs first. */
+	if (cur_id && cur_mode != modes[0] && (n == 1 || cur_mode != modes[1])) {
+		err = bpf_xdp_detach(c->ifindex, cur_mode, NULL);
+		if (err)
+			return ipsm_error(IPSM_EXIT_CONFLICT, err,
+					  "cannot remove XDP program %u from %s: %s", cur_id,
+					  ifname, strerror(-err));
+		cur_id = 0;
+	}
+	for (i = 0; i < n; i++) {
+		flags = modes[i] | (cur_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST);
+		if (cur_id && modes[i] != cur_mode)
+			continue;
+		err = bpf_xdp_attach(c->ifindex, c->prog_fd[IPSM_HOOK_XDP], flags, NULL);
+		if (!err) {
+			c->meta.xdp_flags = modes[i];
+			*attached_now = true;
+			return 0;
+		}
+		if (err != -EOPNOTSUPP)
+			break;
+		pr_info("%s: no native XDP, trying generic", ifname);
+	}
+	if (err == -EOPNOTSUPP)
+		return ipsm_error(IPSM_EXIT_KERNEL, err,
+				  "%s: the driver has no native XDP; use --xdp-mode skb or auto",
+				  ifname);
+	if (err == -EBUSY || err == -EEXIST)
+		return ipsm_error(IPSM_EXIT_CONFLICT, err,
+				  "%s: another XDP program was attached meanwhile", ifname);
+	if (err == -EPERM)
+		return ipsm_error(IPSM_EXIT_PERM, err, "not allowed to attach XDP on %s", ifname);
+	return ipsm_error(IPSM_EXIT_FAIL, err, "cannot attach XDP on %s: %s", ifname,
+			  strerror(-err));
+}
+
+static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, int hook)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = hook == IPSM_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static void tc_opts_init(struct bpf_tc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = IPSM_TC_HANDLE;
+	o->priority = IPSM_TC_PRIORITY;
+}
+
+/* Program id of the filter at our handle/priority, 0 if none. */
+static __u32 tc_attached_id(int ifindex, int hook)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts q;
+
+	tc_hook_init(&h, ifindex, hook);
+	tc_opts_init(&q);
+	log_libbpf_quiet(1);
+	if (bpf_tc_query(&h, &q))
+		q.prog_id = 0;
+	log_libbpf_quiet(0);
+	return q.prog_id;
+}
+
+static int tc_attach(struct iface_ctx *c, const char *ifname, int hook, bool force,
+		     bool *created_clsact, bool *attached_now)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts a;
+	__u32 cur;
+	int err;
+
+	tc_hook_init(&h, c->ifindex, hook);
+	log_libbpf_quiet(1);
+	err = bpf_tc_hook_create(&h);
+	log_libbpf_quiet(0);
+	if (!err)
+		*created_clsact = true;
+	else if (err != -EEXIST)
+		return ipsm_error(err == -EPERM ? IPSM_EXIT_PERM : IPSM_EXIT_FAIL, err,
+				  "cannot create the clsact qdisc on %s: %s", ifname,
+				  strerror(-err));
+
+	cur = tc_attached_id(c->ifindex, hook);
+	if (cur && cur == c->meta.prog_id[hook])
+		return 0;
+	if (cur && !force)
+		return ipsm_error(IPSM_EXIT_CONFLICT, -EBUSY,
+				  "%s: tc filter handle 0x%x priority %u is taken by program %u; "
+				  "use --force to replace it",
+				  ifname, IPSM_TC_HANDLE, IPSM_TC_PRIORITY, cur);
+	tc_opts_init(&a);
+	a.prog_fd = c->prog_fd[hook];
+	a.flags = cur ? BPF_TC_F_REPLACE : 0;
+	err = bpf_tc_attach(&h, &a);
+	if (err)
+		return ipsm_error(err == -EPERM ? IPSM_EXIT_PERM : IPSM_EXIT_FAIL, err,
+				  "cannot attach %s on %s: %s", ipsm_hook_name(hook), ifname,
+				  strerror(-err));
+	*attached_now = true;
+	return 0;
+}
+
+/* Remove our hooks in mask, each only while our program is the one there. */
+static void undo_hooks(struct iface_ctx *c, __u32 mask, bool destroy_clsact)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = c->prog_fd[IPSM_HOOK_XDP]);
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts d;
+	__u32 id, mode;
+	int hook, err;
+
+	if (mask & (1U << IPSM_HOOK_XDP)) {
+		if (!xdp_attached_id(c->ifindex, &id, &mode) && id &&
+		    id == c->meta.prog_id[IPSM_HOOK_XDP]) {
+			/* REPLACE with our fd: the kernel detaches only if it is still ours. */
+			err = bpf_xdp_detach(c->ifindex, mode | XDP_FLAGS_REPLACE, &xo);
+			if (err)
+				pr_warn("cannot detach XDP from ifindex %d: %s", c->ifindex,
+					strerror(-err));
+		}
+	}
+	for (hook = IPSM_HOOK_TC_INGRESS; hook <= IPSM_HOOK_TC_EGRESS; hook++) {
+		if (!(mask & (1U << hook)))
+			continue;
+		if (tc_attached_id(c->ifindex, hook) != c->meta.prog_id[hook])
+			continue;
+		tc_hook_init(&h, c->ifindex, hook);
+		tc_opts_init(&d);
+		err = bpf_tc_detach(&h, &d);
+		if (err)
+			pr_warn("cannot detach %s from ifindex %d: %s", ipsm_hook_name(hook),
+				c->ifindex, strerror(-err));
+	}
+	if (!destroy_clsact)
+		return;
+	err = tc_clsact_filter_count(c->ifindex);
+	if (err != 0) {
+		/* Filters of someone else's, or we cannot tell: leave the qdisc. */
+		if (err > 0)
+			pr_info("leaving clsact on ifindex %d: %d other filter(s) on it",
+				c->ifindex, err);
+		return;
+	}
+	tc_hook_init(&h, c->ifindex, IPSM_HOOK_TC_INGRESS);
+	h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_destroy(&h);
+	if (err && err != -ENOENT && err != -EINVAL)
+		pr_warn("cannot remove clsact from ifindex %d: %s", c->ifindex, strerror(-err));
+}
+
+int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct attach_opts *o)
+{
+	struct iface_ctx c = { .prog_fd = { -1, -1, -1 } };
+	bool fresh, created_clsact = false, now[IPSM_HOOK_MAX] = {};
+	__u32 done = 0, all;
+	struct stat st;
+	int hook, err;
+
+	c.ifindex = if_nametoindex(ifname);
+	if (!c.ifindex)
+		return ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", ifname);
+	pins_iface_dir(p, c.ifindex, c.dir, sizeof(c.dir));
+	fresh = stat(c.dir, &st) != 0;
+	err = fresh ? load_iface(p, &c, ifname, o) : open_iface(&c);
+	if (err)
+		return err;
+
+	all = c.meta.hooks | o->hooks;
+	if ((all & (1U << IPSM_HOOK_XDP)) && (all & (1U << IPSM_HOOK_TC_INGRESS))) {
+		err = ipsm_error(IPSM_EXIT_USAGE, -EINVAL,
+				 "%s: xdp and tc-ingress would both count received packets; "
+				 "detach first to change hooks",
+				 ifname);
+		goto out_undo;
+	}
+	for (hook = 0; hook < IPSM_HOOK_MAX; hook++) {
+		if (!(o->hooks & (1U << hook)))
+			continue;
+		if (hook == IPSM_HOOK_XDP)
+			err = xdp_attach(&c, ifname, o, &now[hook]);
+		else
+			err = tc_attach(&c, ifname, hook, o->force, &created_clsact, &now[hook]);
+		if (err)
+			goto out_undo;
+		done |= now[hook] ? 1U << hook : 0;
+	}
+	c.meta.hooks |= o->hooks;
+	c.meta.created_clsact |= created_clsact;
+	snprintf(c.meta.name, sizeof(c.meta.name), "%s", ifname);
+	err = meta_access(c.dir, &c.meta, true);
+	if (err) {
+		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot record attach state: %s",
+				 strerror(-err));
+		goto out_undo;
+	}
+	ctx_close(&c);
+	return 0;
+
+out_undo:
+	undo_hooks(&c, done, created_clsact);
+	ctx_close(&c);
+	if (fresh) {
+		pins_remove_dir(c.dir);
+		pins_cleanup_ns(p);
+	}
+	return err;
+}
+
+int ipsm_detach(const struct ipsm_paths *p, __u32 ifindex)
+{
+	struct iface_ctx c = { .prog_fd = { -1, -1, -1 }, .ifindex = ifindex };
+	int err;
+
+	pins_iface_dir(p, ifindex, c.dir, sizeof(c.dir));
+	err = open_iface(&c);
+	if (!err) {
+		undo_hooks(&c, c.meta.hooks, c.meta.created_clsact);
+		ctx_close(&c);
+	} else {
+		pr_warn("removing the pins in %s anyway", c.dir);
+	}
+	err = pins_remove_dir(c.dir);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot remove %s: %s", c.dir,
+				  strerror(-err));
+	err = pins_cleanup_ns(p);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot remove %s: %s", p->ns,
+				  strerror(-err));
+	return 0;
+}
+
+int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface *out)
+{
+	struct ipsm_iface_meta m;
+	char dir[PATH_MAX], name[IF_NAMESIZE];
+	__u32 id, mode;
+	int hook, err;
+
+	pins_iface_dir(p, ifindex, dir, sizeof(dir));
+	err = meta_access(dir, &m, false);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	snprintf(out->name, sizeof(out->name), "%s", m.name);
+	out->present = if_indextoname(ifindex, name) != NULL;
+	out->hooks = m.hooks;
+	out->xdp_flags = m.xdp_flags;
+	out->attached_at = m.attached_at;
+	memcpy(out->prog_id, m.prog_id, sizeof(out->prog_id));
+	if (!out->present)
+		return 0;
+	if ((m.hooks & (1U << IPSM_HOOK_XDP)) && !xdp_attached_id(ifindex, &id, &mode) &&
+	    id == m.prog_id[IPSM_HOOK_XDP])
+		out->hooks_live |= 1U << IPSM_HOOK_XDP;
+	for (hook = IPSM_HOOK_TC_INGRESS; hook <= IPSM_HOOK_TC_EGRESS; hook++)
+		if ((m.hooks & (1U << hook)) && tc_attached_id(ifindex, hook) == m.prog_id[hook])
+			out->hooks_live |= 1U << hook;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Attach/pin lifecycle: load once per interface, attach hooks, detach exactly. */
+#ifndef IPSM_ATTACH_H
+#define IPSM_ATTACH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "pins.h"
+#include "snapshot.h"
+
+enum ipsm_xdp_mode {
+	IPSM_XDP_AUTO = 0, /* native where the driver has it, else generic */
+	IPSM_XDP_NATIVE,
+	IPSM_XDP_SKB,
+};
+
+struct attach_opts {
+	__u32 hooks; /* bits of enum ipsm_hook */
+	enum ipsm_xdp_mode xdp_mode;
+	bool force; /* replace another XDP program */
+	__u32 max_sas; /* SA table size when the namespace's maps are created */
+	__u32 inserts_per_sec;
+};
+
+#define IPSM_DEFAULT_HOOKS ((1U << IPSM_HOOK_XDP) | (1U << IPSM_HOOK_TC_EGRESS))
+
+/*
+ * Make IFNAME's requested hooks run our programs. Idempotent; on failure
+ * everything this call created is undone.
+ */
+int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct attach_opts *o);
+
+/* Remove what attach made on the pinned interface ifindex. */
+int ipsm_detach(const struct ipsm_paths *p, __u32 ifindex);
+
+/* Recorded and live state of a pinned interface. */
+int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface *out);
+
+#endif

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ipsecmon-bpf command line: option parsing and dispatch to the commands. */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include "aggregate.h"
+#include "attach.h"
+#include "log.h"
+#include "netns.h"
+#include "out_json.h"
+#include "out_text.h"
+#include "pins.h"
+
+#ifndef IPSM_VERSION
+#define IPSM_VERSION "0.0.0"
+#endif
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+struct common {
+	const char *netns;
+	const char *pin_dir;
+	int verbose;
+	bool json;
+	bool pretty;
+};
+
+static const char usage_text[] =
+	"Usage: ipsecmon-bpf COMMAND [OPTIONS]\n"
+	"\n"
+	"Count IPsec traffic (ESP, AH, ESP-in-UDP, IKE, NAT keepalives) with XDP and\n"
+	"TC eBPF programs, per interface and per SA.\n"
+	"\n"
+	"Commands:\n"
+	"  attach IFACE... [--xdp-mode native|skb|auto] [--hooks LIST] [--force]\n"
+	"                  [--max-sas N]     load, attach and pin, then return\n"
+	"  detach IFACE... | --all          remove exactly what attach made\n"
+	"  status [--json]                  what is attached in this namespace\n"
+	"  stats  [--json [--pretty]] [IFACE...]\n"
+	"                                   one snapshot of the counters\n"
+	"\n"
+	"Common options:\n"
+	"  --netns NAME     act in network namespace NAME (/run/netns/NAME or a path)\n"
+	"  --pin-dir DIR    bpffs directory for pins (default " IPSM_DEFAULT_PIN_DIR ")\n"
+	"  -v, --verbose    more detail on stderr; twice for libbpf debug output\n"
+	"  -h, --help       this text, or a command's with COMMAND --help\n"
+	"  -V, --version    print the version\n"
+	"\n"
+	"Exit codes: 0 ok, 1 runtime error, 2 usage, 3 not privileged, 4 no such\n"
+	"interface or namespace, 5 kernel lacks BTF/BPF/hook, 6 attach conflict,\n"
+	"7 nothing attached, 8 bpffs unavailable.\n";
+
+static const char attach_help[] =
+	"Usage: ipsecmon-bpf attach IFACE... [OPTIONS]\n"
+	"\n"
+	"Load the datapath for each interface, attach it and pin programs and maps\n"
+	"under the pin directory, then return; counters keep running. Attaching again\n"
+	"is harmless and adds hooks that are missing.\n"
+	"\n"
+	"  --hooks LIST       comma-separated: xdp, tc-ingress, tc-egress\n"
+	"                     (default xdp,tc-egress; xdp and tc-ingress exclude each other)\n"
+	"  --xdp-mode MODE    native, skb (generic) or auto (default: native, else skb)\n"
+	"  --force            replace an XDP program that is already attached\n"
+	"  --max-sas N        SA table size when the namespace's maps are first made\n"
+	"                     (default 8192)\n";
+
+static const char detach_help[] =
+	"Usage: ipsecmon-bpf detach IFACE... | --all\n"
+	"\n"
+	"Remove our programs from the interfaces and unpin their maps. Only what\n"
+	"attach made goes: a clsact qdisc is deleted only if attach created it and no\n"
+	"other filter uses it; another XDP program put in our place stays.\n"
+	"\n"
+	"  --all              every interface attached in this network namespace\n";
+
+static const char status_help[] = "Usage: ipsecmon-bpf status [--json [--pretty]]\n"
+				  "\n"
+				  "List the interfaces attached in this network namespace, their\n"
+				  "hooks, and whether those hooks still run our programs.\n"
+				  "Exit code 7 when nothing is attached.\n";
+
+static const char stats_help[] =
+	"Usage: ipsecmon-bpf stats [--json [--pretty]] [IFACE...]\n"
+	"\n"
+	"Print one snapshot: traffic per class and direction, IKE exchanges, the SAs\n"
+	"seen on the wire. Traffic and IKE counters cover the named interfaces (all\n"
+	"attached ones by default); SA rows cover the namespace.\n"
+	"\n"
+	"  --json             the JSON document of README \"JSON\" (one line)\n"
+	"  --pretty           indent the JSON\n";
+
+enum {
+	OPT_NETNS = 256,
+	OPT_PIN_DIR,
+	OPT_HOOKS,
+	OPT_XDP_MODE,
+	OPT_FORCE,
+	OPT_MAX_SAS,
+	OPT_ALL,
+	OPT_JSON,
+	OPT_PRETTY,
+};
+
+#define COMMON_OPTS                                                                        \
+	{ "netns", required_argument, NULL, OPT_NETNS },                                   \
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },                       \
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, \
+	{                                                                                  \
+		"version", no_argument, NULL, 'V'                                          \
+	}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ipsecmon-bpf: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ipsecmon-bpf --help'.\n");
+	return IPSM_EXIT_USAGE;
+}
+
+/* Common options; returns 1 if handled, -1 to exit with *rc, 0 if not common. */
+static int common_opt(int c, struct common *co, const char *help, int *rc)
+{
+	switch (c) {
+	case OPT_NETNS:
+		co->netns = optarg;
+		return 1;
+	case OPT_PIN_DIR:
+		co->pin_dir = optarg;
+		return 1;
+	case 'v':
+		co->verbose++;
+		return 1;
+	case 'h':
+		fputs(help, stdout);
+		*rc = IPSM_EXIT_OK;
+		return -1;
+	case 'V':
+		printf("ipsecmon-bpf %s\n", IPSM_VERSION);
+		*rc = IPSM_EXIT_OK;
+		return -1;
+	case '?':
+		*rc = IPSM_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/* BPF and netlink need CAP_NET_ADMIN plus CAP_BPF (or CAP_SYS_ADMIN). */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return ipsm_error(IPSM_EXIT_PERM, -errno, "cannot read capabilities: %s",
+				  strerror(errno));
+	if (!has_cap(d, CAP_NET_ADMIN) || !(has_cap(d, CAP_BPF) || has_cap(d, CAP_SYS_ADMIN)))
+		return ipsm_error(IPSM_EXIT_PERM, -EPERM,
+				  "needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)");
+	return 0;
+}
+
+/* Privileges, namespace, then pin paths: what every command needs. */
+static int setup(const struct common *co, struct ipsm_paths *p)
+{
+	int err;
+
+	log_init(co->verbose);
+	err = check_privileges();
+	if (err)
+		return err;
+	if (co->netns) {
+		err = netns_enter(co->netns);
+		if (err)
+			return err;
+	}
+	return pins_init(p, co->pin_dir ? co->pin_dir : IPSM_DEFAULT_PIN_DIR);
+}
+
+static int parse_hooks(const char *arg, __u32 *hooks)
+{
+	char buf[128], *tok, *save;
+	int h;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*hooks = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (h = 0; h < IPSM_HOOK_MAX; h++)
+			if (!strcmp(tok, ipsm_hook_name(h)))
+				break;
+		if (h == IPSM_HOOK_MAX)
+			return -EINVAL;
+		*hooks |= 1U << h;
+	}
+	return *hooks ? 0 : -EINVAL;
+}
+
+static int parse_u32(const char *arg, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max || arg[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
+		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "max-sas", required_argument, NULL, OPT_MAX_SAS },
+		COMMON_OPTS,
+		{},
+	};
+	struct attach_opts o = {
+		.hooks = IPSM_DEFAULT_HOOKS,
+		.max_sas = IPSM_DEFAULT_MAX_SAS,
+		.inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC,
+	};
+	struct common co = {};
+	struct ipsm_paths p;
+	bool *fresh = NULL;
+	char dir[PATH_MAX];
+	int c, i, j, rc = 0, err;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, attach_help, &rc) < 0)
+			return rc;
+		switch (c) {
+		case OPT_HOOKS:
+			if (parse_hooks(optarg, &o.hooks))
+				return usage_error(
+					"bad --hooks '%s': use xdp, tc-ingress, tc-egress", optarg);
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "native"))
+				o.xdp_mode = IPSM_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb") || !strcmp(optarg, "generic"))
+				o.xdp_mode = IPSM_XDP_SKB;
+			else if (!strcmp(optarg, "auto"))
+				o.xdp_mode = IPSM_XDP_AUTO;
+			else
+				return usage_error("bad --xdp-mode '%s': use native, skb or auto",
+						   optarg);
+			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_MAX_SAS:
+			if (parse_u32(optarg, 16, 1U << 24, &o.max_sas))
+				return usage_error(
+					"bad --max-sas '%s': a number from 16 to 16777216", optarg);
+			break;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "attach: which interface?");
+	if ((o.hooks & (1U << IPSM_HOOK_XDP)) && (o.hooks & (1U << IPSM_HOOK_TC_INGRESS)))
+		return usage_error("%s", "--hooks: xdp and tc-ingress would count rx twice");
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		ipsm_error(IPSM_EXIT_KERNEL, -ENOENT,
+			   "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			   "ipsecmon-bpf needs CONFIG_DEBUG_INFO_BTF");
+		return ipsm_exit_code();
+	}
+	/* Check every name first so a typo in the last one attaches nothing. */
+	for (i = optind; i < argc; i++)
+		if (!if_nametoindex(argv[i])) {
+			ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", argv[i]);
+			return ipsm_exit_code();
+		}
+	if (pins_prepare(&p))
+		return ipsm_exit_code();
+	fresh = calloc(argc, sizeof(*fresh));
+	if (!fresh)
+		return IPSM_EXIT_FAIL;
+	for (i = optind; i < argc; i++) {
+		pins_iface_dir(&p, if_nametoindex(argv[i]), dir, sizeof(dir));
+		fresh[i] = access(dir, F_OK) != 0;
+		err = ipsm_attach(&p, argv[i], &o);
+		if (err) {
+			/* Undo the interfaces this command attached from scratch. */
+			for (j = optind; j < i; j++)
+				if (fresh[j])
+					ipsm_detach(&p, if_nametoindex(argv[j]));
+			free(fresh);
+			pins_cleanup_ns(&p);
+			return ipsm_exit_code();
+		}
+		pr_info("attached to %s", argv[i]);
+	}
+	free(fresh);
+	return IPSM_EXIT_OK;
+}
+
+/* The pinned ifindex for a name: the live interface, or a recorded name if it is gone. */
+static int find_pinned(const struct ipsm_paths *p, const char *name, __u32 *ifindex)
+{
+	struct ipsm_iface ifc;
+	char dir[PATH_MAX];
+	__u32 *ids;
+	size_t n, i;
+	int err;
+
+	*ifindex = if_nametoindex(name);
+	if (*ifindex) {
+		pins_iface_dir(p, *ifindex, dir, sizeof(dir));
+		if (!access(dir, F_OK))
+			return 0;
+	}
+	err = pins_list_ifaces(p, &ids, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (!ipsm_iface_read(p, ids[i], &ifc) && !ifc.present && !strcmp(ifc.name, name)) {
+			*ifindex = ids[i];
+			err = 0;
+			break;
+		}
+	}
+	free(ids);
+	return err;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, OPT_ALL },
+		COMMON_OPTS,
+		{},
+	};
+	struct common co = {};
+	struct ipsm_paths p;
+	__u32 *ids = NULL, idx;
+	bool all = false;
+	int c, i, rc = 0, err;
+	size_t n, k;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, detach_help, &rc) < 0)
+			return rc;
+		if (c == OPT_ALL)
+			all = true;
+	}
+	if (all == (optind < argc))
+		return usage_error("%s", "detach: name interfaces or give --all, not both");
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	if (all) {
+		err = pins_list_ifaces(&p, &ids, &n);
+		if (err || !n) {
+			free(ids);
+			ipsm_error(IPSM_EXIT_NOT_ATTACHED, -ENOENT,
+				   "nothing attached in this network namespace");
+			return ipsm_exit_code();
+		}
+		for (k = 0; k < n; k++)
+			if (ipsm_detach(&p, ids[k]))
+				rc = ipsm_exit_code();
+		free(ids);
+		return rc;
+	}
+	/* Resolve every name before touching anything. */
+	for (i = optind; i < argc; i++)
+		if (find_pinned(&p, argv[i], &idx)) {
+			ipsm_error(IPSM_EXIT_NOT_ATTACHED, -ENOENT, "%s is not attached", argv[i]);
+			return ipsm_exit_code();
+		}
+	for (i = optind; i < argc; i++)
+		if (find_pinned(&p, argv[i], &idx) || ipsm_detach(&p, idx))
+			rc = ipsm_exit_code();
+	return rc;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		COMMON_OPTS,
+		{},
+	};
+	struct ipsm_iface *ifs = NULL;
+	struct common co = {};
+	struct ipsm_paths p;
+	__u32 *ids = NULL;
+	size_t n = 0, k, m = 0;
+	int c, rc = 0, err;
+	__u64 nsid = 0;
+	json_t *doc;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, status_help, &rc) < 0)
+			return rc;
+		if (c == OPT_JSON)
+			co.json = true;
+		else if (c == OPT_PRETTY)
+			co.json = co.pretty = true;
+	}
+	if (optind < argc)
+		return usage_error("status: unexpected '%s'", argv[optind]);
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	netns_id(&nsid);
+	err = pins_present(&p) ? pins_list_ifaces(&p, &ids, &n) : 0;
+	if (err) {
+		ipsm_error(IPSM_EXIT_FAIL, err, "cannot list %s: %s", p.ns, strerror(-err));
+		return ipsm_exit_code();
+	}
+	ifs = calloc(n ? n : 1, sizeof(*ifs));
+	if (!ifs) {
+		free(ids);
+		return IPSM_EXIT_FAIL;
+	}
+	for (k = 0; k < n; k++) {
+		if (ipsm_iface_read(&p, ids[k], &ifs[m]))
+			pr_warn("cannot read the state pinned for ifindex %u", ids[k]);
+		else
+			m++;
+	}
+	if (co.json) {
+		doc = json_status(ifs, m, nsid);
+		err = json_write(stdout, doc, co.pretty);
+		json_decref(doc);
+	} else {
+		text_status(stdout, ifs, m);
+	}
+	free(ids);
+	free(ifs);
+	if (err)
+		return IPSM_EXIT_FAIL;
+	return m ? IPSM_EXIT_OK : IPSM_EXIT_NOT_ATTACHED;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		COMMON_OPTS,
+		{},
+	};
+	struct ipsm_snapshot s;
+	struct common co = {};
+	struct ipsm_paths p;
+	int c, rc = 0, err;
+	json_t *doc;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, stats_help, &rc) < 0)
+			return rc;
+		if (c == OPT_JSON)
+			co.json = true;
+		else if (c == OPT_PRETTY)
+			co.json = co.pretty = true;
+	}
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	if (snapshot_read(&p, argv + optind, argc - optind, &s))
+		return ipsm_exit_code();
+	if (co.json) {
+		doc = json_snapshot(&s);
+		err = json_write(stdout, doc, co.pretty);
+		json_decref(doc);
+	} else {
+		text_stats(stdout, &s);
+		err = fflush(stdout) ? -EIO : 0;
+	}
+	snapshot_free(&s);
+	return err ? IPSM_EXIT_FAIL : IPSM_EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "attach", cmd_attach },
+	{ "detach", cmd_detach },
+	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("%s", "which command?");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return IPSM_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ipsecmon-bpf %s\n", IPSM_VERSION);
+		return IPSM_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			/* The command's getopt sees its own name as argv[0]. */
+			return commands[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}

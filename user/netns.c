@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Network namespace handling for --netns. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "netns.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int netns_enter(const char *name)
+{
+	char path[4096];
+	int fd, err;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return ipsm_error(IPSM_EXIT_NODEV, err, "no network namespace '%s' (%s)",
+					  name, path);
+		return ipsm_error(err == -EACCES ? IPSM_EXIT_PERM : IPSM_EXIT_FAIL, err,
+				  "cannot open network namespace %s: %s", path, strerror(-err));
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		close(fd);
+		return ipsm_error(err == -EPERM ? IPSM_EXIT_PERM : IPSM_EXIT_NODEV, err,
+				  "cannot enter network namespace %s: %s", path, strerror(-err));
+	}
+	close(fd);
+	return 0;
+}
+
+int netns_id(__u64 *id)
+{
+	socklen_t len = sizeof(*id);
+	struct stat st;
+	int fd, err = 0;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, id, &len) == 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	/* Before 5.14: the namespace inode, unique while the namespace lives. */
+	if (stat("/proc/self/ns/net", &st))
+		err = -errno;
+	else
+		*id = st.st_ino;
+	return err;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* JSON output (contract v1, see README "JSON"), rendered with jansson. */
+#ifndef IPSM_OUT_JSON_H
+#define IPSM_OUT_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "snapshot.h"
+
+/* The snapshot as a JSON object; NULL on allocation failure. */
+json_t *json_snapshot(const struct ipsm_snapshot *s);
+/* The status document for the given interfaces. */
+json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id);
+/* Write one document (pretty or one line) followed by a newline. */
+int json_write(FILE *f, json_t *doc, bool pretty);
+
+#endif

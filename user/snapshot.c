@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Snapshot model: names shared by all outputs, and small formatters. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "snapshot.h"
+
+void snapshot_free(struct ipsm_snapshot *s)
+{
+	free(s->ifaces);
+	free(s->sas);
+	s->ifaces = NULL;
+	s->sas = NULL;
+	s->n_ifaces = s->n_sas = 0;
+}
+
+const char *ipsm_class_name(int cls)
+{
+	static const char *const names[IPSM_CLASS_MAX] = {
+		[IPSM_CLASS_ESP] = "esp",
+		[IPSM_CLASS_AH] = "ah",
+		[IPSM_CLASS_ESP_IN_UDP] = "esp_in_udp",
+		[IPSM_CLASS_IKE] = "ike",
+		[IPSM_CLASS_NAT_KEEPALIVE] = "nat_keepalive",
+		[IPSM_CLASS_OTHER] = "other",
+		[IPSM_CLASS_FRAGMENT] = "fragment",
+		[IPSM_CLASS_MALFORMED] = "malformed",
+	};
+
+	return cls >= 0 && cls < IPSM_CLASS_MAX ? names[cls] : "?";
+}
+
+const char *ipsm_af_name(int af)
+{
+	static const char *const names[IPSM_AF_MAX] = { "ipv4", "ipv6", "non_ip" };
+
+	return af >= 0 && af < IPSM_AF_MAX ? names[af] : "?";
+}
+
+const char *ipsm_dir_name(int dir)
+{
+	return dir == IPSM_DIR_RX ? "rx" : dir == IPSM_DIR_TX ? "tx" : "?";
+}
+
+const char *ipsm_hook_name(int hook)
+{
+	static const char *const names[IPSM_HOOK_MAX] = { "xdp", "tc-ingress", "tc-egress" };
+
+	return hook >= 0 && hook < IPSM_HOOK_MAX ? names[hook] : "?";
+}
+
+const char *ipsm_proto_name(__u8 proto)
+{
+	return proto == 50 ? "esp" : proto == 51 ? "ah" : "?";
+}
+
+const char *ipsm_ike_exch_name(int ver, int exch)
+{
+	static const char *const v2[IPSM_IKE_EXCH_MAX] = {
+		"ike_sa_init", "ike_auth", "create_child_sa", "informational", "other",
+	};
+	static const char *const v1[IPSM_IKE_EXCH_MAX] = {
+		"main_mode", "aggressive_mode", "quick_mode", "informational", "other",
+	};
+
+	if (exch < 0 || exch >= IPSM_IKE_EXCH_MAX)
+		return "?";
+	if (ver == IPSM_IKE_V2)
+		return v2[exch];
+	if (ver == IPSM_IKE_V1)
+		return v1[exch];
+	return "other";
+}
+
+void ipsm_spi_str(__u32 spi_be, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%08x", ntohl(spi_be));
+}
+
+void ipsm_addr_str(int family, const __u8 *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+void ipsm_time_str(__u64 realtime_ns, char *buf, size_t len)
+{
+	time_t t = realtime_ns / 1000000000ULL;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct ipsm_ctr snapshot_class_total(const struct ipsm_snapshot *s, int dir, int cls)
+{
+	struct ipsm_ctr t = {};
+	int af;
+
+	for (af = 0; af < IPSM_AF_MAX; af++) {
+		t.packets += s->traffic[dir][af][cls].packets;
+		t.bytes += s->traffic[dir][af][cls].bytes;
+	}
+	return t;
+}
