@@ -81,7 +81,9 @@ $(BIN): $(USER_OBJS)
 
 # --- tests -------------------------------------------------------------------
 
-$(OUT)/test_unit: tests/unit/test_unit.c $(LIB_OBJS)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
+
+$(OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
@@ -102,8 +104,8 @@ $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
 test: deps all
 	$(Q)tests/run.sh
 
-test-unit: $(OUT)/test_unit
-	$(Q)$(OUT)/test_unit
+test-unit: $(UNIT_TESTS)
+	$(Q)rc=0; for t in $(UNIT_TESTS); do $$t || rc=1; done; exit $$rc
 
 test-bpf: $(OUT)/test_datapath
 	$(Q)$(OUT)/test_datapath

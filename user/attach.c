@@ -16,7 +16,10 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "attach.h"
 #include "ipsecmon.skel.h"
@@ -430,6 +433,33 @@ static void undo_hooks(struct iface_ctx *c, __u32 mask, bool destroy_clsact)
 		pr_warn("cannot remove clsact from ifindex %d: %s", c->ifindex, strerror(-err));
 }
 
+/*
+ * The classifier expects an Ethernet header; on an L3 device (tun, xfrm,
+ * WireGuard) it would read the IP header as one. Loopback carries a zeroed
+ * Ethernet header, so it qualifies.
+ */
+static int check_link_type(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "socket: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = ipsm_error(IPSM_EXIT_NODEV, -errno, "cannot query %s: %s", ifname,
+				 strerror(errno));
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER &&
+		 ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK)
+		err = ipsm_error(IPSM_EXIT_USAGE, -EOPNOTSUPP,
+				 "%s is not an Ethernet interface (link type %u); attach to the "
+				 "interface that carries the ESP packets",
+				 ifname, ifr.ifr_hwaddr.sa_family);
+	close(fd);
+	return err;
+}
+
 int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct attach_opts *o)
 {
 	struct iface_ctx c = { .prog_fd = { -1, -1, -1 } };
@@ -441,6 +471,9 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 	c.ifindex = if_nametoindex(ifname);
 	if (!c.ifindex)
 		return ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", ifname);
+	err = check_link_type(ifname);
+	if (err)
+		return err;
 	pins_iface_dir(p, c.ifindex, c.dir, sizeof(c.dir));
 	fresh = stat(c.dir, &st) != 0;
 	err = fresh ? load_iface(p, &c, ifname, o) : open_iface(&c);

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cmocka tests for the XFRM netlink parser, on messages built here. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <linux/xfrm.h>
+
+#include "xfrm_nl.h"
+
+/* Recognisable key bytes: the parser must never copy them anywhere. */
+static const unsigned char key[20] = { 0xde, 0xad, 0xbe, 0xef, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+				       0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x0d };
+
+static char buf[8192];
+
+static void fill_info(struct xfrm_usersa_info *p, __u32 spi)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	p->id.proto = IPPROTO_ESP;
+	p->id.spi = htonl(spi);
+	inet_pton(AF_INET, "10.0.0.2", &p->id.daddr);
+	inet_pton(AF_INET, "10.0.0.1", &p->saddr);
+	p->mode = XFRM_MODE_TUNNEL;
+	p->reqid = 7;
+	p->replay_window = 32;
+	p->curlft.bytes = 1234;
+	p->curlft.packets = 10;
+	p->curlft.add_time = 1700000000;
+	p->lft.soft_byte_limit = XFRM_INF;
+	p->stats.replay = 2;
+	p->stats.replay_window = 3;
+	p->stats.integrity_failed = 4;
+}
+
+/* An xfrm_algo attribute: name, key length, then the key itself. */
+static void put_algo(struct nlmsghdr *nlh, int type, const char *name, size_t extra)
+{
+	char a[sizeof(struct xfrm_algo_auth) + sizeof(key)] = {};
+	size_t hdr = sizeof(struct xfrm_algo) + extra;
+
+	/* Like the kernel's field: NUL-padded, not always NUL-terminated. */
+	memcpy(a, name, strnlen(name, IPSM_XFRM_ALG_NAMELEN));
+	*(unsigned int *)(a + IPSM_XFRM_ALG_NAMELEN) = sizeof(key) * 8;
+	if (extra)
+		*(unsigned int *)(a + sizeof(struct xfrm_algo)) = 96; /* trunc or ICV bits */
+	memcpy(a + hdr, key, sizeof(key));
+	mnl_attr_put(nlh, type, hdr + sizeof(key), a);
+}
+
+static struct nlmsghdr *newsa(__u16 type, __u32 spi)
+{
+	struct xfrm_usersa_info *p;
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	fill_info(p, spi);
+	return nlh;
+}
+
+static void assert_no_key(const void *mem, size_t len)
+{
+	/* Any 4 consecutive key bytes would be a leak. */
+	size_t i;
+
+	for (i = 0; i + 4 <= sizeof(key); i++)
+		assert_null(memmem(mem, len, key + i, 4));
+}
+
+static void test_newsa(void **state)
+{
+	struct xfrm_encap_tmpl enc = { .encap_type = 2,
+				       .encap_sport = htons(4500),
+				       .encap_dport = htons(4501) };
+	struct xfrm_replay_state rs = { .oseq = 5, .seq = 9, .bitmap = 0xff };
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+	char sabuf[64];
+
+	(void)state;
+	nlh = newsa(XFRM_MSG_NEWSA, 0xc0ffee);
+	put_algo(nlh, XFRMA_ALG_CRYPT, "cbc(aes)", 0);
+	put_algo(nlh, XFRMA_ALG_AUTH_TRUNC, "hmac(sha256)", sizeof(unsigned int));
+	mnl_attr_put(nlh, XFRMA_ENCAP, sizeof(enc), &enc);
+	mnl_attr_put(nlh, XFRMA_REPLAY_VAL, sizeof(rs), &rs);
+	mnl_attr_put_u64(nlh, XFRMA_LASTUSED, 1700000100);
+	mnl_attr_put_u32(nlh, XFRMA_IF_ID, 42);
+
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.type, IPSM_XEV_NEWSA);
+	assert_int_equal(ntohl(ev.sa.spi), 0xc0ffee);
+	assert_int_equal(ev.sa.proto, IPPROTO_ESP);
+	assert_int_equal(ev.sa.family, AF_INET);
+	assert_int_equal(ev.sa.mode, IPSM_XFRM_MODE_TUNNEL);
+	inet_ntop(AF_INET, ev.sa.daddr, sabuf, sizeof(sabuf));
+	assert_string_equal(sabuf, "10.0.0.2");
+	inet_ntop(AF_INET, ev.sa.saddr, sabuf, sizeof(sabuf));
+	assert_string_equal(sabuf, "10.0.0.1");
+	assert_int_equal(ev.sa.reqid, 7);
+	assert_int_equal(ev.sa.if_id, 42);
+	assert_string_equal(ev.sa.enc_alg, "cbc(aes)");
+	assert_string_equal(ev.sa.auth_alg, "hmac(sha256)");
+	assert_int_equal(ev.sa.auth_trunc_bits, 96);
+	assert_string_equal(ev.sa.aead_alg, "");
+	assert_int_equal(ev.sa.encap_type, 2);
+	assert_int_equal(ev.sa.encap_sport, 4500);
+	assert_int_equal(ev.sa.encap_dport, 4501);
+	assert_int_equal(ev.sa.bytes, 1234);
+	assert_int_equal(ev.sa.packets, 10);
+	assert_int_equal(ev.sa.stats_replay, 2);
+	assert_int_equal(ev.sa.stats_replay_window, 3);
+	assert_int_equal(ev.sa.stats_integrity_failed, 4);
+	assert_true(ev.sa.have_replay);
+	assert_int_equal(ev.sa.seq, 9);
+	assert_int_equal(ev.sa.oseq, 5);
+	assert_int_equal(ev.sa.lastused, 1700000100);
+	assert_true(xfrm_sa_confidential(&ev.sa));
+	assert_true(xfrm_sa_authenticated(&ev.sa));
+	assert_no_key(&ev, sizeof(ev));
+}
+
+static void test_esn_and_aead(void **state)
+{
+	struct {
+		struct xfrm_replay_state_esn r;
+		__u32 bmp[4];
+	} esn = { .r = { .bmp_len = 4,
+			 .oseq = 1,
+			 .seq = 2,
+			 .oseq_hi = 3,
+			 .seq_hi = 4,
+			 .replay_window = 128 } };
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	nlh = newsa(XFRM_MSG_UPDSA, 1);
+	put_algo(nlh, XFRMA_ALG_AEAD, "rfc4106(gcm(aes))", sizeof(unsigned int));
+	mnl_attr_put(nlh, XFRMA_REPLAY_ESN_VAL, sizeof(esn), &esn);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.type, IPSM_XEV_UPDSA);
+	assert_string_equal(ev.sa.aead_alg, "rfc4106(gcm(aes))");
+	assert_int_equal(ev.sa.aead_icv_bits, 96);
+	assert_true(ev.sa.seq == (4ULL << 32 | 2));
+	assert_true(ev.sa.oseq == (3ULL << 32 | 1));
+	assert_true(xfrm_sa_confidential(&ev.sa));
+	assert_true(xfrm_sa_authenticated(&ev.sa));
+	assert_no_key(&ev, sizeof(ev));
+}
+
+static void test_null_cipher_and_ah(void **state)
+{
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+	struct xfrm_usersa_info *p;
+
+	(void)state;
+	nlh = newsa(XFRM_MSG_NEWSA, 2);
+	put_algo(nlh, XFRMA_ALG_CRYPT, "ecb(cipher_null)", 0);
+	put_algo(nlh, XFRMA_ALG_AUTH_TRUNC, "hmac(sha256)", sizeof(unsigned int));
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_false(xfrm_sa_confidential(&ev.sa));
+	assert_true(xfrm_sa_authenticated(&ev.sa));
+
+	nlh = newsa(XFRM_MSG_NEWSA, 3);
+	p = mnl_nlmsg_get_payload(nlh);
+	p->id.proto = IPPROTO_AH;
+	put_algo(nlh, XFRMA_ALG_AUTH, "hmac(sha1)", 0);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.sa.proto, IPPROTO_AH);
+	assert_false(xfrm_sa_confidential(&ev.sa));
+	assert_true(xfrm_sa_authenticated(&ev.sa));
+}
+
+static void test_delsa(void **state)
+{
+	struct xfrm_usersa_info info;
+	struct xfrm_usersa_id *id;
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	id->family = AF_INET;
+	id->proto = IPPROTO_ESP;
+	id->spi = htonl(0x1001);
+	fill_info(&info, 0x1001);
+	info.curlft.packets = 77;
+	mnl_attr_put(nlh, XFRMA_SA, sizeof(info), &info);
+	put_algo(nlh, XFRMA_ALG_CRYPT, "cbc(aes)", 0);
+
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.type, IPSM_XEV_DELSA);
+	assert_int_equal(ntohl(ev.sa.spi), 0x1001);
+	assert_int_equal(ev.sa.packets, 77); /* from XFRMA_SA: final counters */
+	assert_int_equal(ev.sa.mode, IPSM_XFRM_MODE_TUNNEL);
+	assert_string_equal(ev.sa.enc_alg, "cbc(aes)");
+	assert_no_key(&ev, sizeof(ev));
+
+	/* Without XFRMA_SA the id alone still names the SA. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	id->family = AF_INET6;
+	id->proto = IPPROTO_AH;
+	id->spi = htonl(0x2002);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ntohl(ev.sa.spi), 0x2002);
+	assert_int_equal(ev.sa.family, AF_INET6);
+	assert_int_equal(ev.sa.proto, IPPROTO_AH);
+}
+
+static void test_expire(void **state)
+{
+	struct xfrm_user_expire *x;
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+	int hard;
+
+	(void)state;
+	for (hard = 0; hard <= 1; hard++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = XFRM_MSG_EXPIRE;
+		x = mnl_nlmsg_put_extra_header(nlh, sizeof(*x));
+		fill_info(&x->state, 0x3000 + hard);
+		x->hard = hard;
+		assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+		assert_int_equal(ev.type, hard ? IPSM_XEV_EXPIRE_HARD : IPSM_XEV_EXPIRE_SOFT);
+		assert_int_equal(ntohl(ev.sa.spi), 0x3000 + hard);
+		assert_int_equal(ev.sa.packets, 10);
+	}
+}
+
+static void test_acquire(void **state)
+{
+	struct xfrm_user_acquire *a;
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+	char s[64];
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_ACQUIRE;
+	a = mnl_nlmsg_put_extra_header(nlh, sizeof(*a));
+	a->id.proto = IPPROTO_ESP;
+	inet_pton(AF_INET, "192.0.2.9", &a->id.daddr);
+	inet_pton(AF_INET, "192.0.2.1", &a->saddr);
+	a->policy.sel.family = AF_INET;
+	a->policy.dir = XFRM_POLICY_OUT;
+	a->policy.index = 99;
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.type, IPSM_XEV_ACQUIRE);
+	inet_ntop(AF_INET, ev.sa.daddr, s, sizeof(s));
+	assert_string_equal(s, "192.0.2.9");
+	assert_int_equal(ev.pol.index, 99);
+	assert_int_equal(ev.pol.dir, XFRM_POLICY_OUT);
+}
+
+static void test_policy(void **state)
+{
+	struct xfrm_userpolicy_info *p;
+	struct xfrm_user_tmpl t[2] = {};
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	p->sel.family = AF_INET6;
+	p->dir = XFRM_POLICY_IN;
+	p->index = 8;
+	t[1].mode = XFRM_MODE_TUNNEL;
+	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), t);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.type, IPSM_XEV_NEWPOLICY);
+	assert_int_equal(ev.pol.family, AF_INET6);
+	assert_int_equal(ev.pol.n_tmpl, 2);
+	assert_true(ev.pol.tunnel);
+}
+
+static void test_truncated_and_unknown(void **state)
+{
+	struct xfrm_algo short_algo = {};
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	/* Fixed header cut short. */
+	nlh = newsa(XFRM_MSG_NEWSA, 4);
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + sizeof(struct xfrm_usersa_info) / 2;
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), -EINVAL);
+
+	/* An attribute shorter than its struct. */
+	nlh = newsa(XFRM_MSG_NEWSA, 5);
+	mnl_attr_put(nlh, XFRMA_ALG_CRYPT, sizeof(short_algo) - 8, &short_algo);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), -EINVAL);
+
+	/* An attribute from a newer kernel is skipped. */
+	nlh = newsa(XFRM_MSG_NEWSA, 6);
+	mnl_attr_put_u32(nlh, XFRMA_MAX + 7, 0xffffffff);
+	put_algo(nlh, XFRMA_ALG_CRYPT, "cbc(aes)", 0);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_string_equal(ev.sa.enc_alg, "cbc(aes)");
+
+	/* A name that fills its field is cut, not read past. */
+	nlh = newsa(XFRM_MSG_NEWSA, 7);
+	put_algo(nlh, XFRMA_ALG_CRYPT,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(strlen(ev.sa.enc_alg), IPSM_XFRM_ALG_NAMELEN - 1);
+
+	/* Message types we do not use. */
+	nlh = newsa(XFRM_MSG_NEWAE, 8);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), -ENOTSUP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_newsa),
+		cmocka_unit_test(test_esn_and_aead),
+		cmocka_unit_test(test_null_cipher_and_ah),
+		cmocka_unit_test(test_delsa),
+		cmocka_unit_test(test_expire),
+		cmocka_unit_test(test_acquire),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_truncated_and_unknown),
+	};
+
+	return cmocka_run_group_tests_name("xfrm_nl", tests, NULL, NULL);
+}
