@@ -256,6 +256,7 @@ static void prog_name(__u32 id, char *buf, size_t len)
 static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct attach_opts *o,
 		      bool *attached_now)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = c->prog_fd[IPSM_HOOK_XDP]);
 	__u32 modes[2], cur_id, cur_mode, flags;
 	int n = 0, i, err;
 	char name[64];
@@ -266,7 +267,19 @@ static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct atta
 				  strerror(-err));
 	if (cur_id && cur_id == c->meta.prog_id[IPSM_HOOK_XDP]) {
 		c->meta.xdp_flags = cur_mode;
-		return 0;
+		if (o->xdp_mode == IPSM_XDP_AUTO ||
+		    cur_mode == (o->xdp_mode == IPSM_XDP_NATIVE ? XDP_FLAGS_DRV_MODE :
+								  XDP_FLAGS_SKB_MODE))
+			return 0;
+		/* Ours, in the other mode: the kernel runs one mode at a time. */
+		err = bpf_xdp_detach(c->ifindex, cur_mode | XDP_FLAGS_REPLACE, &xo);
+		if (err)
+			return ipsm_error(IPSM_EXIT_FAIL, err,
+					  "cannot change the XDP mode on %s: %s", ifname,
+					  strerror(-err));
+		pr_info("%s: switching XDP to %s mode", ifname,
+			o->xdp_mode == IPSM_XDP_NATIVE ? "native" : "skb");
+		cur_id = 0;
 	}
 	if (cur_id && !o->force) {
 		prog_name(cur_id, name, sizeof(name));
@@ -391,9 +404,13 @@ static void undo_hooks(struct iface_ctx *c, __u32 mask, bool destroy_clsact)
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = c->prog_fd[IPSM_HOOK_XDP]);
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts d;
+	char name[IF_NAMESIZE];
 	__u32 id, mode;
 	int hook, err;
 
+	/* A deleted interface took its hooks and qdisc with it. */
+	if (!if_indextoname(c->ifindex, name))
+		return;
 	if (mask & (1U << IPSM_HOOK_XDP)) {
 		if (!xdp_attached_id(c->ifindex, &id, &mode) && id &&
 		    id == c->meta.prog_id[IPSM_HOOK_XDP]) {

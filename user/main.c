@@ -369,7 +369,8 @@ static int cmd_detach(int argc, char **argv)
 			all = true;
 	}
 	if (all == (optind < argc))
-		return usage_error("%s", "detach: name interfaces or give --all, not both");
+		return usage_error("%s", all ? "detach: give interfaces or --all, not both" :
+					       "detach: which interface? (or --all)");
 	if (setup(&co, &p))
 		return ipsm_exit_code();
 	if (all) {

@@ -1,0 +1,449 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Integration test on the host kernel (make test-netns): ipsecmon-bpf attached
+# to vb in a throwaway namespace B counts an exact mix of crafted frames sent
+# from namespace A, and the CLI's lifecycle (attach, re-attach, stats, status,
+# detach, error exit codes) does what main.c and README promise. The host
+# kernel has no ESP/AH: every IPsec packet is crafted by tests/lib/send_mix.py,
+# whose expected counters are compared field by field with stats --json.
+#
+# Output: "ok NAME" or "FAIL NAME: expected X got Y" per check, then
+# "N passed, N failed". Exit 1 on any failure. Needs root.
+set -euo pipefail
+
+TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/netns.sh
+source "$TEST_DIR/../lib/netns.sh"
+
+PASS=0
+FAIL=0
+DEFAULT_PIN_DIR=/sys/fs/bpf/ipsecmon
+OTHER_PIN_DIR=/sys/fs/bpf/ipsm-other-$$
+WORK=$(mktemp -d /tmp/ipsm-netns.XXXXXX)
+# SA round 1 skips one sequence number and replays one, so gaps and replays
+# are checked against non-zero numbers.
+MIX1=(--count 6 --skip 3 --replay 2 --plain 2)
+MIX2=(--count 6 --seq-start 7 --plain 2)
+# --plain 2 sends two TCP SYNs; B answers each with a reset.
+SYNS=2
+
+ok() {
+	PASS=$((PASS + 1))
+	echo "ok $1"
+}
+
+fail() {
+	FAIL=$((FAIL + 1))
+	echo "FAIL $1: expected $2 got $3"
+}
+
+check_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "$2" "$3"; fi
+}
+
+# check_rc NAME EXPECTED_RC COMMAND...: the exit code, stdout+stderr kept in
+# $WORK/last.out for the checks that follow.
+check_rc() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$WORK/last.out" 2>&1 || rc=$?
+	if [ "$rc" == "$want" ]; then
+		ok "$name"
+	else
+		fail "$name" "exit $want" "exit $rc ($(head -c 300 "$WORK/last.out" | tr '\n' ' '))"
+	fi
+}
+
+# check_json NAME FILE FILTER EXPECTED (jq -c output)
+check_json() {
+	local got
+	got=$(jq -c "$3" "$2" 2>&1) || got="jq error: $got"
+	check_eq "$1" "$4" "$got"
+}
+
+ipsm() {
+	"$IPSM_BIN" "$@"
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+cleanup_all() {
+	ipsm_netns_cleanup
+	rm -rf "$WORK"
+}
+
+# Checks that cannot even start count as one failure, so that the summary
+# line is still there for tests/run.sh.
+preflight() {
+	local t missing=()
+	if [ "$(id -u)" != 0 ]; then
+		fail preflight "root" "uid $(id -u)"
+		finish || exit 1
+	fi
+	for t in ip tc jq taskset setpriv "$IPSM_PYTHON"; do
+		command -v "$t" >/dev/null || missing+=("$t")
+	done
+	[ -x "$IPSM_BIN" ] || missing+=("$IPSM_BIN (make)")
+	"$IPSM_PYTHON" -c 'import scapy' 2>/dev/null || missing+=("python3-scapy")
+	if [ ${#missing[@]} -gt 0 ]; then
+		fail preflight "tools present" "missing ${missing[*]}"
+		finish || exit 1
+	fi
+}
+
+# The network namespace cookie of B, which names B's pin directory.
+netns_cookie() {
+	ip netns exec "$1" "$IPSM_PYTHON" -c '
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
+}
+
+stats_json() {
+	ipsm stats --json --netns "$NS_B"
+}
+
+rx_total() {
+	stats_json | jq '[.traffic.rx[].packets] | add'
+}
+
+expected_total() {
+	jq '[.traffic.rx[].packets] | add' "$1"
+}
+
+# The datapath counts in softirq, possibly after the sender returned: wait
+# for the frames to be counted rather than sleep a fixed, hopeful time.
+wait_counted() {
+	local want=$1
+	for _ in $(seq 50); do
+		[ "$(rx_total)" -ge "$want" ] && break
+		sleep 0.1
+	done
+	# Anything unexpected arriving late would show up in the comparison.
+	sleep 0.2
+}
+
+# compare_mix LABEL STATS EXPECT: every leaf of the expected traffic and IKE
+# counters, every expected SA row field, and nothing else in the SA table.
+compare_mix() {
+	local label=$1 stats=$2 expect=$3 name want got
+	while IFS=$'\t' read -r name want got; do
+		check_eq "$label: $name" "$want" "$got"
+	done < <(jq -r --slurpfile s "$stats" '
+		{traffic, ike} | paths(scalars) as $p
+		| [($p | map(tostring) | join(".")), (getpath($p) | tojson),
+		   ($s[0] | getpath($p) | tojson)] | @tsv' "$expect")
+	while IFS=$'\t' read -r name want got; do
+		check_eq "$label: $name" "$want" "$got"
+	done < <(jq -r --slurpfile s "$stats" '
+		.sas[] as $e
+		| ($s[0].sas | map(select(.spi == $e.spi and .proto == $e.proto
+			and .dir == $e.dir and .dst == $e.dst))) as $m
+		| "sas[\($e.spi) \($e.proto) \($e.dir) \($e.dst)]" as $n
+		| ["\($n).rows", "1", ($m | length | tostring)],
+		  (["family", "src", "encap", "packets", "bytes", "seq_max",
+		    "seq_gaps", "seq_replays", "seq_late"][] as $f
+		   | ["\($n).\($f)", ($e[$f] | tojson), ($m[0][$f] | tojson)])
+		| @tsv' "$expect")
+	check_json "$label: sas count" "$stats" '.sas | length' "$(jq '.sas | length' "$expect")"
+	check_json "$label: datapath.sa_rows" "$stats" '.datapath.sa_rows' \
+		"$(jq '.sas | length' "$expect")"
+	check_json "$label: datapath.untracked_packets" "$stats" \
+		'.datapath.untracked_packets' 0
+	# B itself sends no IPsec: its tx is TCP resets, ICMP errors, MLD.
+	check_json "$label: traffic.tx ipsec classes" "$stats" \
+		'[.traffic.tx | .esp, .ah, .esp_in_udp, .ike, .nat_keepalive,
+		  .fragment, .malformed | .packets]' '[0,0,0,0,0,0,0]'
+}
+
+# Sum of two expectations where round 2's sequence numbers continue round
+# 1's: counters add up, seq_max is round 2's.
+merge_expect() {
+	jq -s '
+		def addup($a; $b): reduce ($a | paths(numbers)) as $p ($a;
+			setpath($p; getpath($p) + ($b | getpath($p))));
+		.[0] as $a | .[1] as $b
+		| {traffic: addup($a.traffic; $b.traffic), ike: addup($a.ike; $b.ike),
+		   sas: [$a.sas[] as $x
+			| ($b.sas[] | select(.spi == $x.spi and .proto == $x.proto
+				and .dst == $x.dst)) as $y
+			| $x + {packets: ($x.packets + $y.packets),
+				bytes: ($x.bytes + $y.bytes), seq_max: $y.seq_max,
+				seq_gaps: ($x.seq_gaps + $y.seq_gaps),
+				seq_replays: ($x.seq_replays + $y.seq_replays),
+				seq_late: ($x.seq_late + $y.seq_late)}]}' "$1" "$2"
+}
+
+# Send a mix, wait until it is counted, snapshot: send_and_snapshot EXPECT
+# STATS BASELINE_PACKETS MIX_ARGS...
+send_and_snapshot() {
+	local expect=$1 stats=$2 base=$3
+	shift 3
+	if ! ipsm_send_mix --expect "$expect" "$@" >"$WORK/send.out" 2>&1; then
+		fail "send_mix $*" "exit 0" "$(head -c 300 "$WORK/send.out" | tr '\n' ' ')"
+		echo '{"traffic":{},"ike":{},"sas":[]}' >"$expect"
+	fi
+	wait_counted $((base + $(expected_total "$expect")))
+	# An empty object on failure: every comparison then fails, visibly.
+	stats_json >"$stats" 2>"$WORK/stats.err" || echo '{}' >"$stats"
+}
+
+# What detach must leave: nothing of ours on vb, no pins for B.
+check_clean() {
+	local label=$1
+	check_eq "$label: no xdp on vb" "" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o 'xdp[a-z]*' || true)"
+	check_eq "$label: no clsact on vb" "" \
+		"$(tc -n "$NS_B" qdisc show dev vb | grep -o clsact || true)"
+	check_eq "$label: no pin dir for B" "absent" \
+		"$([ -e "$PIN_NS_DIR" ] && echo present || echo absent)"
+	check_rc "$label: status after detach exits 7" 7 ipsm status --netns "$NS_B"
+}
+
+# One attach mode end to end: attach, hooks, mix, exact counters, detach.
+# run_variant LABEL HOOKS_JSON XDP_MODE_JSON ATTACH_ARGS...
+run_variant() {
+	local label=$1 hooks=$2 mode=$3
+	shift 3
+	check_rc "$label: attach" 0 ipsm attach vb --netns "$NS_B" "$@"
+	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
+	check_json "$label: status hooks" "$WORK/status.json" '.interfaces[0].hooks' "$hooks"
+	check_json "$label: status hooks_live" "$WORK/status.json" \
+		'.interfaces[0].hooks_live' "$hooks"
+	send_and_snapshot "$WORK/exp-$label.json" "$WORK/stats-$label.json" 0 "${MIX1[@]}"
+	check_json "$label: schema" "$WORK/stats-$label.json" '.schema' '"ipsecmon-bpf/1"'
+	check_json "$label: interfaces" "$WORK/stats-$label.json" \
+		'[.interfaces[] | .name]' '["vb"]'
+	check_json "$label: interfaces[0].hooks" "$WORK/stats-$label.json" \
+		'.interfaces[0].hooks' "$hooks"
+	check_json "$label: interfaces[0].xdp_mode" "$WORK/stats-$label.json" \
+		'.interfaces[0].xdp_mode' "$mode"
+	compare_mix "$label" "$WORK/stats-$label.json" "$WORK/exp-$label.json"
+	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_clean "$label"
+}
+
+test_errors_unattached() {
+	check_rc "stats with nothing attached exits 7" 7 ipsm stats --netns "$NS_B"
+	check_rc "stats --json with nothing attached exits 7" 7 ipsm stats --json --netns "$NS_B"
+	check_rc "detach vb with nothing attached exits 7" 7 ipsm detach vb --netns "$NS_B"
+	check_rc "detach --all with nothing attached exits 7" 7 ipsm detach --all --netns "$NS_B"
+	check_rc "status with nothing attached exits 7" 7 ipsm status --netns "$NS_B"
+	check_rc "attach unknown interface exits 4" 4 ipsm attach nosuch0 --netns "$NS_B"
+	check_rc "attach vb plus unknown interface exits 4" 4 \
+		ipsm attach vb nosuch0 --netns "$NS_B"
+	check_rc "attach --netns nosuch exits 4" 4 ipsm attach vb --netns "nosuch-$$"
+	check_rc "stats --netns nosuch exits 4" 4 ipsm stats --netns "nosuch-$$"
+	check_rc "--hooks xdp,tc-ingress exits 2" 2 \
+		ipsm attach vb --netns "$NS_B" --hooks xdp,tc-ingress
+	check_rc "--hooks bogus exits 2" 2 ipsm attach vb --netns "$NS_B" --hooks bogus
+	check_rc "--xdp-mode bogus exits 2" 2 ipsm attach vb --netns "$NS_B" --xdp-mode bogus
+	check_rc "unknown command exits 2" 2 ipsm frobnicate
+	check_rc "not root: stats exits 3" 3 \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$IPSM_BIN" stats --netns "$NS_B"
+	check_rc "not root: attach exits 3" 3 \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$IPSM_BIN" attach vb --netns "$NS_B"
+	check_eq "failed attaches left no pin dir for B" "absent" \
+		"$([ -e "$PIN_NS_DIR" ] && echo present || echo absent)"
+	check_eq "failed attaches left no xdp on vb" "" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o 'xdp[a-z]*' || true)"
+}
+
+# Default hooks, plus lifetime: counters outlive the CLI, re-attach keeps them.
+test_default_lifecycle() {
+	local s="$WORK/stats-life" e="$WORK/exp-life" base
+	check_rc "default: attach" 0 ipsm attach vb --netns "$NS_B"
+	check_eq "default: pin dir is netns-<cookie of B>" "present" \
+		"$([ -d "$PIN_NS_DIR" ] && echo present || echo absent)"
+	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
+	check_json "default: status netns_id" "$WORK/status.json" '.netns_id' "$NS_B_COOKIE"
+	check_json "default: status interfaces" "$WORK/status.json" \
+		'[.interfaces[] | {name, hooks, hooks_live, present, xdp_mode}]' \
+		'[{"name":"vb","hooks":["xdp","tc-egress"],"hooks_live":["xdp","tc-egress"],"present":true,"xdp_mode":"native"}]'
+	check_eq "default: ip link shows xdp on vb" "xdp" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o -w -m1 xdp || true)"
+	check_eq "default: tc egress filter on vb" "1" \
+		"$(tc -n "$NS_B" filter show dev vb egress | grep -c 'handle 0x1bec ipsecmon_tc_egr' || true)"
+	check_eq "default: no tc ingress filter on vb" "0" \
+		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c ipsecmon || true)"
+
+	send_and_snapshot "$e-1.json" "$s-1.json" 0 "${MIX1[@]}"
+	check_json "default: schema" "$s-1.json" '.schema' '"ipsecmon-bpf/1"'
+	check_json "default: interfaces[0].name" "$s-1.json" '.interfaces[0].name' '"vb"'
+	check_json "default: interfaces[0].hooks" "$s-1.json" '.interfaces[0].hooks' \
+		'["xdp","tc-egress"]'
+	check_json "default: netns_id" "$s-1.json" '.netns_id' "$NS_B_COOKIE"
+	compare_mix "default" "$s-1.json" "$e-1.json"
+	# The resets B sends back are the proof that tc-egress counts.
+	check_json "default: tx.other counts B's replies" "$s-1.json" \
+		".traffic.tx.other.packets >= $SYNS" true
+
+	# Every stats run is a new process reading the pins: same numbers.
+	stats_json >"$s-1b.json" || echo '{}' >"$s-1b.json"
+	check_json "stats twice: same traffic" "$s-1b.json" '.traffic.rx' \
+		"$(jq -c '.traffic.rx' "$s-1.json")"
+	check_json "stats twice: same SA counters" "$s-1b.json" \
+		'[.sas[] | del(.first_seen, .last_seen)]' \
+		"$(jq -c '[.sas[] | del(.first_seen, .last_seen)]' "$s-1.json")"
+	check_json "stats twice: same IKE counters" "$s-1b.json" '.ike' \
+		"$(jq -c '.ike' "$s-1.json")"
+	check_rc "stats (text) exits 0" 0 ipsm stats --netns "$NS_B"
+	check_eq "stats (text) has the esp row" 1 \
+		"$(grep -c '^esp  ' "$WORK/last.out" || true)"
+	check_rc "stats vb (named) exits 0" 0 ipsm stats --json --netns "$NS_B" vb
+	check_rc "stats of an interface not attached exits 7" 7 \
+		ipsm stats --netns "$NS_B" lo
+
+	# Attaching again changes nothing and resets nothing.
+	check_rc "re-attach exits 0" 0 ipsm attach vb --netns "$NS_B"
+	stats_json >"$s-1c.json" || echo '{}' >"$s-1c.json"
+	check_json "re-attach: traffic not reset" "$s-1c.json" '.traffic.rx' \
+		"$(jq -c '.traffic.rx' "$s-1.json")"
+	check_json "re-attach: SA rows not reset" "$s-1c.json" \
+		'[.sas[] | {spi, packets, seq_max}]' \
+		"$(jq -c '[.sas[] | {spi, packets, seq_max}]' "$s-1.json")"
+	check_json "re-attach: same hooks" "$s-1c.json" '.interfaces[0].hooks_live' \
+		'["xdp","tc-egress"]'
+	check_eq "re-attach: still one tc egress filter" "1" \
+		"$(tc -n "$NS_B" filter show dev vb egress | grep -c 'handle 0x1bec ipsecmon_tc_egr' || true)"
+	check_rc "re-attach with tc-ingress (xdp already there) exits 2" 2 \
+		ipsm attach vb --netns "$NS_B" --hooks tc-ingress
+
+	# More traffic after the CLI exited: totals add up.
+	base=$(jq '[.traffic.rx[].packets] | add' "$s-1c.json")
+	send_and_snapshot "$e-2.json" "$s-2.json" "$base" "${MIX2[@]}"
+	merge_expect "$e-1.json" "$e-2.json" >"$e-sum.json"
+	compare_mix "two rounds" "$s-2.json" "$e-sum.json"
+
+	check_rc "default: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_clean "default"
+	check_rc "detach twice exits 7" 7 ipsm detach vb --netns "$NS_B"
+}
+
+# A clsact qdisc and filter that were there before attach survive detach.
+test_foreign_clsact() {
+	local label=foreign-clsact
+	check_rc "$label: add a clsact qdisc" 0 tc -n "$NS_B" qdisc add dev vb clsact
+	# u32 match-all without action: passes everything (no act_gact needed).
+	check_rc "$label: add a foreign ingress filter" 0 \
+		tc -n "$NS_B" filter add dev vb ingress pref 100 u32 match u32 0 0
+	check_rc "$label: add a foreign egress filter" 0 \
+		tc -n "$NS_B" filter add dev vb egress pref 100 u32 match u32 0 0
+	check_rc "$label: attach" 0 ipsm attach vb --netns "$NS_B" --hooks tc-ingress,tc-egress
+	check_eq "$label: both filters on ingress" "1 1" \
+		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c 'handle 0x1bec ipsecmon_tc_ing' || true) $(tc -n "$NS_B" filter show dev vb ingress | grep -c -m1 'pref 100 u32' || true)"
+	send_and_snapshot "$WORK/exp-$label.json" "$WORK/stats-$label.json" 0 "${MIX1[@]}"
+	compare_mix "$label" "$WORK/stats-$label.json" "$WORK/exp-$label.json"
+	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_eq "$label: clsact still there" "clsact" \
+		"$(tc -n "$NS_B" qdisc show dev vb | grep -o -m1 clsact || true)"
+	check_eq "$label: foreign ingress filter still there" "1" \
+		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c -m1 'pref 100 u32' || true)"
+	check_eq "$label: foreign egress filter still there" "1" \
+		"$(tc -n "$NS_B" filter show dev vb egress | grep -c -m1 'pref 100 u32' || true)"
+	check_eq "$label: our filters gone" "0" \
+		"$({ tc -n "$NS_B" filter show dev vb ingress
+			tc -n "$NS_B" filter show dev vb egress; } | grep -c ipsecmon || true)"
+	check_eq "$label: no pin dir for B" "absent" \
+		"$([ -e "$PIN_NS_DIR" ] && echo present || echo absent)"
+	check_rc "$label: remove the clsact qdisc" 0 tc -n "$NS_B" qdisc del dev vb clsact
+
+	# attach made the qdisc, then someone else put a filter on it: it stays.
+	label=late-filter
+	check_rc "$label: attach" 0 ipsm attach vb --netns "$NS_B"
+	check_rc "$label: add a foreign filter" 0 \
+		tc -n "$NS_B" filter add dev vb ingress pref 100 u32 match u32 0 0
+	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_eq "$label: clsact kept for the other filter" "clsact" \
+		"$(tc -n "$NS_B" qdisc show dev vb | grep -o -m1 clsact || true)"
+	check_eq "$label: other filter kept" "1" \
+		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c -m1 'pref 100 u32' || true)"
+	check_eq "$label: our egress filter gone" "0" \
+		"$(tc -n "$NS_B" filter show dev vb egress | grep -c ipsecmon || true)"
+	check_rc "$label: remove the clsact qdisc" 0 tc -n "$NS_B" qdisc del dev vb clsact
+	check_clean "$label"
+}
+
+# Another program instance holds the XDP hook: exit 6 and nothing left
+# behind; --force takes over.
+test_conflict() {
+	local label=conflict xdp_before
+	IPSM_EXTRA_PIN_DIRS+=("$OTHER_PIN_DIR")
+	check_rc "$label: attach with another pin dir" 0 \
+		ipsm attach vb --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR"
+	xdp_before=$(ip -n "$NS_B" -d link show dev vb | grep -o 'prog/xdp id [0-9]*' || true)
+	check_rc "$label: attach over a foreign XDP program exits 6" 6 ipsm attach vb --netns "$NS_B"
+	check_eq "$label: no pin dir left under $DEFAULT_PIN_DIR" "absent" \
+		"$([ -e "$PIN_NS_DIR" ] && echo present || echo absent)"
+	check_eq "$label: the other XDP program still attached" "$xdp_before" \
+		"$(ip -n "$NS_B" -d link show dev vb | grep -o 'prog/xdp id [0-9]*' || true)"
+	check_rc "$label: stats in default pin dir exits 7" 7 ipsm stats --netns "$NS_B"
+	check_rc "$label: attach --force exits 0" 0 ipsm attach vb --netns "$NS_B" --force
+	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
+	check_json "$label: ours live after --force" "$WORK/status.json" \
+		'.interfaces[0].hooks_live' '["xdp","tc-egress"]'
+	ipsm status --json --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR" >"$WORK/status-other.json" || true
+	check_json "$label: the replaced instance sees its hooks gone" "$WORK/status-other.json" \
+		'.interfaces[0].hooks_live' '[]'
+	send_and_snapshot "$WORK/exp-$label.json" "$WORK/stats-$label.json" 0 "${MIX1[@]}"
+	compare_mix "$label" "$WORK/stats-$label.json" "$WORK/exp-$label.json"
+	check_rc "$label: detach ours" 0 ipsm detach vb --netns "$NS_B"
+	check_rc "$label: detach the other" 0 \
+		ipsm detach --all --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR"
+	check_eq "$label: other pin dir removed" "absent" \
+		"$([ -e "$OTHER_PIN_DIR" ] && echo present || echo absent)"
+	check_clean "$label"
+}
+
+# Re-attach with another --xdp-mode moves our program; a deleted interface
+# detaches cleanly. Runs last: it deletes vb.
+test_mode_switch_and_gone() {
+	local s="$WORK/stats-mode"
+	check_rc "mode: attach native" 0 ipsm attach vb --netns "$NS_B" --xdp-mode native
+	check_rc "mode: re-attach skb" 0 ipsm attach vb --netns "$NS_B" --xdp-mode skb
+	stats_json >"$s.json" || echo '{}' >"$s.json"
+	check_json "mode: xdp_mode now skb" "$s.json" '.interfaces[0].xdp_mode' '"skb"'
+	check_json "mode: hooks still live" "$s.json" '.interfaces[0].hooks_live' \
+		'["xdp","tc-egress"]'
+	check_eq "mode: ip link shows xdpgeneric" "xdpgeneric" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o -w -m1 xdpgeneric || true)"
+	check_rc "mode: back to native" 0 ipsm attach vb --netns "$NS_B" --xdp-mode native
+	check_eq "mode: ip link shows xdp" "xdp" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o -w -m1 'xdp' || true)"
+
+	ip -n "$NS_B" link del vb
+	check_rc "gone: status exits 0" 0 ipsm status --json --netns "$NS_B"
+	check_json "gone: status says not present" "$WORK/last.out" \
+		'[.interfaces[] | {name, present, hooks_live}]' \
+		'[{"name":"vb","present":false,"hooks_live":[]}]'
+	check_rc "gone: detach by recorded name" 0 ipsm detach vb --netns "$NS_B"
+	check_eq "gone: detach printed nothing" "" "$(cat "$WORK/last.out")"
+	check_eq "gone: pin dir removed" "absent" \
+		"$([ -d "$PIN_NS_DIR" ] && echo present || echo absent)"
+}
+
+main() {
+	preflight
+	trap cleanup_all EXIT
+	ipsm_netns_create
+	# ipsm_netns_create set its own EXIT trap; ours also removes $WORK.
+	trap cleanup_all EXIT
+	NS_B_COOKIE=$(netns_cookie "$NS_B")
+	PIN_NS_DIR="$DEFAULT_PIN_DIR/netns-$NS_B_COOKIE"
+
+	test_errors_unattached
+	test_default_lifecycle
+	run_variant tc-hooks '["tc-ingress","tc-egress"]' null --hooks tc-ingress,tc-egress
+	run_variant xdp-skb '["xdp","tc-egress"]' '"skb"' --xdp-mode skb
+	run_variant xdp-only '["xdp"]' '"native"' --hooks xdp
+	test_foreign_clsact
+	test_conflict
+	test_mode_switch_and_gone
+	finish
+}
+
+main "$@"
