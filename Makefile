@@ -87,19 +87,16 @@ $(OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
-		$(OUT)/aggregate.o $(OUT)/snapshot.o $(OUT)/log.o
+$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bpf/test_datapath.c tests/bpf/pkt.c \
-		$(OUT)/aggregate.o $(OUT)/snapshot.o $(OUT)/log.o $(OUT)/attach.o \
-		$(OUT)/pins.o $(OUT)/netns.o $(OUT)/tc_filters.o $(OUT)/xfrm_stat.o \
-		$(LDLIBS) -o $@
+		-lbpf -lelf -lz -o $@
 
 $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
-		$(OUT)/bench_pass.skel.h $(OUT)/log.o
+		$(OUT)/bench_pass.skel.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bench/bench.c tests/bpf/pkt.c $(OUT)/log.o \
-		$(LDLIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bench/bench.c tests/bpf/pkt.c \
+		-lbpf -lelf -lz -lm -o $@
 
 test: deps all
 	$(Q)tests/run.sh

@@ -62,8 +62,11 @@ static __always_inline __u32 load_be32(const __u8 *p)
 	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
 }
 
-/* The IKE header is cleartext in both versions: version at 17, exchange at 18. */
-static __always_inline void parse_ike(struct pkt *p, __u8 *ike, void *data_end)
+/*
+ * The IKE header is cleartext in both versions: version at 17, exchange at
+ * 18. len is what the IP packet holds from ike on; data_end bounds the frame.
+ */
+static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void *data_end)
 {
 	__u8 ver, exch, flags;
 
@@ -71,7 +74,7 @@ static __always_inline void parse_ike(struct pkt *p, __u8 *ike, void *data_end)
 	p->ike_ver = IPSM_IKE_UNKNOWN;
 	p->ike_exch = IPSM_IKE_XOTHER;
 	p->ike_resp = 0;
-	if ((void *)(ike + IKE_HDR_LEN) > data_end)
+	if (len < IKE_HDR_LEN || (void *)(ike + IKE_HDR_LEN) > data_end)
 		return;
 	ver = ike[17] >> 4;
 	exch = ike[18];
@@ -112,11 +115,11 @@ static __always_inline void parse_ike(struct pkt *p, __u8 *ike, void *data_end)
 	}
 }
 
-/* ESP or AH header at h; spi_off/seq_off differ between the two. */
-static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, void *data_end, __u32 cls,
-					__u8 proto, __u32 hlen, __u32 spi_off)
+/* ESP or AH header at h, len bytes of IP packet from there; spi_off differs. */
+static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void *data_end,
+					__u32 cls, __u8 proto, __u32 hlen, __u32 spi_off)
 {
-	if ((void *)(h + hlen) > data_end) {
+	if (len < hlen || (void *)(h + hlen) > data_end) {
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
@@ -131,13 +134,19 @@ static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, void *data_end, 
 	p->cls = cls;
 }
 
-/* UDP at l4, l4_len bytes of it inside the IP packet. RFC 3948 §2.2-2.3. */
-static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, void *data_end)
+/*
+ * UDP at l4, l4_len bytes of it inside the IP packet. RFC 3948 §2.2-2.3.
+ * A first fragment (more follow) carries the whole datagram's UDP length,
+ * so there only what is present is read.
+ */
+static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, bool first_frag,
+				      void *data_end)
 {
 	__u16 sport, dport, ulen;
+	__u32 avail;
 	__u8 *pl;
 
-	if ((void *)(l4 + 8) > data_end) {
+	if (l4_len < 8 || (void *)(l4 + 8) > data_end) {
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
@@ -145,51 +154,54 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, voi
 	dport = load_be16(l4 + 2);
 	ulen = load_be16(l4 + 4);
 	pl = l4 + 8;
+	avail = l4_len - 8;
 
 	if (dport == NATT_PORT || sport == NATT_PORT) {
-		if (ulen < 8 || ulen > l4_len) {
+		if (ulen < 8 || (!first_frag && ulen > l4_len)) {
 			p->cls = IPSM_CLASS_MALFORMED;
 			return;
 		}
 		ulen -= 8;
+		if (!first_frag)
+			avail = ulen;
 		if (ulen == 1) {
-			if ((void *)(pl + 1) > data_end || pl[0] != 0xff) {
+			if (avail < 1 || (void *)(pl + 1) > data_end || pl[0] != 0xff) {
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
 			p->cls = IPSM_CLASS_NAT_KEEPALIVE;
 			return;
 		}
-		if (ulen < 4 || (void *)(pl + 4) > data_end) {
+		if (ulen < 4 || avail < 4 || (void *)(pl + 4) > data_end) {
 			p->cls = IPSM_CLASS_MALFORMED;
 			return;
 		}
 		if (*(__u32 *)pl == 0) {
-			parse_ike(p, pl + 4, data_end);
+			parse_ike(p, pl + 4, avail - 4, data_end);
 			return;
 		}
-		parse_ipsec(p, pl, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0);
+		parse_ipsec(p, pl, avail, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0);
 		return;
 	}
 	if (dport == IKE_PORT || sport == IKE_PORT) {
-		parse_ike(p, pl, data_end);
+		parse_ike(p, pl, avail, data_end);
 		return;
 	}
 	p->cls = IPSM_CLASS_OTHER;
 }
 
 static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 l4_len,
-				     void *data_end)
+				     bool first_frag, void *data_end)
 {
 	switch (proto) {
 	case IPPROTO_ESP_:
-		parse_ipsec(p, l4, data_end, IPSM_CLASS_ESP, IPPROTO_ESP_, 8, 0);
+		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_ESP, IPPROTO_ESP_, 8, 0);
 		break;
 	case IPPROTO_AH_:
-		parse_ipsec(p, l4, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4);
+		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4);
 		break;
 	case IPPROTO_UDP_:
-		parse_udp(p, l4, l4_len, data_end);
+		parse_udp(p, l4, l4_len, first_frag, data_end);
 		break;
 	default:
 		p->cls = IPSM_CLASS_OTHER;
@@ -226,12 +238,14 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
-	parse_l4(p, ip[9], ip + ihl, tot - ihl, data_end);
+	/* MF with offset 0: the first of several fragments. */
+	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end);
 }
 
 static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
 {
 	__u32 plen, off = 40, i;
+	bool first_frag = false;
 	__u8 nh;
 	__u8 *h;
 
@@ -279,6 +293,7 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_FRAGMENT;
 				return;
 			}
+			first_frag = h[3] & 1; /* M: more fragments follow */
 			nh = h[0];
 			off += 8;
 			break;
@@ -288,7 +303,7 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
-			parse_l4(p, nh, h, p->ip_len - off, data_end);
+			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end);
 			return;
 		}
 		if (off > p->ip_len) {

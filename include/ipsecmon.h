@@ -120,6 +120,84 @@ struct ipsm_dp {
 	__u64 untracked_packets; /* ESP/AH packets not counted in any SA row */
 	__u64 untracked_bytes;
 	__u64 table_full; /* insert attempts refused: SA table full */
+	__u64 bad_spi_packets; /* inbound ESP/AH for which no SA existed */
+	__u64 bad_spi_bytes;
+	__u64 bad_spi_evicted; /* bad-SPI slots taken over by another SPI */
+};
+
+/*
+ * Correlation state written by the monitor (run): while its heartbeat is
+ * fresh the SA table holds exactly the kernel's SAs, so an inbound miss is a
+ * bad SPI.
+ */
+struct ipsm_config {
+	__u64 live_until; /* CLOCK_MONOTONIC_COARSE ns */
+};
+
+/*
+ * Recent bad SPIs, a fixed per-CPU table indexed by a hash of SPI and
+ * addresses: bounded whatever the attacker sends. A slot keeps one key; a
+ * colliding key takes the slot over (bad_spi_evicted counts it), so the
+ * exact totals are in struct ipsm_dp, the names here.
+ */
+#define IPSM_BAD_SPI_SLOTS 256
+
+struct ipsm_bad_spi {
+	__u32 spi; /* network order; 0 = empty slot */
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen; /* CLOCK_MONOTONIC_COARSE ns */
+	__u64 last_seen;
+};
+
+/*
+ * Monitor state, pinned beside the SA table and written by the monitor (run)
+ * only, so that its totals survive it: what it learned about each kernel SA,
+ * and what it folded in from SAs that are gone.
+ */
+#define IPSM_SA_I_CONFIDENTIAL (1U << 0) /* ESP with a real cipher, or AEAD */
+#define IPSM_SA_I_AUTHENTICATED (1U << 1) /* AH, ESP with integrity, or AEAD */
+#define IPSM_SA_I_TUNNEL (1U << 2)
+
+struct ipsm_sa_info {
+	__u32 flags; /* IPSM_SA_I_* */
+	__u32 reqid;
+	/* The SA's kernel counters at the monitor's last reading. */
+	__u64 k_packets;
+	__u64 k_integrity_failed;
+	__u64 k_replay; /* duplicates + outside the window */
+	/* Wire, kernel and failures when the monitor first saw the SA. */
+	__u64 base_wire;
+	__u64 base_kernel;
+	__u64 base_failed;
+	/* Packets dropped on the SA for other reasons (reconciliation), highest seen. */
+	__u64 other_drops;
+};
+
+enum ipsm_kind {
+	IPSM_KIND_CONFIDENTIAL = 0,
+	IPSM_KIND_AUTHENTICATED,
+	IPSM_KIND_TRANSPORT,
+	IPSM_KIND_TUNNEL,
+	IPSM_KIND_MAX,
+};
+
+struct ipsm_totals {
+	__u64 monitor_since; /* realtime s of the first monitor start, 0: never */
+	__u64 key_additions;
+	__u64 key_deletions;
+	__u64 rekeys;
+	__u64 pending; /* ACQUIREs not yet answered, as of the last tick */
+	/* Folded in from SAs that were deleted. */
+	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
+	__u64 not_decrypted;
+	__u64 not_authenticated;
+	__u64 replayed;
 };
 
 enum ipsm_hook {
@@ -143,6 +221,7 @@ struct ipsm_iface_meta {
 	__u32 hooks; /* bit per enum ipsm_hook, as attached */
 	__u32 xdp_flags; /* XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE */
 	__u32 created_clsact; /* 1: attach created the clsact qdisc */
+	__u32 xdp_kfunc; /* 1: the XDP program asks the kernel's SAD (6.8+) */
 	__u32 prog_id[IPSM_HOOK_MAX];
 	__u32 pad;
 	__u64 attached_at; /* CLOCK_REALTIME seconds of the first attach */

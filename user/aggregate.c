@@ -44,6 +44,9 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus)
 		sum->untracked_packets += percpu[i].untracked_packets;
 		sum->untracked_bytes += percpu[i].untracked_bytes;
 		sum->table_full += percpu[i].table_full;
+		sum->bad_spi_packets += percpu[i].bad_spi_packets;
+		sum->bad_spi_bytes += percpu[i].bad_spi_bytes;
+		sum->bad_spi_evicted += percpu[i].bad_spi_evicted;
 	}
 }
 
@@ -112,6 +115,67 @@ void agg_sort_sas(struct ipsm_sa *sas, size_t n)
 {
 	if (n)
 		qsort(sas, n, sizeof(*sas), sa_cmp);
+}
+
+static bool bad_key_eq(const struct ipsm_bad_spi_row *r, const struct ipsm_bad_spi *b)
+{
+	return r->spi == b->spi && r->proto == b->proto && r->family == b->family &&
+	       !memcmp(r->saddr, b->saddr, 16) && !memcmp(r->daddr, b->daddr, 16);
+}
+
+static int bad_cmp(const void *a, const void *b)
+{
+	const struct ipsm_bad_spi_row *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	return ntohl(x->spi) < ntohl(y->spi) ? -1 : ntohl(x->spi) > ntohl(y->spi);
+}
+
+int agg_merge_bad_spis(const struct ipsm_bad_spi *percpu, int slots, int ncpus, __u64 mono_now,
+		       __u64 real_now, struct ipsm_bad_spi_row **out, size_t *n)
+{
+	struct ipsm_bad_spi_row *rows;
+	size_t cnt = 0, j;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	rows = calloc((size_t)slots * ncpus, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < slots * ncpus; i++) {
+		const struct ipsm_bad_spi *b = &percpu[i];
+		__u64 first = to_realtime(b->first_seen, mono_now, real_now);
+		__u64 last = to_realtime(b->last_seen, mono_now, real_now);
+
+		if (!b->spi)
+			continue;
+		/* The same key lands in the same slot on every CPU; a linear merge is fine. */
+		for (j = 0; j < cnt; j++)
+			if (bad_key_eq(&rows[j], b))
+				break;
+		if (j == cnt) {
+			rows[cnt].spi = b->spi;
+			rows[cnt].proto = b->proto;
+			rows[cnt].family = b->family;
+			memcpy(rows[cnt].saddr, b->saddr, 16);
+			memcpy(rows[cnt].daddr, b->daddr, 16);
+			rows[cnt].first_seen = first;
+			cnt++;
+		}
+		rows[j].packets += b->packets;
+		rows[j].bytes += b->bytes;
+		if (first && first < rows[j].first_seen)
+			rows[j].first_seen = first;
+		if (last > rows[j].last_seen)
+			rows[j].last_seen = last;
+	}
+	if (cnt)
+		qsort(rows, cnt, sizeof(*rows), bad_cmp);
+	*out = rows;
+	*n = cnt;
+	return 0;
 }
 
 static int open_pin(const char *dir, const char *name)
@@ -228,6 +292,75 @@ out:
 	return err;
 }
 
+/*
+ * The monitor's pinned state (heartbeat, totals, per-SA records) and the
+ * bad-SPI table, and from them who is deciding bad SPIs right now.
+ */
+static int read_correlation_state(const struct ipsm_paths *p, int ncpus, __u64 mono_ns,
+				  __u64 real_ns, struct ipsm_snapshot *s)
+{
+	struct ipsm_bad_spi *bad = NULL;
+	struct ipsm_config cfg = {};
+	bool all_kfunc = true, any_rx = false;
+	__u32 k = 0;
+	size_t i;
+	int fd, err = 0;
+
+	fd = open_pin(p->ns, "correlation");
+	if (fd < 0)
+		return fd;
+	bpf_map_lookup_elem(fd, &k, &cfg);
+	close(fd);
+	for (i = 0; i < s->n_ifaces; i++) {
+		const struct ipsm_iface *ifc = &s->ifaces[i];
+
+		if (ifc->hooks & (1U << IPSM_HOOK_XDP | 1U << IPSM_HOOK_TC_INGRESS)) {
+			any_rx = true;
+			if (!(ifc->hooks & (1U << IPSM_HOOK_XDP)) || !ifc->xdp_kfunc)
+				all_kfunc = false;
+		}
+	}
+	if (any_rx && all_kfunc)
+		s->correlation = IPSM_CORR_KERNEL;
+	else if (mono_ns < cfg.live_until)
+		s->correlation = IPSM_CORR_MONITOR;
+
+	fd = open_pin(p->ns, "totals");
+	if (fd < 0)
+		return fd;
+	s->have_totals = !bpf_map_lookup_elem(fd, &k, &s->totals);
+	close(fd);
+
+	fd = open_pin(p->ns, "sa_info");
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < s->n_sas; i++)
+		s->sas[i].have_info = !bpf_map_lookup_elem(fd, &s->sas[i].key, &s->sas[i].info);
+	close(fd);
+
+	fd = open_pin(p->ns, "bad_spis");
+	if (fd < 0)
+		return fd;
+	bad = calloc((size_t)IPSM_BAD_SPI_SLOTS * ncpus, sizeof(*bad));
+	if (!bad) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < IPSM_BAD_SPI_SLOTS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, &bad[(size_t)k * ncpus])) {
+			err = ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot read bad SPIs: %s",
+					 strerror(errno));
+			goto out;
+		}
+	}
+	err = agg_merge_bad_spis(bad, IPSM_BAD_SPI_SLOTS, ncpus, mono_ns, real_ns, &s->bad_spis,
+				 &s->n_bad_spis);
+out:
+	free(bad);
+	close(fd);
+	return err;
+}
+
 static bool selected(const struct ipsm_iface *ifc, char *const *names, int n_names)
 {
 	char cur[IF_NAMESIZE];
@@ -252,6 +385,7 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	struct ipsm_dp *dpv = NULL;
 	struct bpf_map_info info = {};
 	__u32 *ids = NULL, ilen = sizeof(info), k = 0;
+	__u64 mono_ns, real_ns;
 	char dir[PATH_MAX];
 	int ncpus, fd = -1, i, err;
 	size_t j, n_ids;
@@ -316,8 +450,9 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	}
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		s->max_sas = info.max_entries;
-	err = read_sas(fd, ncpus, mono.tv_sec * 1000000000ULL + mono.tv_nsec,
-		       s->time.tv_sec * 1000000000ULL + s->time.tv_nsec, s);
+	mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
+	real_ns = s->time.tv_sec * 1000000000ULL + s->time.tv_nsec;
+	err = read_sas(fd, ncpus, mono_ns, real_ns, s);
 	if (err) {
 		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot read the SA table: %s",
 				 strerror(-err));
@@ -340,6 +475,9 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 		goto out;
 	}
 	agg_sum_dp(&s->dp, dpv, ncpus);
+	err = read_correlation_state(p, ncpus, mono_ns, real_ns, s);
+	if (err)
+		goto out;
 	s->have_xfrm_stat = xfrm_stat_read(&s->xfrm_stat) == 0;
 	err = 0;
 out:

@@ -22,5 +22,11 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus);
 void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 		const struct ipsm_sa_val *percpu, int ncpus, __u64 mono_now, __u64 real_now);
 void agg_sort_sas(struct ipsm_sa *sas, size_t n);
+/*
+ * Merge the per-CPU bad-SPI slots (slots x ncpus) into rows by key, sorted by
+ * packets; *out is malloc'ed.
+ */
+int agg_merge_bad_spis(const struct ipsm_bad_spi *percpu, int slots, int ncpus, __u64 mono_now,
+		       __u64 real_now, struct ipsm_bad_spi_row **out, size_t *n);
 
 #endif

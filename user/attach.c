@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
@@ -103,6 +104,35 @@ static int load_err(int err)
 			  strerror(-err));
 }
 
+/* Maps shared by a namespace's interfaces; the rest are per interface. */
+static bool shared_map(const char *name)
+{
+	static const char *const shared[] = { "sa_stats", "dp",	     "correlation",
+					      "bad_spis", "sa_info", "totals" };
+	size_t i;
+
+	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+		if (!strcmp(name, shared[i]))
+			return true;
+	return false;
+}
+
+/* Whether the running kernel has the XDP SA lookup kfunc (Linux 6.8+). */
+static bool kernel_has_xfrm_kfunc(void)
+{
+	struct btf *btf;
+	bool found;
+
+	log_libbpf_quiet(1);
+	btf = btf__load_vmlinux_btf();
+	log_libbpf_quiet(0);
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
+}
+
 /* Load the object with maps pinned where they belong and pin the programs. */
 static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const char *ifname,
 		      const struct attach_opts *o)
@@ -117,7 +147,13 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	skel = ipsecmon__open();
 	if (!skel)
 		return load_err(-errno);
-	progs[IPSM_HOOK_XDP] = skel->progs.ipsecmon_xdp;
+	/* One of the two XDP programs: the kernel's SA lookup where it exists. */
+	c->meta.xdp_kfunc = kernel_has_xfrm_kfunc();
+	progs[IPSM_HOOK_XDP] = c->meta.xdp_kfunc ? skel->progs.ipsecmon_xdp_kfunc :
+						   skel->progs.ipsecmon_xdp;
+	bpf_program__set_autoload(c->meta.xdp_kfunc ? skel->progs.ipsecmon_xdp :
+						      skel->progs.ipsecmon_xdp_kfunc,
+				  false);
 	progs[IPSM_HOOK_TC_INGRESS] = skel->progs.ipsecmon_tc_ingress;
 	progs[IPSM_HOOK_TC_EGRESS] = skel->progs.ipsecmon_tc_egress;
 
@@ -127,7 +163,7 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 
 		if (bpf_map__is_internal(map))
 			continue;
-		if (!strcmp(name, "sa_stats") || !strcmp(name, "dp"))
+		if (shared_map(name))
 			pins_path(path, sizeof(path), p->ns, name);
 		else
 			pins_path(path, sizeof(path), c->dir, name);
@@ -139,6 +175,8 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	pins_path(path, sizeof(path), p->ns, "sa_stats");
 	max = pinned_max_entries(path);
 	err = bpf_map__set_max_entries(skel->maps.sa_stats, max ? max : o->max_sas);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.sa_info, max ? max : o->max_sas);
 	if (err)
 		goto out_destroy;
 	skel->rodata->inserts_per_sec = o->inserts_per_sec;
@@ -580,6 +618,7 @@ int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface
 	out->hooks = m.hooks;
 	out->xdp_flags = m.xdp_flags;
 	out->attached_at = m.attached_at;
+	out->xdp_kfunc = m.xdp_kfunc;
 	memcpy(out->prog_id, m.prog_id, sizeof(out->prog_id));
 	if (!out->present)
 		return 0;

@@ -13,6 +13,7 @@
 
 #include "aggregate.h"
 #include "attach.h"
+#include "correlate.h"
 #include "log.h"
 #include "netns.h"
 #include "out_json.h"
@@ -485,6 +486,11 @@ static int cmd_stats(int argc, char **argv)
 		return ipsm_exit_code();
 	if (snapshot_read(&p, argv + optind, argc - optind, &s))
 		return ipsm_exit_code();
+	err = snapshot_correlate(&s);
+	if (err) {
+		snapshot_free(&s);
+		return IPSM_EXIT_FAIL;
+	}
 	if (co.json) {
 		doc = json_snapshot(&s);
 		err = json_write(stdout, doc, co.pretty);

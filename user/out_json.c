@@ -44,10 +44,11 @@ static json_t *iface_obj(const struct ipsm_iface *ifc)
 
 	if (ifc->hooks & (1U << IPSM_HOOK_XDP))
 		mode = ifc->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "skb";
-	return json_pack("{s:s,s:I,s:o,s:o,s:b,s:o,s:o}", "name", ifc->name, "ifindex",
+	return json_pack("{s:s,s:I,s:o,s:o,s:b,s:o,s:o,s:o}", "name", ifc->name, "ifindex",
 			 (json_int_t)ifc->ifindex, "hooks", hooks_arr(ifc->hooks), "hooks_live",
 			 hooks_arr(ifc->hooks_live), "present", ifc->present, "xdp_mode",
-			 mode ? json_string(mode) : json_null(), "attached_at",
+			 mode ? json_string(mode) : json_null(), "xdp_sa_lookup",
+			 json_string(mode && ifc->xdp_kfunc ? "kernel" : "map"), "attached_at",
 			 jtime(ifc->attached_at * 1000000000ULL));
 }
 
@@ -82,35 +83,47 @@ static json_t *traffic_obj(const struct ipsm_snapshot *s)
 	return t;
 }
 
-/* The IPSECMON counters need XFRM correlation; until it runs they are unknown. */
-static json_t *ipsecmon_obj(void)
+static json_t *jint_if(bool have, __u64 v)
 {
-	static const char *const names[] = {
-		"active_sas",
-		"active_tunnels",
-		"pending_key_operations",
-		"key_additions",
-		"key_deletions",
-		"rekeys",
-		"bad_spi_packets",
-		"packets_not_decrypted",
-		"packets_not_authenticated",
-		"packets_replayed",
-		"confidential_bytes_sent",
-		"confidential_bytes_received",
-		"authenticated_bytes_sent",
-		"authenticated_bytes_received",
-		"transport_bytes_sent",
-		"transport_bytes_received",
-		"tunnel_bytes_sent",
-		"tunnel_bytes_received",
-	};
-	json_t *o = json_object();
-	size_t i;
+	return have ? jint(v) : json_null();
+}
 
-	json_object_set_new(o, "correlation", json_string("inactive"));
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		json_object_set_new(o, names[i], json_null());
+/* Unknown counters are null, never a made-up 0 (README "IPSECMON counters"). */
+static json_t *ipsecmon_obj(const struct ipsm_snapshot *s)
+{
+	const struct ipsm_counters *c = &s->ipsecmon;
+	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "correlation", json_string(ipsm_correlation_name(s->correlation)));
+	json_object_set_new(o, "bad_spi_detection", json_string(bad ? "active" : "inactive"));
+	json_object_set_new(o, "active_sas", jint_if(x, c->active_sas));
+	json_object_set_new(o, "active_tunnels", jint_if(x, c->active_tunnels));
+	json_object_set_new(o, "pending_key_operations",
+			    jint_if(ev && s->correlation == IPSM_CORR_MONITOR, c->pending));
+	json_object_set_new(o, "key_additions", jint_if(ev, c->key_additions));
+	json_object_set_new(o, "key_deletions", jint_if(ev, c->key_deletions));
+	json_object_set_new(o, "rekeys", jint_if(ev, c->rekeys));
+	json_object_set_new(o, "bad_spi_packets", jint_if(bad, c->bad_spi_packets));
+	json_object_set_new(o, "packets_not_decrypted", jint_if(x, c->not_decrypted));
+	json_object_set_new(o, "packets_not_authenticated", jint_if(x, c->not_authenticated));
+	json_object_set_new(o, "packets_replayed", jint_if(x, c->replayed));
+	json_object_set_new(o, "confidential_bytes_sent",
+			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]));
+	json_object_set_new(o, "confidential_bytes_received",
+			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]));
+	json_object_set_new(o, "authenticated_bytes_sent",
+			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]));
+	json_object_set_new(o, "authenticated_bytes_received",
+			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]));
+	json_object_set_new(o, "transport_bytes_sent",
+			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]));
+	json_object_set_new(o, "transport_bytes_received",
+			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]));
+	json_object_set_new(o, "tunnel_bytes_sent",
+			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]));
+	json_object_set_new(o, "tunnel_bytes_received",
+			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]));
 	return o;
 }
 
@@ -171,23 +184,87 @@ static const char *encap_name(__u32 flags)
 	return flags & IPSM_SA_F_UDP_ENCAP ? "udp" : "none";
 }
 
-static json_t *sa_obj(const struct ipsm_sa *sa)
+static json_t *sa_mode(const struct ipsm_sa *sa)
+{
+	if (sa->known)
+		return json_string(ipsm_mode_name(sa->x.mode));
+	if (sa->have_info)
+		return json_string(sa->info.flags & IPSM_SA_I_TUNNEL ? "tunnel" : "transport");
+	return json_null();
+}
+
+static const char *xfrm_encap_name(__u16 type)
+{
+	switch (type) {
+	case 0:
+		return "none";
+	case 1:
+		return "espinudp-nonike";
+	case 2:
+		return "espinudp";
+	case 7:
+		return "espintcp";
+	}
+	return "other";
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+/* What the kernel says about the SA: names, never keys. */
+static json_t *kernel_sa_obj(const struct ipsm_xfrm_sa *x)
+{
+	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "reqid",
+			 (json_int_t)x->reqid, "encap", json_string(xfrm_encap_name(x->encap_type)),
+			 "enc_alg", jstr_or_null(x->enc_alg), "auth_alg", jstr_or_null(x->auth_alg),
+			 "aead_alg", jstr_or_null(x->aead_alg), "confidential",
+			 xfrm_sa_confidential(x), "authenticated", xfrm_sa_authenticated(x),
+			 "packets", jint(x->packets), "bytes", jint(x->bytes), "integrity_failed",
+			 jint(x->stats_integrity_failed), "replay", jint(x->stats_replay),
+			 "replay_window", jint(x->stats_replay_window), "added",
+			 jtime(x->add_time * 1000000000ULL), "last_used",
+			 jtime(x->use_time * 1000000000ULL), "replay_seq",
+			 x->have_replay ? jint(x->seq) : json_null());
+}
+
+static json_t *bad_spi_obj(const struct ipsm_bad_spi_row *b)
+{
+	char spi[16], src[64], dst[64];
+
+	ipsm_spi_str(b->spi, spi, sizeof(spi));
+	ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
+	ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "spi", spi, "proto",
+			 ipsm_proto_name(b->proto), "family", ipsm_af_name(b->family), "src", src,
+			 "dst", dst, "packets", jint(b->packets), "bytes", jint(b->bytes),
+			 "first_seen", jtime(b->first_seen), "last_seen", jtime(b->last_seen));
+}
+
+static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 {
 	char spi[16], src[64], dst[64];
 	int af = sa->key.family;
+	json_t *o;
 
 	ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
 	ipsm_addr_str(af, sa->key.daddr, dst, sizeof(dst));
 	ipsm_addr_str(af, sa->saddr, src, sizeof(src));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}",
-			 "spi", spi, "proto", ipsm_proto_name(sa->key.proto), "dir",
-			 ipsm_dir_name(sa->key.dir), "family", ipsm_af_name(af), "src", src, "dst",
-			 dst, "encap", encap_name(sa->flags), "mode", json_null(), "packets",
-			 jint(sa->packets), "bytes", jint(sa->bytes), "first_seen",
-			 jtime(sa->first_seen), "last_seen", jtime(sa->last_seen), "seq_max",
-			 (json_int_t)sa->seq_max, "seq_gaps", jint(sa->seq_gaps), "seq_replays",
-			 jint(sa->seq_replays), "seq_late", jint(sa->seq_late), "known",
-			 json_null());
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}",
+		      "spi", spi, "proto", ipsm_proto_name(sa->key.proto), "dir",
+		      ipsm_dir_name(sa->key.dir), "family", ipsm_af_name(af), "src", src, "dst",
+		      dst, "encap", encap_name(sa->flags), "mode", sa_mode(sa), "packets",
+		      jint(sa->packets), "bytes", jint(sa->bytes), "first_seen",
+		      jtime(sa->first_seen), "last_seen", jtime(sa->last_seen), "seq_max",
+		      (json_int_t)sa->seq_max, "seq_gaps", jint(sa->seq_gaps), "seq_replays",
+		      jint(sa->seq_replays), "seq_late", jint(sa->seq_late), "known",
+		      have_xfrm ? json_boolean(sa->known) : json_null());
+	if (sa->known)
+		json_object_set_new(o, "kernel", kernel_sa_obj(&sa->x));
+	json_object_set_new(o, "kernel_dropped",
+			    sa->have_dropped ? jint(sa->kernel_dropped) : json_null());
+	return o;
 }
 
 static json_t *kernel_obj(const struct ipsm_snapshot *s)
@@ -204,21 +281,26 @@ static json_t *kernel_obj(const struct ipsm_snapshot *s)
 
 json_t *json_snapshot(const struct ipsm_snapshot *s)
 {
-	json_t *doc, *sas = json_array();
+	json_t *doc, *sas = json_array(), *bad = json_array();
 	size_t i;
 
 	for (i = 0; i < s->n_sas; i++)
-		json_array_append_new(sas, sa_obj(&s->sas[i]));
-	doc = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:[],s:{s:I,s:I,s:o,s:o,s:o,s:o},s:o}",
+		json_array_append_new(sas, sa_obj(&s->sas[i], s->ipsecmon.have_xfrm));
+	for (i = 0; i < s->n_bad_spis; i++)
+		json_array_append_new(bad, bad_spi_obj(&s->bad_spis[i]));
+	doc = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,"
+			"s:o},s:o}",
 			"schema", IPSM_SCHEMA, "time",
 			jtime(s->time.tv_sec * 1000000000ULL + s->time.tv_nsec), "netns_id",
 			(json_int_t)s->netns_id, "interfaces", ifaces_arr(s->ifaces, s->n_ifaces),
-			"traffic", traffic_obj(s), "ipsecmon", ipsecmon_obj(), "ike", ike_obj(s),
-			"sas", sas, "bad_spis", "datapath", "sa_rows", (json_int_t)s->n_sas,
+			"traffic", traffic_obj(s), "ipsecmon", ipsecmon_obj(s), "ike", ike_obj(s),
+			"sas", sas, "bad_spis", bad, "datapath", "sa_rows", (json_int_t)s->n_sas,
 			"max_sas", (json_int_t)s->max_sas, "sa_inserts", jint(s->dp.sa_inserts),
 			"untracked_packets", jint(s->dp.untracked_packets), "untracked_bytes",
-			jint(s->dp.untracked_bytes), "table_full", jint(s->dp.table_full), "kernel",
-			kernel_obj(s));
+			jint(s->dp.untracked_bytes), "table_full", jint(s->dp.table_full),
+			"bad_spi_packets", jint(s->dp.bad_spi_packets), "bad_spi_bytes",
+			jint(s->dp.bad_spi_bytes), "bad_spi_evicted", jint(s->dp.bad_spi_evicted),
+			"kernel", kernel_obj(s));
 	return doc;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Plain-text tables, 80 columns wide. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/if_link.h>
@@ -109,12 +110,11 @@ static void text_sas(FILE *f, const struct ipsm_snapshot *s)
 	char spi[16], src[64], dst[64], peers[140], when[32];
 	size_t i;
 
-	fprintf(f, "\nSECURITY ASSOCIATIONS SEEN ON THE WIRE (%zu of at most %u)\n", s->n_sas,
-		s->max_sas);
+	fprintf(f, "\nSECURITY ASSOCIATIONS (%zu; table holds %u)\n", s->n_sas, s->max_sas);
 	if (!s->n_sas)
 		return;
-	fprintf(f, "%-3s %-5s %-10s %-31s %9s %11s %6s %6s %s\n", "DIR", "PROTO", "SPI",
-		"SOURCE > DESTINATION", "PACKETS", "BYTES", "GAPS", "REPLAY", "LAST SEEN");
+	fprintf(f, "%-3s %-5s %-10s %-4s %-31s %9s %11s %6s %6s %s\n", "DIR", "PROTO", "SPI",
+		"MODE", "SOURCE > DESTINATION", "PACKETS", "BYTES", "GAPS", "REPLAY", "LAST SEEN");
 	for (i = 0; i < s->n_sas; i++) {
 		const struct ipsm_sa *sa = &s->sas[i];
 
@@ -122,10 +122,16 @@ static void text_sas(FILE *f, const struct ipsm_snapshot *s)
 		ipsm_addr_str(sa->key.family, sa->saddr, src, sizeof(src));
 		ipsm_addr_str(sa->key.family, sa->key.daddr, dst, sizeof(dst));
 		snprintf(peers, sizeof(peers), "%s > %s", src, dst);
-		ipsm_time_str(sa->last_seen, when, sizeof(when));
-		fprintf(f, "%-3s %-5s %-10s %-31s %9llu %11llu %6llu %6llu %s\n",
-			ipsm_dir_name(sa->key.dir), ipsm_proto_name(sa->key.proto), spi, peers,
-			(unsigned long long)sa->packets, (unsigned long long)sa->bytes,
+		if (sa->last_seen)
+			ipsm_time_str(sa->last_seen, when, sizeof(when));
+		else
+			snprintf(when, sizeof(when), "%11s-", "");
+		fprintf(f, "%-3s %-5s %-10s %-4s %-31s %9llu %11llu %6llu %6llu %s\n",
+			ipsm_dir_name(sa->key.dir), ipsm_proto_name(sa->key.proto), spi,
+			!sa->known			    ? "?" :
+			sa->x.mode == IPSM_XFRM_MODE_TUNNEL ? "tun" :
+							      "tra",
+			peers, (unsigned long long)sa->packets, (unsigned long long)sa->bytes,
 			(unsigned long long)sa->seq_gaps, (unsigned long long)sa->seq_replays,
 			when + 11 /* the time of day is enough here */);
 	}
@@ -149,6 +155,75 @@ static void text_kernel(FILE *f, const struct ipsm_snapshot *s)
 	fprintf(f, "%s\n", shown ? "" : "all zero");
 }
 
+/* One IPSECMON line: a value, or "-" where it is unknown. */
+static void ctr_line(FILE *f, const char *label, bool have, __u64 v)
+{
+	if (have)
+		fprintf(f, "  %-32s %15llu\n", label, (unsigned long long)v);
+	else
+		fprintf(f, "  %-32s %15s\n", label, "-");
+}
+
+static void text_ipsecmon(FILE *f, const struct ipsm_snapshot *s)
+{
+	const struct ipsm_counters *c = &s->ipsecmon;
+	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
+
+	fprintf(f, "IP SECURITY MONITOR (correlation: %s%s)\n",
+		ipsm_correlation_name(s->correlation), bad ? "" : ", bad-SPI detection inactive");
+	ctr_line(f, "Active Security Associations", x, c->active_sas);
+	ctr_line(f, "Active Tunnels", x, c->active_tunnels);
+	ctr_line(f, "Pending Key Operations", ev && s->correlation == IPSM_CORR_MONITOR,
+		 c->pending);
+	ctr_line(f, "Key Additions", ev, c->key_additions);
+	ctr_line(f, "Key Deletions", ev, c->key_deletions);
+	ctr_line(f, "Rekeys", ev, c->rekeys);
+	ctr_line(f, "Bad SPI Packets", bad, c->bad_spi_packets);
+	ctr_line(f, "Packets Not Decrypted", x, c->not_decrypted);
+	ctr_line(f, "Packets Not Authenticated", x, c->not_authenticated);
+	ctr_line(f, "Packets Replayed", x, c->replayed);
+	ctr_line(f, "Confidential Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]);
+	ctr_line(f, "Confidential Bytes Received", x,
+		 c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]);
+	ctr_line(f, "Authenticated Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]);
+	ctr_line(f, "Authenticated Bytes Received", x,
+		 c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]);
+	ctr_line(f, "Transport Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]);
+	ctr_line(f, "Transport Bytes Received", x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]);
+	ctr_line(f, "Tunnel Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]);
+	ctr_line(f, "Tunnel Bytes Received", x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]);
+	fprintf(f, "\n");
+}
+
+static void text_bad_spis(FILE *f, const struct ipsm_snapshot *s)
+{
+	char spi[16], src[64], dst[64], peers[140], when[32];
+	size_t i;
+
+	fprintf(f, "\nBAD SPIS");
+	if (s->correlation == IPSM_CORR_INACTIVE) {
+		fprintf(f, ": detection inactive (no kernel SA lookup, no monitor running)\n");
+		return;
+	}
+	fprintf(f, " (%zu)\n", s->n_bad_spis);
+	if (!s->n_bad_spis)
+		return;
+	fprintf(f, "%-5s %-10s %-37s %9s %11s %s\n", "PROTO", "SPI", "SOURCE > DESTINATION",
+		"PACKETS", "BYTES", "LAST SEEN");
+	for (i = 0; i < s->n_bad_spis; i++) {
+		const struct ipsm_bad_spi_row *b = &s->bad_spis[i];
+
+		ipsm_spi_str(b->spi, spi, sizeof(spi));
+		ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
+		ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
+		snprintf(peers, sizeof(peers), "%s > %s", src, dst);
+		ipsm_time_str(b->last_seen, when, sizeof(when));
+		fprintf(f, "%-5s %-10s %-37s %9llu %11llu %s\n", ipsm_proto_name(b->proto), spi,
+			peers, (unsigned long long)b->packets, (unsigned long long)b->bytes,
+			when + 11);
+	}
+}
+
 void text_stats(FILE *f, const struct ipsm_snapshot *s)
 {
 	char when[32];
@@ -157,12 +232,13 @@ void text_stats(FILE *f, const struct ipsm_snapshot *s)
 	fprintf(f, "ipsecmon-bpf  %s  netns %llu\n\n", when, (unsigned long long)s->netns_id);
 	text_status(f, s->ifaces, s->n_ifaces);
 	fprintf(f, "\n");
+	text_ipsecmon(f, s);
 	text_traffic(f, s);
 	text_ike(f, s);
 	text_sas(f, s);
-	fprintf(f, "\nIPSECMON COUNTERS AND BAD SPIS: XFRM correlation inactive\n");
+	text_bad_spis(f, s);
 	fprintf(f,
-		"DATAPATH: %llu SA rows created, %llu ESP/AH packets without a row, "
+		"\nDATAPATH: %llu SA rows created, %llu ESP/AH packets without a row, "
 		"table full %llu times\n",
 		(unsigned long long)s->dp.sa_inserts, (unsigned long long)s->dp.untracked_packets,
 		(unsigned long long)s->dp.table_full);

@@ -12,9 +12,11 @@ void snapshot_free(struct ipsm_snapshot *s)
 {
 	free(s->ifaces);
 	free(s->sas);
+	free(s->bad_spis);
 	s->ifaces = NULL;
 	s->sas = NULL;
-	s->n_ifaces = s->n_sas = 0;
+	s->bad_spis = NULL;
+	s->n_ifaces = s->n_sas = s->n_bad_spis = 0;
 }
 
 const char *ipsm_class_name(int cls)
@@ -55,6 +57,26 @@ const char *ipsm_hook_name(int hook)
 const char *ipsm_proto_name(__u8 proto)
 {
 	return proto == 50 ? "esp" : proto == 51 ? "ah" : "?";
+}
+
+const char *ipsm_correlation_name(enum ipsm_correlation c)
+{
+	return c == IPSM_CORR_MONITOR ? "monitor" : c == IPSM_CORR_KERNEL ? "kernel" : "inactive";
+}
+
+const char *ipsm_mode_name(__u8 mode)
+{
+	static const char *const names[] = { "transport", "tunnel", "ro", "in_trigger", "beet" };
+
+	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
+}
+
+const char *ipsm_kind_name(int kind)
+{
+	static const char *const names[IPSM_KIND_MAX] = { "confidential", "authenticated",
+							  "transport", "tunnel" };
+
+	return kind >= 0 && kind < IPSM_KIND_MAX ? names[kind] : "?";
 }
 
 const char *ipsm_ike_exch_name(int ver, int exch)

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "ipsecmon.h"
+#include "xfrm_nl.h"
 #include "xfrm_stat.h"
 
 #define IPSM_SCHEMA "ipsecmon-bpf/1"
@@ -26,6 +27,7 @@ struct ipsm_iface {
 	__u32 xdp_flags;
 	__u32 prog_id[IPSM_HOOK_MAX];
 	__u64 attached_at; /* realtime seconds */
+	bool xdp_kfunc; /* XDP asks the kernel's SAD for bad SPIs */
 };
 
 /* One SA row, summed over CPUs. */
@@ -41,6 +43,48 @@ struct ipsm_sa {
 	__u64 seq_replays;
 	__u64 seq_late;
 	__u8 saddr[16]; /* source of the most recent packet */
+	/* From XFRM correlation. */
+	bool known; /* the kernel has this SA */
+	struct ipsm_xfrm_sa x; /* valid when known */
+	bool have_info; /* the monitor's record, from the pinned sa_info */
+	struct ipsm_sa_info info;
+	bool have_dropped;
+	__u64 kernel_dropped; /* inbound: seen on the wire, not accepted by the SA */
+};
+
+struct ipsm_bad_spi_row {
+	__u32 spi; /* network order */
+	__u8 proto;
+	__u8 family; /* IPSM_AF_* */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen; /* realtime ns */
+	__u64 last_seen;
+};
+
+enum ipsm_correlation {
+	IPSM_CORR_INACTIVE = 0, /* nobody decides bad SPIs */
+	IPSM_CORR_MONITOR, /* a monitor keeps the SA table equal to the kernel's */
+	IPSM_CORR_KERNEL, /* XDP asks the kernel's SAD itself (6.8+) */
+};
+
+/* The IPSECMON counters; see README "IPSECMON counters". */
+struct ipsm_counters {
+	bool have_xfrm; /* the kernel's SAs were read */
+	bool have_events; /* a monitor has run: event counters mean something */
+	__u64 active_sas;
+	__u64 active_tunnels;
+	__u64 pending;
+	__u64 key_additions;
+	__u64 key_deletions;
+	__u64 rekeys;
+	__u64 bad_spi_packets;
+	__u64 not_decrypted;
+	__u64 not_authenticated;
+	__u64 replayed;
+	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
 };
 
 struct ipsm_snapshot {
@@ -57,6 +101,13 @@ struct ipsm_snapshot {
 	struct ipsm_dp dp; /* summed; window fields meaningless */
 	bool have_xfrm_stat;
 	struct ipsm_xfrm_stat xfrm_stat;
+	/* Correlation. */
+	enum ipsm_correlation correlation;
+	bool have_totals;
+	struct ipsm_totals totals; /* as the monitor last wrote them */
+	struct ipsm_counters ipsecmon;
+	size_t n_bad_spis;
+	struct ipsm_bad_spi_row *bad_spis; /* sorted by packets, most first */
 };
 
 void snapshot_free(struct ipsm_snapshot *s);
@@ -67,6 +118,9 @@ const char *ipsm_af_name(int af);
 const char *ipsm_dir_name(int dir);
 const char *ipsm_hook_name(int hook);
 const char *ipsm_proto_name(__u8 proto);
+const char *ipsm_correlation_name(enum ipsm_correlation c);
+const char *ipsm_mode_name(__u8 mode);
+const char *ipsm_kind_name(int kind);
 /* Exchange name for a version/slot, e.g. "ike_sa_init" or "main_mode". */
 const char *ipsm_ike_exch_name(int ver, int exch);
 /* "0x0000abcd" from a network-order SPI; buf holds at least 11 bytes. */
