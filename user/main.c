@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ipsecmon-bpf command line: option parsing and dispatch to the commands. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include "attach.h"
 #include "correlate.h"
 #include "log.h"
+#include "monitor.h"
 #include "netns.h"
 #include "out_json.h"
 #include "out_text.h"
@@ -49,6 +51,7 @@ static const char usage_text[] =
 	"  status [--json]                  what is attached in this namespace\n"
 	"  stats  [--json [--pretty]] [IFACE...]\n"
 	"                                   one snapshot of the counters\n"
+	"  run    IFACE... [--interval SEC] the monitor: XFRM correlation, JSON lines\n"
 	"\n"
 	"Common options:\n"
 	"  --netns NAME     act in network namespace NAME (/run/netns/NAME or a path)\n"
@@ -90,6 +93,20 @@ static const char status_help[] = "Usage: ipsecmon-bpf status [--json [--pretty]
 				  "hooks, and whether those hooks still run our programs.\n"
 				  "Exit code 7 when nothing is attached.\n";
 
+static const char run_help[] =
+	"Usage: ipsecmon-bpf run IFACE... [--interval SEC] [OPTIONS]\n"
+	"\n"
+	"Attach to the interfaces (as attach does, if not attached yet), then stay in\n"
+	"the foreground as the monitor: keep the SA table equal to the kernel's SAs\n"
+	"from XFRM events (this makes bad-SPI detection live where the kernel has no\n"
+	"XDP SA lookup), count key additions, deletions and rekeys, fold deleted SAs\n"
+	"into totals that survive restarts, and write one JSON line per interval\n"
+	"plus one per event (sa_added, sa_deleted, sa_expired, sa_soft_expired,\n"
+	"sa_rekeyed, bad_spi). SIGINT or SIGTERM end it; the programs stay attached.\n"
+	"\n"
+	"  --interval SEC     seconds between snapshots (default 15, as IPSECMON)\n"
+	"  --hooks, --xdp-mode, --max-sas   as for attach\n";
+
 static const char stats_help[] =
 	"Usage: ipsecmon-bpf stats [--json [--pretty]] [IFACE...]\n"
 	"\n"
@@ -110,6 +127,7 @@ enum {
 	OPT_ALL,
 	OPT_JSON,
 	OPT_PRETTY,
+	OPT_INTERVAL,
 };
 
 #define COMMON_OPTS                                                                        \
@@ -503,14 +521,105 @@ static int cmd_stats(int argc, char **argv)
 	return err ? IPSM_EXIT_FAIL : IPSM_EXIT_OK;
 }
 
+/* Seconds, with a fraction: at least 0.1 s, at most a day. */
+static int parse_interval(const char *arg, unsigned int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || v < 0.1 || v > 86400)
+		return -EINVAL;
+	*ms = (unsigned int)(v * 1000 + 0.5);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
+		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+		{ "max-sas", required_argument, NULL, OPT_MAX_SAS },
+		COMMON_OPTS,
+		{},
+	};
+	struct attach_opts ao = {
+		.hooks = IPSM_DEFAULT_HOOKS,
+		.max_sas = IPSM_DEFAULT_MAX_SAS,
+		.inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC,
+	};
+	struct monitor_opts mo = { .interval_ms = 15000, .out = stdout };
+	struct common co = {};
+	struct ipsm_paths p;
+	int c, i, rc = 0, err;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, run_help, &rc) < 0)
+			return rc;
+		switch (c) {
+		case OPT_INTERVAL:
+			if (parse_interval(optarg, &mo.interval_ms))
+				return usage_error("bad --interval '%s': seconds, 0.1 to 86400",
+						   optarg);
+			break;
+		case OPT_HOOKS:
+			if (parse_hooks(optarg, &ao.hooks))
+				return usage_error(
+					"bad --hooks '%s': use xdp, tc-ingress, tc-egress", optarg);
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "native"))
+				ao.xdp_mode = IPSM_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb") || !strcmp(optarg, "generic"))
+				ao.xdp_mode = IPSM_XDP_SKB;
+			else if (!strcmp(optarg, "auto"))
+				ao.xdp_mode = IPSM_XDP_AUTO;
+			else
+				return usage_error("bad --xdp-mode '%s': use native, skb or auto",
+						   optarg);
+			break;
+		case OPT_MAX_SAS:
+			if (parse_u32(optarg, 16, 1U << 24, &ao.max_sas))
+				return usage_error(
+					"bad --max-sas '%s': a number from 16 to 16777216", optarg);
+			break;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "run: which interface?");
+	if ((ao.hooks & (1U << IPSM_HOOK_XDP)) && (ao.hooks & (1U << IPSM_HOOK_TC_INGRESS)))
+		return usage_error("%s", "--hooks: xdp and tc-ingress would count rx twice");
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	for (i = optind; i < argc; i++)
+		if (!if_nametoindex(argv[i])) {
+			ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", argv[i]);
+			return ipsm_exit_code();
+		}
+	if (pins_prepare(&p))
+		return ipsm_exit_code();
+	for (i = optind; i < argc; i++)
+		if (ipsm_attach(&p, argv[i], &ao))
+			return ipsm_exit_code();
+	/* A reader that goes away ends us through EPIPE, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mo.ifnames = argv + optind;
+	mo.n_ifnames = argc - optind;
+	err = monitor_run(&p, &mo);
+	if (err == -EPIPE || (err == -EIO && ferror(stdout)))
+		return IPSM_EXIT_OK;
+	return err ? ipsm_exit_code() : IPSM_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{ "attach", cmd_attach },
-	{ "detach", cmd_detach },
-	{ "status", cmd_status },
-	{ "stats", cmd_stats },
+	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
+	{ "stats", cmd_stats },	  { "run", cmd_run },
 };
 
 int main(int argc, char **argv)

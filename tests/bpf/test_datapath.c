@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "ipsecmon.h"
@@ -1233,7 +1234,10 @@ static int open_skel(struct ipsecmon **out, __u32 max_sas, __u32 inserts_per_sec
 	s = ipsecmon__open();
 	if (!s)
 		return -errno;
-	err = only_tested_progs(s);
+	/* max_sas ~0: the kfunc program too (on kernels that have the kfunc). */
+	err = max_sas == ~0U ? 0 : only_tested_progs(s);
+	if (max_sas == ~0U)
+		max_sas = 0;
 	if (err)
 		goto err_destroy;
 	if (max_sas) {
@@ -1419,7 +1423,220 @@ next:
 	}
 }
 
+/* --- bad SPIs --------------------------------------------------------------- */
+
+#define BAD_N 5
+
+/* An ESP frame from 127.0.0.2 to 127.0.0.1: a local destination for the FIB. */
+static int build_local_esp(struct pkt_buf *b, __u8 *frame, __u32 spi)
+{
+	struct pkt_spec s = ESP4(.spi = spi);
+	static const __u8 src[4] = { 127, 0, 0, 2 }, dst[4] = { 127, 0, 0, 1 };
+	int err;
+
+	pkt_init(b, frame, FRAME_MAX);
+	err = pkt_build(b, &s);
+	if (err)
+		return err;
+	/* The classifier reads addresses, not the checksum. */
+	memcpy(b->data + b->l3_off + 12, src, 4);
+	memcpy(b->data + b->l3_off + 16, dst, 4);
+	return 0;
+}
+
+static void local_key(struct ipsm_sa_key *k, int dir, __u32 spi)
+{
+	memset(k, 0, sizeof(*k));
+	k->dir = dir;
+	k->proto = PKT_IPPROTO_ESP;
+	k->family = IPSM_AF_IPV4;
+	k->spi = htonl(spi);
+	k->daddr[0] = 127;
+	k->daddr[3] = 1;
+}
+
+/* Packets recorded for spi in the bad-SPI table, over all slots and CPUs. */
+static __u64 bad_spi_packets(struct env *e, struct ipsecmon *s, __u32 spi)
+{
+	int fd = bpf_map__fd(s->maps.bad_spis), i;
+	struct ipsm_bad_spi *v = calloc(e->ncpus, sizeof(*v));
+	__u64 n = 0;
+	__u32 k;
+
+	if (!v)
+		return 0;
+	for (k = 0; k < IPSM_BAD_SPI_SLOTS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			break;
+		for (i = 0; i < e->ncpus; i++)
+			if (v[i].spi == htonl(spi) && v[i].daddr[0] == 127)
+				n += v[i].packets;
+	}
+	free(v);
+	return n;
+}
+
+static __u64 dp_bad(struct env *e, struct ipsecmon *s)
+{
+	struct ipsm_dp *v = calloc(e->ncpus, sizeof(*v));
+	__u64 n = 0;
+	__u32 k = 0;
+	int i;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(s->maps.dp), &k, v))
+		for (i = 0; i < e->ncpus; i++)
+			n += v[i].bad_spi_packets;
+	free(v);
+	return n;
+}
+
+static int set_live(struct ipsecmon *s, bool live)
+{
+	struct ipsm_config c = { .live_until = live ? ~0ULL : 0 };
+	__u32 k = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(s->maps.correlation), &k, &c, BPF_ANY);
+}
+
+static int insert_row(struct env *e, const struct ipsm_sa_key *k)
+{
+	void *zero = calloc(1, percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map_update_elem(bpf_map__fd(e->skel->maps.sa_stats), k, zero, BPF_NOEXIST);
+	free(zero);
+	return err ? -errno : 0;
+}
+
+/*
+ * A monitor's heartbeat in the correlation map: a row is a kernel SA, an
+ * inbound miss to a local address is a bad SPI (no row, counted in dp and
+ * the bad-SPI table), an outbound miss is not. Without the heartbeat the same
+ * SPI gets a row.
+ */
+static void run_bad_spi_monitor(struct env *e)
+{
+	const __u32 known = 0x5001, unknown = 0x5002;
+	__u8 frame[FRAME_MAX];
+	struct ipsm_sa_key k;
+	struct ipsm_sa_val v;
+	struct pkt_buf b;
+	char name[64];
+	size_t h;
+	int ret = 0, err;
+
+	for (h = 0; h < ARRAY_SIZE(hooks); h++) {
+		struct result r = { 0 };
+		int dir = hooks[h].dir;
+
+		snprintf(name, sizeof(name), "%s/bad_spi_monitor_live", hooks[h].name);
+		err = reset_maps(e);
+		if (!err)
+			err = zero_array(bpf_map__fd(e->skel->maps.bad_spis), IPSM_BAD_SPI_SLOTS,
+					 sizeof(struct ipsm_bad_spi), e->ncpus);
+		local_key(&k, dir, known);
+		if (!err)
+			err = insert_row(e, &k);
+		if (!err)
+			err = set_live(e->skel, true) ? -errno : 0;
+		if (err) {
+			mismatch(&r, "setup: %s", strerror(-err));
+			goto next;
+		}
+		build_local_esp(&b, frame, known);
+		if (run(e->progs[h], b.data, b.len, BAD_N, &ret) || ret != hooks[h].verdict)
+			mismatch(&r, "known: verdict %d", ret);
+		if (read_sa(e, &k, &v) || v.packets != BAD_N)
+			mismatch(&r, "known SA row: %llu packets, want %d",
+				 (unsigned long long)v.packets, BAD_N);
+
+		build_local_esp(&b, frame, unknown);
+		if (run(e->progs[h], b.data, b.len, BAD_N, &ret) || ret != hooks[h].verdict)
+			mismatch(&r, "unknown: verdict %d", ret);
+		local_key(&k, dir, unknown);
+		if (dir == IPSM_DIR_RX) {
+			if (read_sa(e, &k, &v) != -ENOENT)
+				mismatch(&r, "a bad SPI got an SA row");
+			if (dp_bad(e, e->skel) != BAD_N ||
+			    bad_spi_packets(e, e->skel, unknown) != BAD_N)
+				mismatch(&r, "bad SPI packets %llu, table %llu, want %d",
+					 (unsigned long long)dp_bad(e, e->skel),
+					 (unsigned long long)bad_spi_packets(e, e->skel, unknown),
+					 BAD_N);
+		} else {
+			/* We send with SAs the kernel chose: an outbound miss is a late row. */
+			if (read_sa(e, &k, &v) || v.packets != BAD_N || dp_bad(e, e->skel))
+				mismatch(&r, "outbound unknown SPI: row %llu packets, bad %llu",
+					 (unsigned long long)v.packets,
+					 (unsigned long long)dp_bad(e, e->skel));
+		}
+next:
+		report(e, name, &r);
+
+		/* Heartbeat gone: no one vouches for the table, nothing is bad. */
+		struct result r2 = { 0 };
+
+		snprintf(name, sizeof(name), "%s/bad_spi_monitor_stale", hooks[h].name);
+		reset_maps(e);
+		set_live(e->skel, false);
+		build_local_esp(&b, frame, unknown);
+		if (run(e->progs[h], b.data, b.len, BAD_N, &ret) || ret != hooks[h].verdict)
+			mismatch(&r2, "verdict %d", ret);
+		local_key(&k, dir, unknown);
+		if (read_sa(e, &k, &v) || v.packets != BAD_N || dp_bad(e, e->skel))
+			mismatch(&r2, "row %llu packets, bad %llu, want %d and 0",
+				 (unsigned long long)v.packets,
+				 (unsigned long long)dp_bad(e, e->skel), BAD_N);
+		report(e, name, &r2);
+	}
+}
+
+/*
+ * The XDP program that asks the kernel's SAD (6.8+). This host has no SAs
+ * at all (no ESP in its kernel): every inbound ESP to a local address is a
+ * bad SPI, whatever the SA table says.
+ */
+static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
+{
+	const __u32 spi = 0x5003;
+	__u8 frame[FRAME_MAX];
+	struct result r = { 0 };
+	struct ipsm_sa_key k;
+	struct ipsm_sa_val v;
+	struct pkt_buf b;
+	int ret = 0;
+
+	e->skel = s;
+	reset_maps(e);
+	local_key(&k, IPSM_DIR_RX, spi);
+	insert_row(e, &k);
+	build_local_esp(&b, frame, spi);
+	if (run(s->progs.ipsecmon_xdp_kfunc, b.data, b.len, BAD_N, &ret) || ret != XDP_PASS_)
+		mismatch(&r, "verdict %d", ret);
+	if (dp_bad(e, s) != BAD_N || bad_spi_packets(e, s, spi) != BAD_N)
+		mismatch(&r, "bad SPI packets %llu, table %llu, want %d",
+			 (unsigned long long)dp_bad(e, s),
+			 (unsigned long long)bad_spi_packets(e, s, spi), BAD_N);
+	if (read_sa(e, &k, &v) || v.packets)
+		mismatch(&r, "the stale row counted %llu packets", (unsigned long long)v.packets);
+	report(e, "xdp_kfunc/bad_spi_no_sa_in_kernel", &r);
+}
+
 /* --- main ---------------------------------------------------------------- */
+
+static bool kernel_has_kfunc(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
+}
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -1447,7 +1664,7 @@ static void pin_self(void)
 
 int main(void)
 {
-	struct ipsecmon *main_skel = NULL, *small = NULL, *rate = NULL;
+	struct ipsecmon *main_skel = NULL, *small = NULL, *rate = NULL, *kf = NULL;
 	struct env e = { 0 };
 	int err;
 
@@ -1485,14 +1702,28 @@ int main(void)
 		1 | 1ULL << 63);
 	run_seq(&e, "seq_wrap", wrap_steps, ARRAY_SIZE(wrap_steps), 0xd);
 
+	run_bad_spi_monitor(&e);
+
 	use_skel(&e, small);
 	run_table_full(&e);
 	use_skel(&e, rate);
 	run_rate_budget(&e);
 
+	if (kernel_has_kfunc()) {
+		err = open_skel(&kf, ~0U, 0);
+		if (err) {
+			fprintf(stderr, "loading the kfunc program: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		run_bad_spi_kernel(&e, kf);
+	} else {
+		printf("# no bpf_xdp_get_xfrm_state in this kernel: kfunc case not run\n");
+	}
+
 	printf("%d passed, %d failed\n", e.passed, e.failed);
 	err = 0;
 cleanup:
+	ipsecmon__destroy(kf);
 	ipsecmon__destroy(rate);
 	ipsecmon__destroy(small);
 	ipsecmon__destroy(main_skel);

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The monitor loop behind `run`: XFRM events in, SA table and totals kept, JSON lines out. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "aggregate.h"
+#include "correlate.h"
+#include "log.h"
+#include "monitor.h"
+#include "out_json.h"
+
+#define MAX_ACQUIRES 256
+#define MAX_BAD_PEERS 1024
+/* The kernel drops an unanswered ACQUIRE after net.core.xfrm_acq_expires (30 s). */
+#define ACQUIRE_TTL_S 30
+
+struct acquire {
+	__u16 family;
+	__u8 proto;
+	__u8 daddr[16];
+	time_t at;
+};
+
+struct monitor {
+	const struct ipsm_paths *p;
+	const struct monitor_opts *o;
+	int ncpus;
+	int fd_sa, fd_info, fd_totals, fd_corr;
+	struct xfrm_nl *ev;
+	struct local_addrs la;
+	struct ipsm_xfrm_sa *sas; /* the kernel's SAs as we know them now */
+	size_t n_sas;
+	struct ipsm_totals totals;
+	struct acquire acq[MAX_ACQUIRES];
+	size_t n_acq;
+	/* Peers already reported for a bad SPI: one event per peer. */
+	struct {
+		__u8 family;
+		__u8 addr[16];
+	} bad_peers[MAX_BAD_PEERS];
+	size_t n_bad_peers;
+	bool resync; /* events were lost, or a flush: dump again */
+	int err; /* first output error */
+};
+
+static __u64 mono_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int open_map(const struct ipsm_paths *p, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	pins_path(path, sizeof(path), p->ns, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot open %s: %s", path,
+				  strerror(errno));
+	return fd;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+static void emit(struct monitor *m, json_t *doc)
+{
+	int err = json_write(m->o->out, doc, false);
+
+	json_decref(doc);
+	if (err && !m->err)
+		m->err = err;
+}
+
+static json_t *event_base(const char *name)
+{
+	char now[32];
+
+	ipsm_time_str((__u64)time(NULL) * 1000000000ULL, now, sizeof(now));
+	return json_pack("{s:s,s:s,s:s}", "schema", IPSM_SCHEMA, "event", name, "time", now);
+}
+
+static void emit_sa_event(struct monitor *m, const char *name, const struct ipsm_xfrm_sa *x,
+			  const struct ipsm_sa_key *key)
+{
+	char spi[16], src[64], dst[64];
+	int af = x->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
+	json_t *e = event_base(name);
+
+	ipsm_spi_str(x->spi, spi, sizeof(spi));
+	ipsm_addr_str(af, x->saddr, src, sizeof(src));
+	ipsm_addr_str(af, x->daddr, dst, sizeof(dst));
+	json_object_set_new(e, "spi", json_string(spi));
+	json_object_set_new(e, "proto", json_string(ipsm_proto_name(x->proto)));
+	json_object_set_new(e, "dir", json_string(ipsm_dir_name(key->dir)));
+	json_object_set_new(e, "src", json_string(src));
+	json_object_set_new(e, "dst", json_string(dst));
+	json_object_set_new(e, "mode", json_string(ipsm_mode_name(x->mode)));
+	json_object_set_new(e, "reqid", json_integer(x->reqid));
+	emit(m, e);
+}
+
+/* --- the SA table ---------------------------------------------------------- */
+
+static int read_row(struct monitor *m, const struct ipsm_sa_key *key, struct ipsm_sa *row)
+{
+	struct ipsm_sa_val *v;
+	int err = 0;
+
+	v = calloc(m->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd_sa, key, v))
+		err = -errno;
+	else
+		agg_sum_sa(row, key, v, m->ncpus, 0, 0);
+	free(v);
+	return err;
+}
+
+/* A row for a kernel SA, so that its packets count as known. */
+static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key)
+{
+	struct ipsm_sa_val *zero;
+	int err = 0;
+
+	zero = calloc(m->ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->fd_sa, key, zero, BPF_NOEXIST) && errno != EEXIST) {
+		err = -errno;
+		if (err == -E2BIG)
+			pr_warn("SA table full: an SA gets no row (attach --max-sas to size it)");
+	}
+	free(zero);
+	return err == -E2BIG ? 0 : err;
+}
+
+static void info_from_sa(struct ipsm_sa_info *info, const struct ipsm_xfrm_sa *x)
+{
+	info->flags = (xfrm_sa_confidential(x) ? IPSM_SA_I_CONFIDENTIAL : 0) |
+		      (xfrm_sa_authenticated(x) ? IPSM_SA_I_AUTHENTICATED : 0) |
+		      (x->mode == IPSM_XFRM_MODE_TUNNEL ? IPSM_SA_I_TUNNEL : 0);
+	info->reqid = x->reqid;
+	info->k_packets = x->packets;
+	info->k_integrity_failed = x->stats_integrity_failed;
+	info->k_replay = (__u64)x->stats_replay + x->stats_replay_window;
+}
+
+/* The monitor's record of an SA it sees for the first time: the baselines. */
+static int ensure_info(struct monitor *m, const struct ipsm_sa_key *key,
+		       const struct ipsm_xfrm_sa *x)
+{
+	struct ipsm_sa_info info = {};
+	struct ipsm_sa row = {};
+
+	if (!bpf_map_lookup_elem(m->fd_info, key, &info))
+		return 0;
+	read_row(m, key, &row);
+	info_from_sa(&info, x);
+	info.base_wire = row.packets;
+	info.base_kernel = x->packets;
+	info.base_failed =
+		x->stats_integrity_failed + (__u64)x->stats_replay + x->stats_replay_window;
+	if (bpf_map_update_elem(m->fd_info, key, &info, BPF_ANY))
+		return errno == E2BIG ? 0 : -errno;
+	return 0;
+}
+
+/*
+ * An SA is gone: add what it counted to the totals, then drop its row and
+ * record. x is its final state when the kernel told us, NULL otherwise.
+ */
+static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct ipsm_xfrm_sa *x)
+{
+	struct ipsm_sa_info info;
+	struct ipsm_contrib c;
+	struct ipsm_sa row = {};
+	bool have_info;
+
+	have_info = !bpf_map_lookup_elem(m->fd_info, key, &info);
+	if (read_row(m, key, &row))
+		row.key = *key;
+	if (sa_contrib(&row, x, have_info ? &info : NULL, &c))
+		contrib_add_totals(&m->totals, &c);
+	bpf_map_delete_elem(m->fd_sa, key);
+	bpf_map_delete_elem(m->fd_info, key);
+}
+
+static ssize_t find_sa(struct monitor *m, const struct ipsm_xfrm_sa *x)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_sas; i++)
+		if (m->sas[i].spi == x->spi && m->sas[i].proto == x->proto &&
+		    m->sas[i].family == x->family && !memcmp(m->sas[i].daddr, x->daddr, 16))
+			return i;
+	return -1;
+}
+
+/* Another SA of the same CHILD_SA (reqid) between the same two gateways. */
+static bool replaces_existing(struct monitor *m, const struct ipsm_xfrm_sa *x)
+{
+	size_t i;
+
+	if (!x->reqid)
+		return false;
+	for (i = 0; i < m->n_sas; i++)
+		if (m->sas[i].reqid == x->reqid && m->sas[i].proto == x->proto &&
+		    m->sas[i].family == x->family && !memcmp(m->sas[i].daddr, x->daddr, 16) &&
+		    !memcmp(m->sas[i].saddr, x->saddr, 16))
+			return true;
+	return false;
+}
+
+static void clear_acquires(struct monitor *m, const struct ipsm_xfrm_sa *x)
+{
+	size_t i = 0;
+	time_t now = time(NULL);
+
+	while (i < m->n_acq) {
+		if ((m->acq[i].family == x->family && m->acq[i].proto == x->proto &&
+		     !memcmp(m->acq[i].daddr, x->daddr, 16)) ||
+		    now - m->acq[i].at > ACQUIRE_TTL_S)
+			m->acq[i] = m->acq[--m->n_acq];
+		else
+			i++;
+	}
+}
+
+static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_event)
+{
+	struct ipsm_sa_key key;
+	struct ipsm_xfrm_sa *nv;
+	int err;
+
+	correlate_key(x, &m->la, &key);
+	err = ensure_row(m, &key);
+	if (!err)
+		err = ensure_info(m, &key, x);
+	if (err)
+		return err;
+	if (from_event) {
+		m->totals.key_additions++;
+		if (replaces_existing(m, x)) {
+			m->totals.rekeys++;
+			emit_sa_event(m, "sa_rekeyed", x, &key);
+		}
+		emit_sa_event(m, "sa_added", x, &key);
+	}
+	clear_acquires(m, x);
+	nv = realloc(m->sas, (m->n_sas + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	m->sas = nv;
+	m->sas[m->n_sas++] = *x;
+	return 0;
+}
+
+static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char *event)
+{
+	struct ipsm_sa_key key;
+	ssize_t i = find_sa(m, x);
+
+	/* A hard expire is followed by nothing, or by a DELSA: fold once. */
+	if (i < 0)
+		return;
+	correlate_key(&m->sas[i], &m->la, &key);
+	fold(m, &key, x);
+	m->totals.key_deletions++;
+	emit_sa_event(m, event, &m->sas[i], &key);
+	m->sas[i] = m->sas[--m->n_sas];
+}
+
+static int on_event(const struct ipsm_xfrm_event *ev, void *data)
+{
+	struct monitor *m = data;
+	struct ipsm_sa_key key;
+	ssize_t i;
+
+	switch (ev->type) {
+	case IPSM_XEV_NEWSA:
+		if (ev->sa.proto != IPPROTO_ESP && ev->sa.proto != IPPROTO_AH)
+			return 0;
+		if (find_sa(m, &ev->sa) >= 0)
+			return 0;
+		return on_newsa(m, &ev->sa, true);
+	case IPSM_XEV_UPDSA:
+		i = find_sa(m, &ev->sa);
+		if (i >= 0)
+			m->sas[i] = ev->sa;
+		return 0;
+	case IPSM_XEV_DELSA:
+		on_delsa(m, &ev->sa, "sa_deleted");
+		return 0;
+	case IPSM_XEV_EXPIRE_HARD:
+		on_delsa(m, &ev->sa, "sa_expired");
+		return 0;
+	case IPSM_XEV_EXPIRE_SOFT:
+		/* The IKE daemon rekeys now; the new SA counts the rekey. */
+		correlate_key(&ev->sa, &m->la, &key);
+		emit_sa_event(m, "sa_soft_expired", &ev->sa, &key);
+		return 0;
+	case IPSM_XEV_ACQUIRE:
+		if (m->n_acq < MAX_ACQUIRES) {
+			m->acq[m->n_acq].family = ev->sa.family;
+			m->acq[m->n_acq].proto = ev->sa.proto;
+			memcpy(m->acq[m->n_acq].daddr, ev->sa.daddr, 16);
+			m->acq[m->n_acq++].at = time(NULL);
+		}
+		return 0;
+	case IPSM_XEV_FLUSHSA:
+		m->resync = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Keys of the SA table rows that match none of the kernel's SAs. */
+static int stale_rows(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n,
+		      struct ipsm_sa_key **out, size_t *n_out)
+{
+	struct ipsm_sa_key key, next, k, *v = NULL, *nv;
+	size_t j, cnt = 0;
+	bool more, keep;
+
+	more = !bpf_map_get_next_key(m->fd_sa, NULL, &key);
+	while (more) {
+		more = !bpf_map_get_next_key(m->fd_sa, &key, &next);
+		for (keep = false, j = 0; j < n && !keep; j++) {
+			correlate_key(&xs[j], &m->la, &k);
+			keep = !memcmp(&k, &key, sizeof(k));
+		}
+		if (!keep) {
+			nv = realloc(v, (cnt + 1) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			v[cnt++] = key;
+		}
+		key = next;
+	}
+	*out = v;
+	*n_out = cnt;
+	return 0;
+}
+
+/*
+ * Make the SA table match a fresh dump: rows and records for every kernel
+ * SA; the rows of SAs that vanished unseen are folded into the totals; rows
+ * the datapath made for SPIs that were never SAs here are dropped.
+ * initial: the first dump of this monitor process.
+ */
+static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bool initial)
+{
+	struct ipsm_sa_key *stale = NULL;
+	struct ipsm_sa_info info;
+	size_t i, n_stale = 0;
+	__u16 fam;
+	int err;
+
+	local_addrs_free(&m->la);
+	err = local_addrs_read(&m->la);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot list local addresses: %s",
+				  strerror(-err));
+	for (i = 0; i < n; i++) {
+		struct ipsm_sa_key key;
+
+		if (find_sa(m, &xs[i]) >= 0)
+			continue;
+		correlate_key(&xs[i], &m->la, &key);
+		/*
+		 * Not seen by this process. Added while no monitor watched if
+		 * an earlier one recorded nothing of it; after a lost event,
+		 * simply added.
+		 */
+		if (!initial ||
+		    (m->totals.monitor_since && bpf_map_lookup_elem(m->fd_info, &key, &info) &&
+		     xs[i].add_time >= m->totals.monitor_since))
+			m->totals.key_additions++;
+		err = ensure_row(m, &key);
+		if (!err)
+			err = ensure_info(m, &key, &xs[i]);
+		if (err)
+			return err;
+		clear_acquires(m, &xs[i]);
+	}
+	free(m->sas);
+	m->sas = calloc(n ? n : 1, sizeof(*m->sas));
+	if (!m->sas)
+		return -ENOMEM;
+	memcpy(m->sas, xs, n * sizeof(*xs));
+	m->n_sas = n;
+
+	err = stale_rows(m, xs, n, &stale, &n_stale);
+	if (err)
+		return err;
+	for (i = 0; i < n_stale; i++) {
+		fam = stale[i].family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET;
+		if (!bpf_map_lookup_elem(m->fd_info, &stale[i], &info)) {
+			/* A kernel SA that went while nobody watched. */
+			fold(m, &stale[i], NULL);
+			m->totals.key_deletions++;
+		} else if (stale[i].dir == IPSM_DIR_RX &&
+			   local_addrs_has(&m->la, fam, stale[i].daddr)) {
+			/* Made from the wire before correlation: a bad SPI's row. */
+			bpf_map_delete_elem(m->fd_sa, &stale[i]);
+		}
+	}
+	free(stale);
+	return 0;
+}
+
+/* --- the loop -------------------------------------------------------------- */
+
+static void heartbeat(struct monitor *m, bool alive)
+{
+	struct ipsm_config cfg = {};
+	__u32 k = 0;
+	__u64 grace = 3ULL * m->o->interval_ms * 1000000ULL;
+
+	/* Three missed ticks, and at least five seconds, before the datapath stops trusting us. */
+	if (grace < 5000000000ULL)
+		grace = 5000000000ULL;
+	if (alive)
+		cfg.live_until = mono_coarse_ns() + grace;
+	bpf_map_update_elem(m->fd_corr, &k, &cfg, BPF_ANY);
+}
+
+static void write_totals(struct monitor *m)
+{
+	time_t now = time(NULL);
+	size_t i = 0;
+	__u32 k = 0;
+
+	while (i < m->n_acq) {
+		if (now - m->acq[i].at > ACQUIRE_TTL_S)
+			m->acq[i] = m->acq[--m->n_acq];
+		else
+			i++;
+	}
+	m->totals.pending = m->n_acq;
+	bpf_map_update_elem(m->fd_totals, &k, &m->totals, BPF_ANY);
+}
+
+/* Record the SA's kernel counters and keep the reconciliation monotonic. */
+static void update_infos(struct monitor *m, const struct ipsm_snapshot *s)
+{
+	struct ipsm_contrib c;
+	size_t i;
+
+	for (i = 0; i < s->n_sas; i++) {
+		const struct ipsm_sa *row = &s->sas[i];
+		struct ipsm_sa_info info;
+
+		if (!row->known || !row->have_info)
+			continue;
+		info = row->info;
+		if (sa_contrib(row, &row->x, &row->info, &c))
+			info.other_drops = c.other_drops;
+		info_from_sa(&info, &row->x);
+		bpf_map_update_elem(m->fd_info, &row->key, &info, BPF_EXIST);
+	}
+}
+
+static void report_bad_peers(struct monitor *m, const struct ipsm_snapshot *s)
+{
+	char spi[16], src[64], dst[64];
+	size_t i, j;
+	json_t *e;
+
+	for (i = 0; i < s->n_bad_spis; i++) {
+		const struct ipsm_bad_spi_row *b = &s->bad_spis[i];
+
+		for (j = 0; j < m->n_bad_peers; j++)
+			if (m->bad_peers[j].family == b->family &&
+			    !memcmp(m->bad_peers[j].addr, b->saddr, 16))
+				break;
+		if (j < m->n_bad_peers || m->n_bad_peers == MAX_BAD_PEERS)
+			continue;
+		m->bad_peers[m->n_bad_peers].family = b->family;
+		memcpy(m->bad_peers[m->n_bad_peers++].addr, b->saddr, 16);
+		ipsm_spi_str(b->spi, spi, sizeof(spi));
+		ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
+		ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
+		e = event_base("bad_spi");
+		json_object_set_new(e, "spi", json_string(spi));
+		json_object_set_new(e, "proto", json_string(ipsm_proto_name(b->proto)));
+		json_object_set_new(e, "src", json_string(src));
+		json_object_set_new(e, "dst", json_string(dst));
+		json_object_set_new(e, "packets", json_integer(b->packets));
+		emit(m, e);
+	}
+}
+
+/*
+ * One interval. The SA table is brought in line with a dump first; then the
+ * wire is read before the kernel's counters (see sa_contrib()).
+ */
+static int tick(struct monitor *m, bool initial)
+{
+	struct ipsm_xfrm_sa *xs = NULL;
+	struct ipsm_snapshot s = {};
+	size_t n = 0;
+	int err;
+
+	err = xfrm_sas_read(&xs, &n);
+	if (!err)
+		err = resync(m, xs, n, initial);
+	free(xs);
+	xs = NULL;
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot sync with the kernel's SAs: %s",
+				  strerror(-err));
+	m->resync = false;
+	if (initial && !m->totals.monitor_since)
+		m->totals.monitor_since = time(NULL);
+	write_totals(m);
+	heartbeat(m, true);
+
+	err = snapshot_read(m->p, m->o->ifnames, m->o->n_ifnames, &s);
+	if (err)
+		return err;
+	err = xfrm_sas_read(&xs, &n);
+	if (!err)
+		err = correlate(&s, xs, n, &m->la);
+	if (err)
+		goto out;
+	update_infos(m, &s);
+	report_bad_peers(m, &s);
+	emit(m, json_snapshot(&s));
+	err = m->err;
+out:
+	snapshot_free(&s);
+	free(xs);
+	return err;
+}
+
+int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
+{
+	struct monitor m = {
+		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .fd_corr = -1
+	};
+	struct itimerspec its = {};
+	struct pollfd pfd[3];
+	sigset_t mask;
+	__u32 k = 0;
+	int sfd = -1, tfd = -1, err;
+
+	m.ncpus = libbpf_num_possible_cpus();
+	if (m.ncpus < 0)
+		return m.ncpus;
+	m.fd_sa = open_map(p, "sa_stats");
+	m.fd_info = open_map(p, "sa_info");
+	m.fd_totals = open_map(p, "totals");
+	m.fd_corr = open_map(p, "correlation");
+	if (m.fd_sa < 0 || m.fd_info < 0 || m.fd_totals < 0 || m.fd_corr < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	bpf_map_lookup_elem(m.fd_totals, &k, &m.totals);
+	/* Subscribe before the first dump, so that nothing falls between them. */
+	err = xfrm_nl_open(&m.ev, true);
+	if (err) {
+		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot open XFRM netlink: %s",
+				 strerror(-err));
+		goto out;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	its.it_interval.tv_sec = o->interval_ms / 1000;
+	its.it_interval.tv_nsec = (o->interval_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(tfd, 0, &its, NULL);
+
+	err = tick(&m, true);
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = xfrm_nl_fd(m.ev), .events = POLLIN };
+	while (!err) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		if (pfd[2].revents) {
+			err = xfrm_nl_read_events(m.ev, on_event, &m);
+			if (err == -ENOBUFS) {
+				pr_warn("XFRM events were lost; dumping the SAs again");
+				m.resync = true;
+				err = 0;
+			}
+			write_totals(&m);
+			err = err ? err : m.err;
+		}
+		if (!err && (pfd[1].revents || m.resync)) {
+			__u64 expirations;
+
+			if (pfd[1].revents && read(tfd, &expirations, sizeof(expirations)) < 0)
+				expirations = 0;
+			err = tick(&m, false);
+		}
+	}
+	/* Without us the SA table no longer mirrors the SAD: stop calling misses bad. */
+	heartbeat(&m, false);
+	write_totals(&m);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	xfrm_nl_close(m.ev);
+	free(m.sas);
+	local_addrs_free(&m.la);
+	if (m.fd_corr >= 0)
+		close(m.fd_corr);
+	if (m.fd_totals >= 0)
+		close(m.fd_totals);
+	if (m.fd_info >= 0)
+		close(m.fd_info);
+	if (m.fd_sa >= 0)
+		close(m.fd_sa);
+	return err;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The monitor (run): keeps the SA table equal to the kernel's SAD from XFRM
+ * events, folds deleted SAs into the pinned totals, keeps the correlation
+ * heartbeat fresh, and writes a JSON line per interval and per event.
+ */
+#ifndef IPSM_MONITOR_H
+#define IPSM_MONITOR_H
+
+#include <stdio.h>
+
+#include "pins.h"
+
+struct monitor_opts {
+	char *const *ifnames; /* the interfaces the snapshots cover (all if none) */
+	int n_ifnames;
+	unsigned int interval_ms;
+	FILE *out;
+};
+
+/* Runs until SIGINT or SIGTERM (0) or an error (negative errno). */
+int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o);
+
+#endif
