@@ -219,22 +219,22 @@ static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 	d->bad_spi_bytes += p->ip_len;
 
 	/* Cheap mix of the identifying words; attackers choose SPIs, not slots. */
-	h = p->spi ^ *(__u32 *)p->saddr * 0x9e3779b1 ^ *(__u32 *)p->daddr * 0x85ebca6b;
+	h = p->spi ^ *(__u32 *)p->src * 0x9e3779b1 ^ *(__u32 *)p->dst * 0x85ebca6b;
 	h ^= h >> 15;
 	k = h & (IPSM_BAD_SPI_SLOTS - 1);
 	b = bpf_map_lookup_elem(&bad_spis, &k);
 	if (!b)
 		return;
 	if (b->spi != p->spi || b->proto != p->proto || b->family != p->af ||
-	    !addr_eq(b->saddr, p->saddr, p->af) || !addr_eq(b->daddr, p->daddr, p->af)) {
+	    !addr_eq(b->saddr, p->src, p->af) || !addr_eq(b->daddr, p->dst, p->af)) {
 		if (b->spi)
 			d->bad_spi_evicted++;
 		__builtin_memset(b, 0, sizeof(*b));
 		b->spi = p->spi;
 		b->proto = p->proto;
 		b->family = p->af;
-		copy_addr(b->saddr, p->saddr, p->af);
-		copy_addr(b->daddr, p->daddr, p->af);
+		copy_addr(b->saddr, p->src, p->af);
+		copy_addr(b->daddr, p->dst, p->af);
 		b->first_seen = now;
 	}
 	b->packets++;
@@ -256,12 +256,12 @@ static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex)
 	fib.l4_protocol = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPPROTO_UDP_ : p->proto;
 	if (p->af == IPSM_AF_IPV4) {
 		fib.family = 2; /* AF_INET */
-		__builtin_memcpy(&fib.ipv4_src, p->saddr, 4);
-		__builtin_memcpy(&fib.ipv4_dst, p->daddr, 4);
+		__builtin_memcpy(&fib.ipv4_src, p->src, 4);
+		__builtin_memcpy(&fib.ipv4_dst, p->dst, 4);
 	} else {
 		fib.family = 10; /* AF_INET6 */
-		__builtin_memcpy(fib.ipv6_src, p->saddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, p->daddr, 16);
+		__builtin_memcpy(fib.ipv6_src, p->src, 16);
+		__builtin_memcpy(fib.ipv6_dst, p->dst, 16);
 	}
 	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	/* A host that does not forward keeps everything it receives. */
@@ -279,7 +279,7 @@ static __always_inline void count_sa(struct pkt *p, __u32 dir, void *ctx, __u32 
 	key.proto = p->proto;
 	key.family = p->af;
 	key.spi = p->spi;
-	copy_addr(key.daddr, p->daddr, p->af);
+	copy_addr(key.daddr, p->dst, p->af);
 
 	now = bpf_ktime_get_coarse_ns();
 	if (check == SA_MISSING) {
@@ -308,7 +308,7 @@ static __always_inline void count_sa(struct pkt *p, __u32 dir, void *ctx, __u32 
 	v->packets++;
 	v->bytes += p->ip_len;
 	v->flags |= p->cls == IPSM_CLASS_ESP_IN_UDP ? IPSM_SA_F_UDP_ENCAP : IPSM_SA_F_PLAIN;
-	copy_addr(v->saddr, p->saddr, p->af);
+	copy_addr(v->saddr, p->src, p->af);
 	seq_track(v, p->seq);
 }
 
@@ -322,7 +322,7 @@ static __always_inline enum sa_check kernel_sa_check(struct xdp_md *ctx, struct 
 	opts.spi = p->spi;
 	opts.proto = p->proto;
 	opts.family = p->af == IPSM_AF_IPV4 ? 2 /* AF_INET */ : 10 /* AF_INET6 */;
-	copy_addr((__u8 *)&opts.daddr, p->daddr, p->af);
+	copy_addr((__u8 *)&opts.daddr, p->dst, p->af);
 	x = bpf_xdp_get_xfrm_state(ctx, &opts, sizeof(opts));
 	if (x) {
 		bpf_xdp_xfrm_state_release(x);

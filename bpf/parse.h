@@ -48,8 +48,9 @@ struct pkt {
 	__u8 ike_ver;
 	__u8 ike_exch;
 	__u8 ike_resp;
-	void *saddr; /* into the packet: 4 or 16 bytes */
-	void *daddr;
+	/* Addresses, copied for IPsec packets only: IPv4 in the first 4 bytes. */
+	__u8 src[16];
+	__u8 dst[16];
 };
 
 static __always_inline __u16 load_be16(const __u8 *p)
@@ -115,9 +116,29 @@ static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void 
 	}
 }
 
-/* ESP or AH header at h, len bytes of IP packet from there; spi_off differs. */
+/*
+ * Copy the SA's addresses from the IP header. af is a constant at every call
+ * site, so each inlined copy keeps only its family's branch: the verifier
+ * then never sees a 16-byte read of a header checked for 20 bytes.
+ */
+static __always_inline void copy_ip_addrs(struct pkt *p, __u8 *ip, const __u32 af)
+{
+	if (af == IPSM_AF_IPV4) {
+		__builtin_memcpy(p->src, ip + 12, 4);
+		__builtin_memcpy(p->dst, ip + 16, 4);
+	} else {
+		__builtin_memcpy(p->src, ip + 8, 16);
+		__builtin_memcpy(p->dst, ip + 24, 16);
+	}
+}
+
+/*
+ * ESP or AH header at h, len bytes of IP packet from there; spi_off differs.
+ * ip/af: the outer IP header, for the addresses.
+ */
 static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void *data_end,
-					__u32 cls, __u8 proto, __u32 hlen, __u32 spi_off)
+					__u32 cls, __u8 proto, __u32 hlen, __u32 spi_off,
+					__u8 *ip, const __u32 af)
 {
 	if (len < hlen || (void *)(h + hlen) > data_end) {
 		p->cls = IPSM_CLASS_MALFORMED;
@@ -132,6 +153,7 @@ static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void 
 	p->seq = load_be32(h + spi_off + 4);
 	p->proto = proto;
 	p->cls = cls;
+	copy_ip_addrs(p, ip, af);
 }
 
 /*
@@ -140,7 +162,7 @@ static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void 
  * so there only what is present is read.
  */
 static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, bool first_frag,
-				      void *data_end)
+				      void *data_end, __u8 *ip, const __u32 af)
 {
 	__u16 sport, dport, ulen;
 	__u32 avail;
@@ -180,7 +202,8 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 			parse_ike(p, pl + 4, avail - 4, data_end);
 			return;
 		}
-		parse_ipsec(p, pl, avail, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0);
+		parse_ipsec(p, pl, avail, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0, ip,
+			    af);
 		return;
 	}
 	if (dport == IKE_PORT || sport == IKE_PORT) {
@@ -191,17 +214,17 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 }
 
 static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 l4_len,
-				     bool first_frag, void *data_end)
+				     bool first_frag, void *data_end, __u8 *ip, const __u32 af)
 {
 	switch (proto) {
 	case IPPROTO_ESP_:
-		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_ESP, IPPROTO_ESP_, 8, 0);
+		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_ESP, IPPROTO_ESP_, 8, 0, ip, af);
 		break;
 	case IPPROTO_AH_:
-		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4);
+		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4, ip, af);
 		break;
 	case IPPROTO_UDP_:
-		parse_udp(p, l4, l4_len, first_frag, data_end);
+		parse_udp(p, l4, l4_len, first_frag, data_end, ip, af);
 		break;
 	default:
 		p->cls = IPSM_CLASS_OTHER;
@@ -227,8 +250,6 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
-	p->saddr = ip + 12;
-	p->daddr = ip + 16;
 	frag = load_be16(ip + 6);
 	if (frag & 0x1fff) {
 		p->cls = IPSM_CLASS_FRAGMENT;
@@ -239,7 +260,7 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		return;
 	}
 	/* MF with offset 0: the first of several fragments. */
-	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end);
+	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end, ip, IPSM_AF_IPV4);
 }
 
 static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
@@ -263,8 +284,6 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
-	p->saddr = ip + 8;
-	p->daddr = ip + 24;
 	nh = ip[6];
 
 #pragma unroll
@@ -303,7 +322,7 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
-			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end);
+			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end, ip, IPSM_AF_IPV6);
 			return;
 		}
 		if (off > p->ip_len) {

@@ -9,7 +9,7 @@
 #   tests/run.sh unit bpf     only those suites (unit, bpf, netns, vm)
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit bpf netns vm)
 

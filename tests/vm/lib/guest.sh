@@ -1,0 +1,532 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers sourced by tests/vm/scenarios/*.sh inside the guest (root, Debian's
+# 6.1 kernel, the host's userspace read-only). They build two IPsec gateways
+# as network namespaces joined by a veth pair, install SAs by hand with
+# `ip xfrm` or run strongSwan, send an exact number of packets, read the
+# kernel's own counters and compare them with what is expected.
+#
+#   gw1  v1  10.0.0.1  fd00::1   02:00:00:00:00:01
+#   gw2  v2  10.0.0.2  fd00::2   02:00:00:00:00:02
+#
+# Tunnel-mode scenarios add inner networks 192.168.1.1/32 on gw1's lo and
+# 192.168.2.1/32 on gw2's lo. gw2 is the side the datapath monitor (if
+# built) watches on v2: it sees inbound packets only.
+#
+# All traffic stays between namespaces created here; nothing leaves the guest
+# (the VM has no network card).
+
+# Deliberately no `set -e` here: the scenario sets its own shell options.
+
+GUEST_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=${IPSECMON_VM_REPO:-$(cd "$GUEST_LIB_DIR/../../.." && pwd)}
+IPSECMON_BIN=${IPSECMON_BIN:-$REPO/build/ipsecmon-bpf}
+
+GW1_V4=10.0.0.1
+GW2_V4=10.0.0.2
+GW1_V6=fd00::1
+GW2_V6=fd00::2
+GW1_MAC=02:00:00:00:00:01
+GW2_MAC=02:00:00:00:00:02
+GW1_NET=192.168.1.1
+GW2_NET=192.168.2.1
+
+# ---------------------------------------------------------------------------
+# Assertions and scenario lifecycle
+
+_ASSERT_TOTAL=0
+_ASSERT_FAILED=0
+_BG_PIDS=()
+
+# assert_eq NAME EXPECTED ACTUAL: one "ok"/"FAIL" line; any failure makes the
+# scenario exit 1 at the end (the rest still runs, to show everything wrong).
+assert_eq() {
+	local name=$1 expected=$2 actual=$3
+	_ASSERT_TOTAL=$((_ASSERT_TOTAL + 1))
+	if [[ "$expected" == "$actual" ]]; then
+		printf 'ok   %s = %s\n' "$name" "$actual"
+	else
+		printf 'FAIL %s: expected %s, got %s\n' "$name" "$expected" "$actual"
+		_ASSERT_FAILED=$((_ASSERT_FAILED + 1))
+	fi
+}
+
+# note TEXT: an informational line that is not an assertion.
+note() { printf '#    %s\n' "$*"; }
+
+_guest_on_exit() {
+	local rc=$?
+	local pid
+	for pid in "${_BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	if ((rc != 0)); then
+		printf 'FAIL scenario aborted with status %d (see the error above)\n' "$rc"
+	elif ((_ASSERT_FAILED > 0)); then
+		rc=1
+	elif ((_ASSERT_TOTAL == 0)); then
+		printf 'FAIL scenario made no assertions\n'
+		rc=1
+	fi
+	printf '# %d assertions, %d failed\n' "$_ASSERT_TOTAL" "$_ASSERT_FAILED"
+	exit "$rc"
+}
+trap _guest_on_exit EXIT
+# Name the command that stopped a `set -e` scenario, to make aborts readable.
+trap 'printf "error: line %s: %s (status %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
+
+# bg CMD...: start a background helper that is killed when the scenario ends.
+# CMD must be a program, not a shell function, so that $! is the helper
+# itself (`ip netns exec` and `unshare` exec in place) and the kill reaches it.
+bg() {
+	"$@" &
+	_BG_PIDS+=("$!")
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "error: timed out after ${limit}s waiting for: $*" >&2
+	return 1
+}
+
+# nsx NS CMD...: run CMD inside namespace NS.
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Topology
+
+# setup_gateways: fresh gw1/gw2 (deleting old ones first, so per-namespace
+# counters such as /proc/net/xfrm_stat start from zero for each variant).
+# Static neighbour entries on both sides: no ARP or IPv6 neighbour discovery
+# runs, so the only packets on the wire are the ones a scenario sends.
+setup_gateways() {
+	teardown_gateways
+	ip netns add gw1
+	ip netns add gw2
+	ip -n gw1 link add v1 address "$GW1_MAC" type veth \
+		peer name v2 netns gw2 address "$GW2_MAC"
+	# One `ip -batch` per namespace: each process start costs ~0.1 s under
+	# TCG, and this runs once per variant.
+	ip -n gw1 -batch - <<-EOF
+		link set lo up
+		addr add $GW1_V4/24 dev v1
+		addr add $GW1_V6/64 dev v1 nodad
+		link set v1 up
+		neigh replace $GW2_V4 lladdr $GW2_MAC dev v1 nud permanent
+		neigh replace $GW2_V6 lladdr $GW2_MAC dev v1 nud permanent
+		addr add $GW1_NET/32 dev lo
+		route add $GW2_NET/32 via $GW2_V4 dev v1 src $GW1_NET
+	EOF
+	ip -n gw2 -batch - <<-EOF
+		link set lo up
+		addr add $GW2_V4/24 dev v2
+		addr add $GW2_V6/64 dev v2 nodad
+		link set v2 up
+		neigh replace $GW1_V4 lladdr $GW1_MAC dev v2 nud permanent
+		neigh replace $GW1_V6 lladdr $GW1_MAC dev v2 nud permanent
+		addr add $GW2_NET/32 dev lo
+		route add $GW1_NET/32 via $GW1_V4 dev v2 src $GW2_NET
+	EOF
+}
+
+teardown_gateways() {
+	local ns
+	for ns in gw1 gw2; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# ---------------------------------------------------------------------------
+# Manual SAs and policies
+
+# key_hex SEED BYTES: a deterministic test key (hex, no 0x) of BYTES bytes.
+# Distinct seeds give distinct keys; both ends derive the same key from the
+# same seed, a scenario gives one end another seed to get a wrong key.
+key_hex() {
+	local seed=$1 bytes=$2 out="" h=2166136261 i c
+	# FNV-1a of the seed, then a linear congruential sequence: pure bash,
+	# because forking sha256sum per key is slow under TCG. Test keys only.
+	for ((i = 0; i < ${#seed}; i++)); do
+		printf -v c '%d' "'${seed:i:1}"
+		h=$(((h ^ c) * 16777619 & 0xffffffff))
+	done
+	for ((i = 0; i < bytes; i++)); do
+		h=$(((h * 1103515245 + 12345) & 0xffffffff))
+		printf -v c '%02x' $(((h >> 16) & 0xff))
+		out+=$c
+	done
+	printf '%s' "$out"
+}
+
+# sa_add NS SUITE SRC DST SPI [options]
+#   SUITE: cbc-sha256   ESP, AES-128-CBC + HMAC-SHA256-128
+#          gcm          ESP, rfc4106(gcm(aes)) 128-bit key, 128-bit ICV
+#          null-sha256  ESP, ecb(cipher_null) + HMAC-SHA256-128 (no encryption)
+#          ah-sha256    AH, HMAC-SHA256-128
+#   --mode transport|tunnel  (default transport)
+#   --key SEED               key seed (default "k<SPI>")
+#   --encap                  ESP-in-UDP (RFC 3948), ports 4500 -> 4500
+#   --replay-window N        (default 32)
+sa_add() {
+	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
+	shift 5
+	local mode=transport seed="k$spi" encap=() window=32
+	while (($#)); do
+		case $1 in
+		--mode) mode=$2 && shift 2 ;;
+		--key) seed=$2 && shift 2 ;;
+		--encap) encap=(encap espinudp 4500 4500 0.0.0.0) && shift ;;
+		--replay-window) window=$2 && shift 2 ;;
+		*) echo "sa_add: unknown option $1" >&2 && return 2 ;;
+		esac
+	done
+	local proto=esp algs
+	case $suite in
+	cbc-sha256)
+		algs=(enc 'cbc(aes)' "0x$(key_hex "$seed-enc" 16)"
+			auth-trunc 'hmac(sha256)' "0x$(key_hex "$seed-auth" 32)" 128) ;;
+	gcm)
+		# 16 key bytes + 4 salt bytes
+		algs=(aead 'rfc4106(gcm(aes))' "0x$(key_hex "$seed-aead" 20)" 128) ;;
+	null-sha256)
+		algs=(enc 'ecb(cipher_null)' ''
+			auth-trunc 'hmac(sha256)' "0x$(key_hex "$seed-auth" 32)" 128) ;;
+	ah-sha256)
+		proto=ah
+		algs=(auth-trunc 'hmac(sha256)' "0x$(key_hex "$seed-auth" 32)" 128) ;;
+	*) echo "sa_add: unknown suite $suite" >&2 && return 2 ;;
+	esac
+	ip -n "$ns" xfrm state add src "$src" dst "$dst" proto "$proto" spi "$spi" \
+		reqid "$((spi))" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}"
+}
+
+# sp_add NS DIR SRC DST PROTO SPI MODE: policy for traffic SRC -> DST (hosts,
+# or the inner networks in tunnel mode) using the SA with reqid SPI.
+sp_add() {
+	local ns=$1 dir=$2 src=$3 dst=$4 proto=$5 spi=$6 mode=$7
+	local sel_src=$src sel_dst=$dst tsrc tdst
+	if [[ $src == *:* ]]; then
+		tsrc=$src tdst=$dst
+	elif [[ $mode == tunnel ]]; then
+		# The outer endpoints follow from which inner network is which.
+		if [[ $src == "$GW1_NET" ]]; then tsrc=$GW1_V4 tdst=$GW2_V4; else tsrc=$GW2_V4 tdst=$GW1_V4; fi
+	else
+		tsrc=$src tdst=$dst
+	fi
+	# priority 100 leaves room for the bypass policies of encap_bypass.
+	ip -n "$ns" xfrm policy add src "$sel_src" dst "$sel_dst" dir "$dir" priority 100 \
+		tmpl src "$tsrc" dst "$tdst" proto "$proto" reqid "$((spi))" mode "$mode"
+}
+
+# encap_bypass NS SRC DST: let UDP 4500 between SRC and DST through in
+# cleartext, ahead of the ESP policies. The UDP layer checks the inbound
+# policy *before* it hands a datagram to the ESP-in-UDP decapsulation, so
+# without this an all-protocol transport policy rejects the encapsulated ESP
+# itself (XfrmInTmplMismatch). IKE daemons get the same effect with
+# per-socket bypass policies.
+encap_bypass() {
+	local ns=$1 src=$2 dst=$3
+	ip -n "$ns" -batch - <<-EOF
+		xfrm policy add src $src dst $dst proto udp dport 4500 dir out priority 10
+		xfrm policy add src $dst dst $src proto udp sport 4500 dir in priority 10
+	EOF
+}
+
+# ipsec_pair SUITE SPI12 SPI21 [--mode M] [--v6] [--encap] [--gw2-in-key SEED]
+#                               [--replay-window N]
+# Both directions between gw1 and gw2: SA SPI12 carries gw1 -> gw2, SA SPI21
+# carries gw2 -> gw1, each installed on both gateways, plus out/in policies.
+# --gw2-in-key gives gw2's copy of SA SPI12 another key (a key mismatch).
+ipsec_pair() {
+	local suite=$1 spi12=$2 spi21=$3
+	shift 3
+	local mode=transport v6=0 saopts=() gw2in_key="" use_encap=0
+	while (($#)); do
+		case $1 in
+		--mode) mode=$2 && saopts+=(--mode "$2") && shift 2 ;;
+		--v6) v6=1 && shift ;;
+		--encap) use_encap=1 && saopts+=(--encap) && shift ;;
+		--replay-window) saopts+=(--replay-window "$2") && shift 2 ;;
+		--gw2-in-key) gw2in_key=$2 && shift 2 ;;
+		*) echo "ipsec_pair: unknown option $1" >&2 && return 2 ;;
+		esac
+	done
+	local a1=$GW1_V4 a2=$GW2_V4 s1 s2 proto=esp
+	((v6)) && a1=$GW1_V6 a2=$GW2_V6
+	[[ $suite == ah-* ]] && proto=ah
+	if [[ $mode == tunnel ]]; then s1=$GW1_NET s2=$GW2_NET; else s1=$a1 s2=$a2; fi
+
+	sa_add gw1 "$suite" "$a1" "$a2" "$spi12" "${saopts[@]}"
+	sa_add gw1 "$suite" "$a2" "$a1" "$spi21" "${saopts[@]}"
+	if [[ -n $gw2in_key ]]; then
+		sa_add gw2 "$suite" "$a1" "$a2" "$spi12" "${saopts[@]}" --key "$gw2in_key"
+	else
+		sa_add gw2 "$suite" "$a1" "$a2" "$spi12" "${saopts[@]}"
+	fi
+	sa_add gw2 "$suite" "$a2" "$a1" "$spi21" "${saopts[@]}"
+
+	sp_add gw1 out "$s1" "$s2" "$proto" "$spi12" "$mode"
+	sp_add gw1 in "$s2" "$s1" "$proto" "$spi21" "$mode"
+	sp_add gw2 out "$s2" "$s1" "$proto" "$spi21" "$mode"
+	sp_add gw2 in "$s1" "$s2" "$proto" "$spi12" "$mode"
+	if ((use_encap)); then
+		encap_bypass gw1 "$a1" "$a2"
+		encap_bypass gw2 "$a2" "$a1"
+	fi
+}
+
+# ipsec_flush: remove every SA and policy from both gateways.
+ipsec_flush() {
+	local ns
+	for ns in gw1 gw2; do
+		ip -n "$ns" xfrm state flush
+		ip -n "$ns" xfrm policy flush
+	done
+}
+
+# sa_del NS SRC DST PROTO SPI
+sa_del() {
+	ip -n "$1" xfrm state delete src "$2" dst "$3" proto "$4" spi "$5"
+}
+
+# ---------------------------------------------------------------------------
+# Kernel counters
+
+# xfrm_stat NS NAME: one counter of /proc/net/xfrm_stat (per namespace).
+xfrm_stat() {
+	nsx "$1" cat /proc/net/xfrm_stat | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) exit 1 }'
+}
+
+# xfrm_stat_save NS FILE: remember all /proc/net/xfrm_stat counters of NS.
+xfrm_stat_save() { nsx "$1" cat /proc/net/xfrm_stat >"$2"; }
+
+# xfrm_errors NS [FILE]: the /proc/net/xfrm_stat counters that are not zero
+# (or that moved since xfrm_stat_save wrote FILE), as "Name=value ...", or
+# "none". Every counter in that file is an error counter.
+xfrm_errors() {
+	local base=${2:-/dev/null} out
+	out=$(nsx "$1" cat /proc/net/xfrm_stat | awk -v base="$base" '
+		FILENAME == base { b[$1] = $2; next }
+		$2 - b[$1] != 0 { printf "%s%s=%s", s, $1, $2 - b[$1]; s = " " }' "$base" -)
+	printf '%s\n' "${out:-none}"
+}
+
+# sa_stat NS PROTO SPI FIELD: a per-SA counter from `ip -s xfrm state`.
+#   FIELD: packets | bytes  (lifetime current)
+#          replay | replay_window | integrity_failed  (stats)
+# Prints "absent" when no such SA exists. Keys are never printed.
+sa_stat() {
+	local ns=$1 proto=$2 spi=$3 field=$4
+	ip -n "$ns" -s xfrm state list proto "$proto" spi "$spi" | awk -v f="$field" '
+		/lifetime current:/ { cur = 1; next }
+		cur { gsub(/\((bytes|packets)\),?/, " "); bytes = $1; packets = $2; cur = 0 }
+		/^[ \t]*stats:/ { st = 1; next }
+		st { for (i = 1; i < NF; i++) s[$i] = $(i + 1); st = 0; found = 1 }
+		END {
+			if (!found) { print "absent"; exit }
+			if (f == "packets") print packets
+			else if (f == "bytes") print bytes
+			else if (f == "replay") print s["replay"]
+			else if (f == "replay_window") print s["replay-window"]
+			else if (f == "integrity_failed") print s["failed"]
+			else { print "unknown field " f; exit 1 }
+		}'
+}
+
+# spis NS PROTO: sorted SPIs of all SAs of PROTO in NS, space-separated.
+spis() {
+	ip -n "$1" xfrm state list proto "$2" | awk '$1 == "proto" { for (i = 1; i < NF; i++) if ($i == "spi") print $(i + 1) }' |
+		sed 's/(.*//' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# ---------------------------------------------------------------------------
+# Traffic (exact counts)
+
+# ping_n NS DST COUNT [ping args]: COUNT echo requests 10 ms apart; prints
+# the number of replies received.
+ping_n() {
+	local ns=$1 dst=$2 count=$3
+	shift 3
+	local out
+	out=$(nsx "$ns" ping -n -q -c "$count" -i 0.01 -W 2 "$@" "$dst" 2>&1 || true)
+	awk '/packets transmitted/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^received/) print $i }' <<<"$out"
+}
+
+# udp_sink NS PORT: a UDP receiver in NS, so that datagrams are consumed and
+# no ICMP "port unreachable" goes back (those are rate-limited, which would
+# make the reverse-direction counts inexact).
+udp_sink() {
+	bg ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" /dev/null
+	wait_for 5 _udp_listening "$1" "$2"
+}
+_udp_listening() { ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q .; }
+
+# espinudp_socket NS: hold a UDP socket on port 4500 marked
+# UDP_ENCAP_ESPINUDP (IPPROTO_UDP=17, UDP_ENCAP=100, value 2), as an IKE
+# daemon does: the kernel decapsulates ESP-in-UDP only on such a socket.
+espinudp_socket() {
+	bg ip netns exec "$1" /usr/bin/python3 -I -S -c '
+import signal, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_UDP, 100, 2)
+s.bind(("0.0.0.0", 4500))
+signal.pause()'
+	wait_for 5 _udp_listening "$1" 4500
+}
+
+# udp_send NS DST PORT COUNT: exactly COUNT one-byte UDP datagrams (one per
+# socket, bash's /dev/udp), one way only.
+udp_send() {
+	local ns=$1 dst=$2 port=$3 count=$4
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	nsx "$ns" bash -c 'for ((i = 0; i < $3; i++)); do printf x >"/dev/udp/$1/$2"; done' \
+		_ "$dst" "$port" "$count"
+}
+
+# settle: let softirq/async crypto finish before counters are read.
+settle() { sleep 0.3; }
+
+# await_eq EXPECTED CMD...: wait (up to 10 s) until CMD prints EXPECTED, for
+# one-way traffic whose receive side finishes asynchronously (cryptd under a
+# loaded TCG host). Returns 0 either way; the assertion that follows reports.
+await_eq() {
+	local want=$1 i
+	shift
+	for ((i = 0; i < 100; i++)); do
+		[[ $("$@" 2>/dev/null) == "$want" ]] && break
+		sleep 0.1
+	done
+	settle
+}
+
+# ---------------------------------------------------------------------------
+# Datapath monitor hook (the ipsecmon-bpf binary, when it has been built)
+
+_IPSECMON_BROKEN=0
+have_ipsecmon() { [[ -x $IPSECMON_BIN ]] && ((!_IPSECMON_BROKEN)); }
+
+_IPSECMON_PIN=""
+# ipsecmon_attach NS IFACE: attach with a pin folder of its own, so a new
+# attach starts from zero. A failure is an assertion failure, and the
+# scenario carries on without the datapath checks so the kernel-counter
+# checks still report.
+ipsecmon_attach() {
+	local ns=$1 iface=$2 rc=0
+	_IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-$ns-$iface-$RANDOM$RANDOM
+	"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
+	assert_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
+	if ((rc != 0)); then
+		_IPSECMON_BROKEN=1
+		# Show why (e.g. the verifier's complaint on this older kernel).
+		echo "--- ipsecmon-bpf -v attach, last lines:"
+		"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" -v 2>&1 | tail -n 40 || true
+		echo "---"
+	fi
+}
+
+# ipsecmon_rx NS CLASS: received packets of CLASS (esp, ah, esp_in_udp, ike,
+# nat_keepalive, other) since ipsecmon_attach.
+ipsecmon_rx() {
+	local ns=$1 class=$2
+	"$IPSECMON_BIN" stats --json --netns "$ns" --pin-dir "$_IPSECMON_PIN" |
+		jq -r --arg c "$class" '.traffic.rx[$c].packets'
+}
+
+# ipsecmon_detach NS IFACE
+ipsecmon_detach() {
+	"$IPSECMON_BIN" detach "$2" --netns "$1" --pin-dir "$_IPSECMON_PIN" || true
+}
+
+# ---------------------------------------------------------------------------
+# strongSwan (one charon per gateway namespace)
+
+SS_DIR=/tmp/ipsecmon-ss
+
+# charon_start NS SWANCTL_CONF_TEXT: a charon in NS with its own config,
+# private /run (pid file, stroke socket) and VICI socket under /tmp (a unix
+# socket cannot be created on the 9p work share).
+charon_start() {
+	local ns=$1 conf=$2 d=$SS_DIR/$1
+	mkdir -p "$d/swanctl"
+	: >"$d/swanctl.err"
+	printf '%s\n' "$conf" >"$d/swanctl/swanctl.conf"
+	# Only the plugins needed for IKEv2 PSK with kernel ESP: no bypass-lan
+	# (it would install pass policies for the veth subnet), no updown or
+	# resolve (they touch the read-only host system).
+	cat >"$d/strongswan.conf" <<EOF
+charon {
+	load_modular = no
+	load = random nonce aes sha1 sha2 hmac kdf gmp pem pkcs1 pubkey x509 kernel-netlink socket-default vici counters
+	install_routes = no
+	install_virtual_ip = no
+	retransmit_timeout = 2.0
+	plugins {
+		vici {
+			socket = unix://$d/vici.sock
+		}
+	}
+	filelog {
+		charon {
+			path = $d/charon.log
+			time_format = %H:%M:%S
+			default = 1
+			ike = 2
+			knl = 2
+		}
+	}
+}
+swanctl {
+	socket = unix://$d/vici.sock
+}
+EOF
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bg ip netns exec "$ns" unshare -m bash -c '
+		mount -t tmpfs tmpfs /run
+		mount --bind "$1/swanctl" /etc/swanctl
+		export STRONGSWAN_CONF=$1/strongswan.conf
+		exec /usr/lib/ipsec/charon >"$1/charon.out" 2>&1' _ "$d"
+	if ! wait_for 15 test -S "$d/vici.sock" || ! wait_for 15 swanctl_ns "$ns" --stats; then
+		sed "s/^/[$ns charon] /" "$d/charon.out"
+		charon_log "$ns"
+		return 1
+	fi
+	swanctl_ns "$ns" --load-all --file "$d/swanctl/swanctl.conf" >>"$d/swanctl.out"
+}
+
+# swanctl_ns NS ARGS...: swanctl against NS's charon. Its stderr (plugin
+# load chatter, scans of the empty credential folders) goes to a log file.
+swanctl_ns() {
+	local ns=$1
+	shift
+	nsx "$ns" swanctl "$@" --uri "unix://$SS_DIR/$ns/vici.sock" 2>>"$SS_DIR/$ns/swanctl.err"
+}
+
+# ike_counter NS NAME|in: one counter of charon's counters plugin
+# (`swanctl --counters`, e.g. child-rekey), or "in" for the number of IKE
+# messages that charon received (all *-in-req/resp, plus invalid ones).
+ike_counter() {
+	swanctl_ns "$1" --counters | awk -v want="$2" '
+		$2 != ":" { next }
+		want == "in" && ($1 ~ /-in-(req|resp)$/ || $1 ~ /^invalid/) { n += $3 }
+		$1 == want { n = $3 }
+		END { print n + 0 }'
+}
+
+# charon_log NS: print that charon's log and swanctl's errors (for failure
+# diagnostics).
+charon_log() {
+	sed "s/^/[$1 charon] /" "$SS_DIR/$1/charon.log" 2>/dev/null || true
+	grep -v "plugin '.*': failed to load\|opening directory" "$SS_DIR/$1/swanctl.err" |
+		sed "s/^/[$1 swanctl] /" || true
+}

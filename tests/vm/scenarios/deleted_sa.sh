@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bad SPI: gw2's inbound SA is deleted while gw1 keeps sending on its copy.
+# Every ESP packet that then arrives at gw2 names an SPI the kernel no longer
+# has, so XfrmInNoStates must rise by exactly the number sent, and nothing
+# else may move.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/guest.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/guest.sh"
+
+N0=5 # pings while the SA still exists
+N=7  # datagrams after it was deleted
+SPI12=0x1001
+SPI21=0x2001
+
+setup_gateways
+ipsec_pair cbc-sha256 "$SPI12" "$SPI21"
+if have_ipsecmon; then ipsecmon_attach gw2 v2; fi
+
+# The tunnel works before the deletion.
+assert_eq "echo replies before deletion" "$N0" "$(ping_n gw1 "$GW2_V4" "$N0")"
+settle
+assert_eq "gw2 in SA $SPI12 packets before deletion" "$N0" "$(sa_stat gw2 esp "$SPI12" packets)"
+assert_eq "gw2 XfrmInNoStates before deletion" 0 "$(xfrm_stat gw2 XfrmInNoStates)"
+
+sa_del gw2 "$GW1_V4" "$GW2_V4" esp "$SPI12"
+assert_eq "gw2 in SA $SPI12 after deletion" absent "$(sa_stat gw2 esp "$SPI12" packets)"
+
+# One-way UDP: gw1 still encrypts with SPI 0x1001; gw2 has no state for it
+# and drops each packet before UDP sees it, so nothing comes back.
+udp_send gw1 "$GW2_V4" 9000 "$N"
+await_eq "$N" xfrm_stat gw2 XfrmInNoStates
+assert_eq "gw1 out SA $SPI12 packets" "$((N0 + N))" "$(sa_stat gw1 esp "$SPI12" packets)"
+assert_eq "gw2 XfrmInNoStates" "$N" "$(xfrm_stat gw2 XfrmInNoStates)"
+assert_eq "gw2 xfrm_stat errors" "XfrmInNoStates=$N" "$(xfrm_errors gw2)"
+assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
+if have_ipsecmon; then
+	# On the wire gw2 received the N0 requests and the N orphaned packets.
+	assert_eq "ipsecmon gw2 rx esp packets" "$((N0 + N))" "$(ipsecmon_rx gw2 esp)"
+fi
+teardown_gateways
