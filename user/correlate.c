@@ -87,6 +87,12 @@ static int collect_sa(const struct ipsm_xfrm_sa *sa, void *data)
 	/* IPcomp and anything else has no ESP/AH packets to match. */
 	if (sa->proto != IPPROTO_ESP && sa->proto != IPPROTO_AH)
 		return 0;
+	/*
+	 * A larval SA (an SPI reserved with ALLOCSPI, keys still to come)
+	 * carries no algorithm and no packet can use it: not active yet.
+	 */
+	if (!sa->enc_alg[0] && !sa->auth_alg[0] && !sa->aead_alg[0])
+		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		nv = realloc(l->v, l->cap * sizeof(*nv));

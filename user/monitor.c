@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
+#include <linux/ipsec.h>
+#include <linux/xfrm.h>
 
 #include "aggregate.h"
 #include "correlate.h"
@@ -21,6 +23,13 @@
 #include "out_json.h"
 
 #define MAX_ACQUIRES 256
+#define MAX_RECENT 64
+/*
+ * strongSwan, as the responder of a rekey, deletes the old outbound SA
+ * before it installs the new one: a new SA for a CHILD_SA that lost its SA
+ * this recently is a rekey too.
+ */
+#define RECENT_S 10
 #define MAX_BAD_PEERS 1024
 /* The kernel drops an unanswered ACQUIRE after net.core.xfrm_acq_expires (30 s). */
 #define ACQUIRE_TTL_S 30
@@ -28,6 +37,16 @@
 struct acquire {
 	__u16 family;
 	__u8 proto;
+	__u8 daddr[16];
+	time_t at;
+};
+
+/* An SA deleted lately, by what identifies its CHILD_SA. */
+struct recent {
+	__u32 reqid;
+	__u16 family;
+	__u8 proto;
+	__u8 saddr[16];
 	__u8 daddr[16];
 	time_t at;
 };
@@ -44,6 +63,8 @@ struct monitor {
 	struct ipsm_totals totals;
 	struct acquire acq[MAX_ACQUIRES];
 	size_t n_acq;
+	struct recent recent[MAX_RECENT];
+	size_t n_recent;
 	/* Peers already reported for a bad SPI: one event per peer. */
 	struct {
 		__u8 family;
@@ -212,19 +233,53 @@ static ssize_t find_sa(struct monitor *m, const struct ipsm_xfrm_sa *x)
 	return -1;
 }
 
-/* Another SA of the same CHILD_SA (reqid) between the same two gateways. */
+static bool same_child(const struct ipsm_xfrm_sa *a, __u32 reqid, __u16 family, __u8 proto,
+		       const __u8 *saddr, const __u8 *daddr)
+{
+	return a->reqid == reqid && a->proto == proto && a->family == family &&
+	       !memcmp(a->daddr, daddr, 16) && !memcmp(a->saddr, saddr, 16);
+}
+
+/*
+ * A rekey: another SA of the same CHILD_SA (reqid, protocol, gateway
+ * addresses) is live, or was deleted by itself in the last RECENT_S seconds.
+ */
 static bool replaces_existing(struct monitor *m, const struct ipsm_xfrm_sa *x)
 {
+	time_t now = time(NULL);
 	size_t i;
 
 	if (!x->reqid)
 		return false;
 	for (i = 0; i < m->n_sas; i++)
-		if (m->sas[i].reqid == x->reqid && m->sas[i].proto == x->proto &&
-		    m->sas[i].family == x->family && !memcmp(m->sas[i].daddr, x->daddr, 16) &&
-		    !memcmp(m->sas[i].saddr, x->saddr, 16))
+		if (same_child(&m->sas[i], x->reqid, x->family, x->proto, x->saddr, x->daddr))
+			return true;
+	for (i = 0; i < m->n_recent; i++)
+		if (now - m->recent[i].at <= RECENT_S &&
+		    same_child(x, m->recent[i].reqid, m->recent[i].family, m->recent[i].proto,
+			       m->recent[i].saddr, m->recent[i].daddr))
 			return true;
 	return false;
+}
+
+static void remember_deleted(struct monitor *m, const struct ipsm_xfrm_sa *x)
+{
+	time_t now = time(NULL);
+	struct recent *r = NULL;
+	size_t i;
+
+	/* Reuse an expired slot, else the oldest: the list stays small. */
+	for (i = 0; i < m->n_recent; i++)
+		if (!r || m->recent[i].at < r->at)
+			r = &m->recent[i];
+	if (m->n_recent < MAX_RECENT && (!r || now - r->at <= RECENT_S))
+		r = &m->recent[m->n_recent++];
+	r->reqid = x->reqid;
+	r->family = x->family;
+	r->proto = x->proto;
+	memcpy(r->saddr, x->saddr, 16);
+	memcpy(r->daddr, x->daddr, 16);
+	r->at = now;
 }
 
 static void clear_acquires(struct monitor *m, const struct ipsm_xfrm_sa *x)
@@ -256,11 +311,11 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 		return err;
 	if (from_event) {
 		m->totals.key_additions++;
+		emit_sa_event(m, "sa_added", x, &key);
 		if (replaces_existing(m, x)) {
 			m->totals.rekeys++;
 			emit_sa_event(m, "sa_rekeyed", x, &key);
 		}
-		emit_sa_event(m, "sa_added", x, &key);
 	}
 	clear_acquires(m, x);
 	nv = realloc(m->sas, (m->n_sas + 1) * sizeof(*nv));
@@ -271,7 +326,8 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 	return 0;
 }
 
-static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char *event)
+/* final: x is the SA's last state from the kernel, else use our record. */
+static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char *event, bool final)
 {
 	struct ipsm_sa_key key;
 	ssize_t i = find_sa(m, x);
@@ -280,8 +336,11 @@ static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char
 	if (i < 0)
 		return;
 	correlate_key(&m->sas[i], &m->la, &key);
-	fold(m, &key, x);
+	fold(m, &key, final ? x : NULL);
 	m->totals.key_deletions++;
+	/* A flush ends its SAs' CHILD_SAs; a single deletion may be half a rekey. */
+	if (final)
+		remember_deleted(m, &m->sas[i]);
 	emit_sa_event(m, event, &m->sas[i], &key);
 	m->sas[i] = m->sas[--m->n_sas];
 }
@@ -300,15 +359,23 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 			return 0;
 		return on_newsa(m, &ev->sa, true);
 	case IPSM_XEV_UPDSA:
+		if (ev->sa.proto != IPPROTO_ESP && ev->sa.proto != IPPROTO_AH)
+			return 0;
 		i = find_sa(m, &ev->sa);
-		if (i >= 0)
+		if (i >= 0) {
 			m->sas[i] = ev->sa;
-		return 0;
+			return 0;
+		}
+		/*
+		 * IKE daemons reserve an inbound SPI (ALLOCSPI: a larval SA,
+		 * no event) and install the SA by updating it: its addition.
+		 */
+		return on_newsa(m, &ev->sa, true);
 	case IPSM_XEV_DELSA:
-		on_delsa(m, &ev->sa, "sa_deleted");
+		on_delsa(m, &ev->sa, "sa_deleted", true);
 		return 0;
 	case IPSM_XEV_EXPIRE_HARD:
-		on_delsa(m, &ev->sa, "sa_expired");
+		on_delsa(m, &ev->sa, "sa_expired", true);
 		return 0;
 	case IPSM_XEV_EXPIRE_SOFT:
 		/* The IKE daemon rekeys now; the new SA counts the rekey. */
@@ -324,6 +391,14 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 		}
 		return 0;
 	case IPSM_XEV_FLUSHSA:
+		/*
+		 * Fold the flushed SAs now: SAs added right after the flush,
+		 * in the same batch of events, must not look like their rekeys.
+		 */
+		for (i = (ssize_t)m->n_sas - 1; i >= 0; i--)
+			if (ev->flush_proto == IPSEC_PROTO_ANY || !ev->flush_proto ||
+			    m->sas[i].proto == ev->flush_proto)
+				on_delsa(m, &m->sas[i], "sa_deleted", false);
 		m->resync = true;
 		return 0;
 	default:
@@ -394,8 +469,10 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		 */
 		if (!initial ||
 		    (m->totals.monitor_since && bpf_map_lookup_elem(m->fd_info, &key, &info) &&
-		     xs[i].add_time >= m->totals.monitor_since))
+		     xs[i].add_time >= m->totals.monitor_since)) {
 			m->totals.key_additions++;
+			emit_sa_event(m, "sa_added", &xs[i], &key);
+		}
 		err = ensure_row(m, &key);
 		if (!err)
 			err = ensure_info(m, &key, &xs[i]);

@@ -443,9 +443,70 @@ ipsecmon_rx() {
 		jq -r --arg c "$class" '.traffic.rx[$c].packets'
 }
 
-# ipsecmon_detach NS IFACE
+# ipsecmon_detach NS IFACE: stop the monitor if one runs, then detach.
 ipsecmon_detach() {
+	ipsecmon_monitor_stop
 	"$IPSECMON_BIN" detach "$2" --netns "$1" --pin-dir "$_IPSECMON_PIN" || true
+}
+
+# ipsecmon_q NS JQ_FILTER: a value from `stats --json` (strings raw, arrays
+# and objects on one line).
+ipsecmon_q() {
+	"$IPSECMON_BIN" stats --json --netns "$1" --pin-dir "$_IPSECMON_PIN" | jq -rc "$2"
+}
+
+# ipsecmon_sa NS SPI DIR JQ_FILTER: JQ_FILTER (e.g. .packets or
+# [.known, .mode]) applied to the sas[] row for SPI (0x1001 or 0x00001001)
+# in DIR (rx/tx); "absent" without such a row.
+ipsecmon_sa() {
+	local spi
+	printf -v spi '0x%08x' "$2"
+	ipsecmon_q "$1" "[.sas[] | select(.spi == \"$spi\" and .dir == \"$3\")][0]
+		| if . == null then \"absent\" else ($4) end"
+}
+
+_IPSECMON_MON_PID=""
+IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
+# ipsecmon_monitor NS IFACE: `run` (the monitor) in the background on the
+# attached interface, 0.5 s interval, JSON lines in $IPSECMON_MON_OUT (its
+# stderr beside it). On 6.1 there is no XDP SA lookup: this is what makes
+# bad-SPI detection live. Waits for its first snapshot.
+ipsecmon_monitor() {
+	"$IPSECMON_BIN" run "$2" --netns "$1" --pin-dir "$_IPSECMON_PIN" --interval 0.5 \
+		>"$IPSECMON_MON_OUT" 2>"$IPSECMON_MON_OUT.err" &
+	_IPSECMON_MON_PID=$!
+	_BG_PIDS+=("$_IPSECMON_MON_PID")
+	wait_for 60 grep -q '"interfaces"' "$IPSECMON_MON_OUT"
+}
+
+# ipsecmon_monitor_stop: SIGTERM, and the exit status must be 0.
+ipsecmon_monitor_stop() {
+	local rc=0
+	[[ -n $_IPSECMON_MON_PID ]] || return 0
+	kill -TERM "$_IPSECMON_MON_PID" 2>/dev/null || true
+	wait "$_IPSECMON_MON_PID" || rc=$?
+	_IPSECMON_MON_PID=""
+	assert_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
+}
+
+# ipsecmon_monitor_sync: wait until the monitor wrote a snapshot after now,
+# so it has handled the events that came before.
+ipsecmon_monitor_sync() {
+	local n
+	n=$(_ipsecmon_snapshots)
+	wait_for 20 _ipsecmon_snapshots_above "$((n + 1))"
+}
+_ipsecmon_snapshots() { grep -c '"interfaces"' "$IPSECMON_MON_OUT" || true; }
+_ipsecmon_snapshots_above() { (($(_ipsecmon_snapshots) > $1)); }
+
+# ipsecmon_monotonic: 1 when no IPSECMON total in the monitor's snapshots
+# ever went down from one line to the next (the gauges excepted).
+ipsecmon_monotonic() {
+	jq -s '[.[] | select(.interfaces) | .ipsecmon | del(.correlation,
+		.bad_spi_detection, .active_sas, .active_tunnels, .pending_key_operations)]
+		| [range(1; length) as $i | .[$i] as $b | .[$i - 1] | to_entries[]
+		   | select(.value != null and $b[.key] != null and $b[.key] < .value)]
+		| if length == 0 then 1 else tostring end' "$IPSECMON_MON_OUT"
 }
 
 # ---------------------------------------------------------------------------

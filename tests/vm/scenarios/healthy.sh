@@ -22,12 +22,48 @@ setup_gateways
 # ESP-in-UDP needs a UDP_ENCAP socket on port 4500 at both ends.
 espinudp_socket gw1
 espinudp_socket gw2
-if have_ipsecmon; then ipsecmon_attach gw2 v2; fi
+if have_ipsecmon; then
+	ipsecmon_attach gw2 v2
+	ipsecmon_monitor gw2 v2
+fi
 
-# check_flavour LABEL SUITE [ipsec_pair options]
+# The IPSECMON byte counters of gw2, as one JSON array.
+BYTES='[.ipsecmon | .confidential_bytes_received, .authenticated_bytes_received,
+	.transport_bytes_received, .tunnel_bytes_received, .confidential_bytes_sent,
+	.authenticated_bytes_sent, .transport_bytes_sent, .tunnel_bytes_sent]'
+
+# ipsecmon_check LABEL CONF AUTH TUNNEL BYTES0: what the monitor must say of
+# this flavour's two SAs on gw2 (0x1001 inbound, 0x2001 outbound), and how
+# each byte counter must have moved since BYTES0: by the SAs' wire bytes
+# where the SA is of that kind, not at all where it is not.
+ipsecmon_check() {
+	local label=$1 conf=$2 auth=$3 tunnel=$4 b0=$5 mode=transport rxb txb want
+	((tunnel)) && mode=tunnel
+	ipsecmon_monitor_sync
+	assert_eq "$label: ipsecmon correlation, active SAs, bad SPIs" '["monitor",2,0]' \
+		"$(ipsecmon_q gw2 '[.ipsecmon.correlation, .ipsecmon.active_sas, .ipsecmon.bad_spi_packets]')"
+	assert_eq "$label: ipsecmon in SA $SPI12 [known, mode, wire, kernel packets]" \
+		"[true,\"$mode\",$N,$N]" \
+		"$(ipsecmon_sa gw2 "$SPI12" rx '[.known, .mode, .packets, .kernel.packets]')"
+	assert_eq "$label: ipsecmon out SA $SPI21 [known, wire, kernel packets]" "[true,$N,$N]" \
+		"$(ipsecmon_sa gw2 "$SPI21" tx '[.known, .packets, .kernel.packets]')"
+	assert_eq "$label: ipsecmon in SA $SPI12 [confidential, authenticated]" \
+		"[$( ((conf)) && echo true || echo false),$( ((auth)) && echo true || echo false)]" \
+		"$(ipsecmon_sa gw2 "$SPI12" rx '[.kernel.confidential, .kernel.authenticated]')"
+	rxb=$(ipsecmon_sa gw2 "$SPI12" rx .bytes)
+	txb=$(ipsecmon_sa gw2 "$SPI21" tx .bytes)
+	want="[$((conf * rxb)),$((auth * rxb)),$(((1 - tunnel) * rxb)),$((tunnel * rxb)),$((conf * txb)),$((auth * txb)),$(((1 - tunnel) * txb)),$((tunnel * txb))]"
+	assert_eq "$label: ipsecmon byte counters moved by the SAs' wire bytes" "$want" \
+		"$(ipsecmon_q gw2 "$BYTES" | jq -c --argjson b0 "$b0" '[range(length) as $i | .[$i] - $b0[$i]]')"
+	assert_eq "$label: ipsecmon failures" "[0,0,0]" \
+		"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated, .ipsecmon.packets_replayed]')"
+}
+
+# check_flavour LABEL SUITE CONF AUTH [ipsec_pair options]: CONF/AUTH say
+# whether the suite encrypts and authenticates (for the IPSECMON counters).
 check_flavour() {
-	local label=$1 suite=$2
-	shift 2
+	local label=$1 suite=$2 conf=$3 auth=$4 tunnel=0 b0=""
+	shift 4
 	# An SA's byte counter counts what it protects: the ICMP message (64
 	# bytes) in transport mode, the whole inner IPv4 packet (84) in tunnel.
 	local proto=esp class=esp dst=$GW2_V4 src=() size=64 p
@@ -36,7 +72,7 @@ check_flavour() {
 		case $p in
 		--v6) dst=$GW2_V6 ;;
 		--encap) class=esp_in_udp ;;
-		tunnel) dst=$GW2_NET src=(-I "$GW1_NET") size=84 ;;
+		tunnel) dst=$GW2_NET src=(-I "$GW1_NET") size=84 tunnel=1 ;;
 		esac
 	done
 
@@ -46,7 +82,10 @@ check_flavour() {
 	xfrm_stat_save gw1 /tmp/xs1
 	xfrm_stat_save gw2 /tmp/xs2
 	local rx0=0
-	if have_ipsecmon; then rx0=$(ipsecmon_rx gw2 "$class"); fi
+	if have_ipsecmon; then
+		rx0=$(ipsecmon_rx gw2 "$class")
+		b0=$(ipsecmon_q gw2 "$BYTES")
+	fi
 
 	assert_eq "$label: echo replies" "$N" "$(ping_n gw1 "$dst" "$N" "${src[@]}")"
 	settle
@@ -63,17 +102,26 @@ check_flavour() {
 	if have_ipsecmon; then
 		# gw2's hook sees only what arrives on v2: the N requests.
 		assert_eq "$label: ipsecmon gw2 rx $class packets" "$N" "$(($(ipsecmon_rx gw2 "$class") - rx0))"
+		ipsecmon_check "$label" "$conf" "$auth" "$tunnel" "$b0"
 	fi
 }
 
-check_flavour "esp cbc transport v4" cbc-sha256
-check_flavour "esp cbc transport v6" cbc-sha256 --v6
-check_flavour "esp cbc tunnel v4" cbc-sha256 --mode tunnel
-check_flavour "esp gcm transport v4" gcm
-check_flavour "esp null transport v4" null-sha256
-check_flavour "ah transport v4" ah-sha256
-check_flavour "esp-in-udp cbc transport v4" cbc-sha256 --encap
+check_flavour "esp cbc transport v4" cbc-sha256 1 1
+check_flavour "esp cbc transport v6" cbc-sha256 1 1 --v6
+check_flavour "esp cbc tunnel v4" cbc-sha256 1 1 --mode tunnel
+check_flavour "esp gcm transport v4" gcm 1 1
+check_flavour "esp null transport v4" null-sha256 0 1
+check_flavour "ah transport v4" ah-sha256 0 1
+check_flavour "esp-in-udp cbc transport v4" cbc-sha256 1 1 --encap
 # Nothing may have gone wrong at any point, in either namespace.
 assert_eq "gw1 xfrm_stat errors overall" none "$(xfrm_errors gw1)"
 assert_eq "gw2 xfrm_stat errors overall" none "$(xfrm_errors gw2)"
+if have_ipsecmon; then
+	# 7 flavours of 2 SAs each; the 6 flushes between them removed 2 each.
+	ipsecmon_monitor_sync
+	assert_eq "ipsecmon key additions, deletions, rekeys" "[14,12,0]" \
+		"$(ipsecmon_q gw2 '[.ipsecmon.key_additions, .ipsecmon.key_deletions, .ipsecmon.rekeys]')"
+	assert_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
+	ipsecmon_monitor_stop
+fi
 teardown_gateways

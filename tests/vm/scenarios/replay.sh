@@ -22,7 +22,10 @@ SPI21=0x2001
 setup_gateways
 ipsec_pair cbc-sha256 "$SPI12" "$SPI21" --replay-window 32
 udp_sink gw2 9000
-if have_ipsecmon; then ipsecmon_attach gw2 v2; fi
+if have_ipsecmon; then
+	ipsecmon_attach gw2 v2
+	ipsecmon_monitor gw2 v2
+fi
 
 note "$(nsx gw1 /usr/bin/python3 -I -S "$GUEST_LIB_DIR/esp_replay.py" v1 "$GW2_V4" 9000 "$N" \
 	"$((N - IN_WINDOW + 1))-$N,1-$TOO_OLD")"
@@ -37,5 +40,20 @@ assert_eq "gw2 xfrm_stat errors" "XfrmInStateSeqError=$((IN_WINDOW + TOO_OLD))" 
 assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 if have_ipsecmon; then
 	assert_eq "ipsecmon gw2 rx esp packets" "$((N + IN_WINDOW + TOO_OLD))" "$(ipsecmon_rx gw2 esp)"
+	ipsecmon_monitor_sync
+	# The kernel's two replay counters, both "replayed".
+	assert_eq "ipsecmon packets_replayed" "$((IN_WINDOW + TOO_OLD))" \
+		"$(ipsecmon_q gw2 .ipsecmon.packets_replayed)"
+	assert_eq "ipsecmon SA $SPI12 kernel replay/replay_window" "[$IN_WINDOW,$TOO_OLD]" \
+		"$(ipsecmon_sa gw2 "$SPI12" rx '.kernel | [.replay, .replay_window]')"
+	# On the wire all eight are duplicates of recent sequence numbers (the
+	# datapath's window is 64), none is a gap.
+	assert_eq "ipsecmon SA $SPI12 wire seq [max, gaps, replays]" "[$N,0,$((IN_WINDOW + TOO_OLD))]" \
+		"$(ipsecmon_sa gw2 "$SPI12" rx '[.seq_max, .seq_gaps, .seq_replays]')"
+	assert_eq "ipsecmon not decrypted/authenticated" "[0,0]" \
+		"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated]')"
+	assert_eq "ipsecmon SA $SPI12 kernel_dropped (wire - accepted)" "$((IN_WINDOW + TOO_OLD))" \
+		"$(ipsecmon_sa gw2 "$SPI12" rx .kernel_dropped)"
+	ipsecmon_monitor_stop
 fi
 teardown_gateways

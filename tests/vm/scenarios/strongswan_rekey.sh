@@ -35,7 +35,7 @@ swanctl_conf() {
 				}
 				children {
 					net {
-						mode = transport
+						mode = tunnel
 						local_ts = $2/32
 						remote_ts = $4/32
 						esp_proposals = aes128-sha256
@@ -77,6 +77,8 @@ if have_ipsecmon; then
 	ip netns exec gw2 tcpdump -i v2 -Q in -n -U -w /tmp/ike.pcap 'udp port 500' 2>/dev/null &
 	TCPDUMP_PID=$!
 	wait_for 10 test -s /tmp/ike.pcap
+	# The monitor from before IKE: every SA comes as an event.
+	ipsecmon_monitor gw2 v2
 fi
 charon_start gw1 "$(swanctl_conf gw1 "$GW1_V4" gw2 "$GW2_V4")"
 charon_start gw2 "$(swanctl_conf gw2 "$GW2_V4" gw1 "$GW1_V4")"
@@ -101,6 +103,15 @@ spi_in=$(in_spi)
 assert_eq "echo replies before rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 settle
 assert_eq "gw2 in SA $spi_in packets before rekey" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
+if have_ipsecmon; then
+	ipsecmon_monitor_sync
+	assert_eq "ipsecmon after IKE_AUTH [active SAs, tunnels, additions, deletions, rekeys]" \
+		"[2,1,2,0,0]" "$(ipsecmon_q gw2 '.ipsecmon | [.active_sas, .active_tunnels,
+			.key_additions, .key_deletions, .rekeys]')"
+	assert_eq "ipsecmon in SA $spi_in [known, mode, wire, kernel packets]" \
+		"[true,\"tunnel\",$N,$(sa_stat gw2 esp "$spi_in" packets)]" \
+		"$(ipsecmon_sa gw2 "$spi_in" rx '[.known, .mode, .packets, .kernel.packets]')"
+fi
 
 swanctl_ns gw1 --rekey --child net >/dev/null
 if ! wait_for 20 both_have_two_new "$old"; then
@@ -120,6 +131,24 @@ spi_in=$(in_spi)
 assert_eq "echo replies after rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 settle
 assert_eq "gw2 new in SA $spi_in packets" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
+if have_ipsecmon; then
+	ipsecmon_monitor_sync
+	# Two new SAs (one per direction) replaced two old ones of the same CHILD_SA.
+	assert_eq "ipsecmon after rekey [active SAs, additions, deletions, rekeys, bad SPIs]" \
+		"[2,4,2,2,0]" "$(ipsecmon_q gw2 '.ipsecmon | [.active_sas, .key_additions,
+			.key_deletions, .rekeys, .bad_spi_packets]')"
+	assert_eq "ipsecmon new in SA $spi_in [known, wire, kernel packets]" \
+		"[true,$N,$(sa_stat gw2 esp "$spi_in" packets)]" \
+		"$(ipsecmon_sa gw2 "$spi_in" rx '[.known, .packets, .kernel.packets]')"
+	# Both SAs' wire bytes, the old one folded and the new one live.
+	assert_eq "ipsecmon tunnel bytes received = wire ESP bytes" \
+		"$(ipsecmon_q gw2 .traffic.rx.esp.bytes)" "$(ipsecmon_q gw2 .ipsecmon.tunnel_bytes_received)"
+	note "monitor events: $(jq -c 'select(.event) | [.event, .spi, .dir, .reqid]' "$IPSECMON_MON_OUT" | tr '\n' ' ')"
+	assert_eq "ipsecmon sa_rekeyed events" 2 \
+		"$(jq -c 'select(.event == "sa_rekeyed")' "$IPSECMON_MON_OUT" | wc -l)"
+	assert_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
+	ipsecmon_monitor_stop
+fi
 assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 assert_eq "gw2 xfrm_stat errors" none "$(xfrm_errors gw2)"
 assert_eq "gw1 charon child-rekey counter" 1 "$(ike_counter gw1 child-rekey)"

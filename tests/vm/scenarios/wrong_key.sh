@@ -20,7 +20,10 @@ check_suite() {
 	note "--- esp $suite"
 	setup_gateways
 	ipsec_pair "$suite" "$SPI12" "$SPI21" --gw2-in-key wrong-key
-	if have_ipsecmon; then ipsecmon_attach gw2 v2; fi
+	if have_ipsecmon; then
+		ipsecmon_attach gw2 v2
+		ipsecmon_monitor gw2 v2
+	fi
 
 	# One-way UDP: dropped at gw2 after the failed check, nothing returns.
 	udp_send gw1 "$GW2_V4" 9000 "$N"
@@ -34,6 +37,17 @@ check_suite() {
 	assert_eq "$suite: gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 	if have_ipsecmon; then
 		assert_eq "$suite: ipsecmon gw2 rx esp packets" "$N" "$(ipsecmon_rx gw2 esp)"
+		ipsecmon_monitor_sync
+		# Linux checks the ICV first: a failed packet was neither
+		# authenticated nor decrypted.
+		assert_eq "$suite: ipsecmon not decrypted/authenticated" "[$N,$N]" \
+			"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated]')"
+		assert_eq "$suite: ipsecmon SA $SPI12 kernel integrity_failed" "$N" \
+			"$(ipsecmon_sa gw2 "$SPI12" rx .kernel.integrity_failed)"
+		assert_eq "$suite: ipsecmon SA $SPI12 kernel_dropped" "$N" \
+			"$(ipsecmon_sa gw2 "$SPI12" rx .kernel_dropped)"
+		assert_eq "$suite: ipsecmon packets_replayed, bad SPIs" "[0,0]" \
+			"$(ipsecmon_q gw2 '[.ipsecmon.packets_replayed, .ipsecmon.bad_spi_packets]')"
 		ipsecmon_detach gw2 v2
 	fi
 }
