@@ -27,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-Iinclude -I$(OUT) -Iuser -DIPSM_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz -lmnl -ljansson
+LDLIBS    := -lbpf -lelf -lz -lmnl -ljansson -lmicrohttpd
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
@@ -39,6 +39,7 @@ BIN       := $(OUT)/ipsecmon-bpf
 # Debian packages for build, tests and demo (tests/vm adds its own list).
 DEPS := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
 	libjansson-dev libcmocka-dev pkg-config iproute2 jq python3-scapy tcpdump \
+	libmicrohttpd-dev prometheus curl tmux groff man-db \
 	$(shell cat tests/vm/packages.txt 2>/dev/null)
 
 ifeq ($(V),1)
@@ -49,7 +50,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test test-unit test-bpf test-netns test-vm bench demo install \
+.PHONY: all deps test test-unit test-bpf test-netns test-vm test-prom bench demo install \
 	uninstall vmlinux clean format
 
 all: $(BIN)
@@ -110,6 +111,12 @@ test-bpf: $(OUT)/test_datapath
 test-netns: $(BIN)
 	$(Q)tests/netns/test_netns.sh
 
+test-prom: $(BIN)
+	$(Q)tests/prom/test_prom.sh
+
+test-faces: $(BIN)
+	$(Q)tests/faces/test_faces.sh
+
 test-vm: $(BIN)
 	$(Q)tests/vm/run.sh
 
@@ -134,11 +141,33 @@ deps:
 			$$missing; }; \
 	fi
 
+# install also puts the man page, the systemd unit (ExecStart made to point
+# at SBINDIR), bash completion and, only if absent, /etc/default/ipsecmon-bpf.
+MANDIR        ?= $(PREFIX)/share/man
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ipsecmon-bpf
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR)
+	gzip -9n <dist/ipsecmon-bpf.8 >$(DESTDIR)$(MANDIR)/man8/ipsecmon-bpf.8.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/ipsecmon-bpf.8.gz
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/ipsecmon-bpf.service.in \
+		>$(DESTDIR)$(UNITDIR)/ipsecmon-bpf.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ipsecmon-bpf.service
+	install -m 0644 dist/ipsecmon-bpf.bash-completion $(DESTDIR)$(COMPLETIONDIR)/ipsecmon-bpf
+	[ -e $(DESTDIR)/etc/default/ipsecmon-bpf ] || \
+		install -D -m 0644 dist/ipsecmon-bpf.default $(DESTDIR)/etc/default/ipsecmon-bpf
 
+# Leaves /etc/default/ipsecmon-bpf (local settings) in place.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/ipsecmon-bpf
+	rm -f $(DESTDIR)$(SBINDIR)/ipsecmon-bpf \
+		$(DESTDIR)$(MANDIR)/man8/ipsecmon-bpf.8 $(DESTDIR)$(MANDIR)/man8/ipsecmon-bpf.8.gz \
+		$(DESTDIR)$(UNITDIR)/ipsecmon-bpf.service $(DESTDIR)$(COMPLETIONDIR)/ipsecmon-bpf
+
+.PHONY: test-dist
+test-dist: $(BIN)
+	$(Q)rc=0; tests/dist/test_completion.sh || rc=1; tests/dist/test_install.sh || rc=1; exit $$rc
 
 # Regenerate the checked-in vmlinux.h from the running kernel (see vmlinux/README.md).
 vmlinux:

@@ -6,12 +6,12 @@
 # script adds them up and ends with "N passed, N failed".
 #
 #   tests/run.sh              everything
-#   tests/run.sh unit bpf     only those suites (unit, bpf, netns, vm)
+#   tests/run.sh unit bpf     only those suites (unit, bpf, netns, faces, prom, dist, vm)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit bpf netns vm)
+[ ${#suites[@]} -gt 0 ] || suites=(unit bpf netns faces prom dist vm)
 
 total_pass=0
 total_fail=0
@@ -33,9 +33,9 @@ count() {
 
 for s in "${suites[@]}"; do
 	case $s in
-	unit | bpf | netns | vm) ;;
+	unit | bpf | netns | faces | prom | dist | vm) ;;
 	*)
-		echo "unknown suite '$s' (unit, bpf, netns, vm)" >&2
+		echo "unknown suite '$s' (unit, bpf, netns, faces, prom, dist, vm)" >&2
 		exit 2
 		;;
 	esac

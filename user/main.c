@@ -14,13 +14,19 @@
 
 #include "aggregate.h"
 #include "attach.h"
+#include "check.h"
 #include "correlate.h"
 #include "log.h"
+#include "events.h"
+#include "http.h"
 #include "monitor.h"
 #include "netns.h"
 #include "out_json.h"
+#include "out_prom.h"
 #include "out_text.h"
 #include "pins.h"
+#include "stream.h"
+#include "watch.h"
 
 #ifndef IPSM_VERSION
 #define IPSM_VERSION "0.0.0"
@@ -51,7 +57,11 @@ static const char usage_text[] =
 	"  status [--json]                  what is attached in this namespace\n"
 	"  stats  [--json [--pretty]] [IFACE...]\n"
 	"                                   one snapshot of the counters\n"
-	"  run    IFACE... [--interval SEC] the monitor: XFRM correlation, JSON lines\n"
+	"  run    IFACE... [--interval SEC] [--output FILE] [--prometheus ADDR:PORT]\n"
+	"                                   the monitor: XFRM correlation, JSON lines\n"
+	"  watch  [--json] [--interval SEC] [IFACE...]\n"
+	"                                   the live IPSECMON window, or JSON lines\n"
+	"  check  [THRESHOLDS] [IFACE...]   monitoring-plugin check (exit 0/1/2/3)\n"
 	"\n"
 	"Common options:\n"
 	"  --netns NAME     act in network namespace NAME (/run/netns/NAME or a path)\n"
@@ -102,10 +112,52 @@ static const char run_help[] =
 	"XDP SA lookup), count key additions, deletions and rekeys, fold deleted SAs\n"
 	"into totals that survive restarts, and write one JSON line per interval\n"
 	"plus one per event (sa_added, sa_deleted, sa_expired, sa_soft_expired,\n"
-	"sa_rekeyed, bad_spi). SIGINT or SIGTERM end it; the programs stay attached.\n"
+	"sa_rekeyed, bad_spi, seq_gap). SIGINT or SIGTERM end it; the programs stay\n"
+	"attached. A closed pipe ends it too, with exit status 0.\n"
 	"\n"
-	"  --interval SEC     seconds between snapshots (default 15, as IPSECMON)\n"
+	"Each snapshot line carries the totals, plus \"delta\" (growth over the interval)\n"
+	"and \"rate\" (per second) from the second line on.\n"
+	"\n"
+	"  --interval SEC       seconds between snapshots (default 15, as IPSECMON)\n"
+	"  --output FILE        append to FILE instead of stdout; SIGHUP reopens it\n"
+	"  --prometheus ADDR:PORT\n"
+	"                       serve /metrics (Prometheus text format) there; ADDR\n"
+	"                       defaults to 127.0.0.1 (\":9477\"); numeric addresses only\n"
+	"  --gap-threshold N    a seq_gap event when an SA loses more than N sequence\n"
+	"                       numbers in one interval (default 10)\n"
 	"  --hooks, --xdp-mode, --max-sas   as for attach\n";
+
+static const char watch_help[] =
+	"Usage: ipsecmon-bpf watch [--json] [--interval SEC] [--output FILE] [IFACE...]\n"
+	"\n"
+	"Show the counters every interval: on a terminal, the IPSECMON window (the\n"
+	"counters, traffic per class with rates, the busiest SAs, bad SPIs, IKE\n"
+	"exchanges) with keys q (quit), + and - (double or halve the interval) and r\n"
+	"(refresh now); elsewhere plain-text snapshots. watch only reads: the\n"
+	"counters that need correlation come from a running monitor (run) or the\n"
+	"kernel's XDP SA lookup.\n"
+	"\n"
+	"  --json             JSON lines: one snapshot per interval with \"delta\" and\n"
+	"                     \"rate\" members, and event objects (sa_added, sa_deleted,\n"
+	"                     bad_spi, seq_gap)\n"
+	"  --interval SEC     seconds between snapshots (default 15, as IPSECMON)\n"
+	"  --output FILE      append to FILE instead of stdout; SIGHUP reopens it\n"
+	"  --gap-threshold N  seq_gap events above N lost per interval (default 10)\n";
+
+static const char check_help[] =
+	"Usage: ipsecmon-bpf check [THRESHOLDS] [--interval SEC] [IFACE...]\n"
+	"\n"
+	"A monitoring plugin (Nagios, Icinga): read the counters twice, --interval\n"
+	"seconds apart, and print one status line with perfdata. Exit 0 OK,\n"
+	"1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad options and when nothing is\n"
+	"attached, or a threshold asks for a counter that is unknown).\n"
+	"\n"
+	"  --bad-spi-rate W,C        bad SPI packets per second\n"
+	"  --not-decrypted W,C       packets not decrypted per second\n"
+	"  --not-authenticated W,C   packets not authenticated per second\n"
+	"  --min-sas N               CRITICAL with fewer than N active SAs\n"
+	"  --max-idle SEC            WARNING when a kernel SA carried nothing for longer\n"
+	"  --interval SEC            between the two readings (default 5)\n";
 
 static const char stats_help[] =
 	"Usage: ipsecmon-bpf stats [--json [--pretty]] [IFACE...]\n"
@@ -128,6 +180,14 @@ enum {
 	OPT_JSON,
 	OPT_PRETTY,
 	OPT_INTERVAL,
+	OPT_OUTPUT,
+	OPT_GAP,
+	OPT_PROMETHEUS,
+	OPT_BAD_SPI_RATE,
+	OPT_NOT_DECRYPTED,
+	OPT_NOT_AUTHENTICATED,
+	OPT_MIN_SAS,
+	OPT_MAX_IDLE,
 };
 
 #define COMMON_OPTS                                                                        \
@@ -535,10 +595,23 @@ static int parse_interval(const char *arg, unsigned int *ms)
 	return 0;
 }
 
+/* Every interval's snapshot, as the text the endpoint serves next. */
+static void publish_prom(void *ctx, const struct ipsm_snapshot *s)
+{
+	size_t len;
+	char *text;
+
+	if (!prom_render(s, &text, &len))
+		prom_server_publish(ctx, text, len);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "gap-threshold", required_argument, NULL, OPT_GAP },
+		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 		{ "max-sas", required_argument, NULL, OPT_MAX_SAS },
@@ -550,7 +623,11 @@ static int cmd_run(int argc, char **argv)
 		.max_sas = IPSM_DEFAULT_MAX_SAS,
 		.inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC,
 	};
-	struct monitor_opts mo = { .interval_ms = 15000, .out = stdout };
+	struct monitor_opts mo = { .interval_ms = 15000,
+				   .gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD };
+	struct prom_server *srv = NULL;
+	const char *prom_addr = NULL;
+	sigset_t mask;
 	struct common co = {};
 	struct ipsm_paths p;
 	int c, i, rc = 0, err;
@@ -563,6 +640,16 @@ static int cmd_run(int argc, char **argv)
 			if (parse_interval(optarg, &mo.interval_ms))
 				return usage_error("bad --interval '%s': seconds, 0.1 to 86400",
 						   optarg);
+			break;
+		case OPT_OUTPUT:
+			mo.output = optarg;
+			break;
+		case OPT_GAP:
+			if (parse_u32(optarg, 0, ~0U, &mo.gap_threshold))
+				return usage_error("bad --gap-threshold '%s': a number", optarg);
+			break;
+		case OPT_PROMETHEUS:
+			prom_addr = optarg;
 			break;
 		case OPT_HOOKS:
 			if (parse_hooks(optarg, &ao.hooks))
@@ -603,15 +690,176 @@ static int cmd_run(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		if (ipsm_attach(&p, argv[i], &ao))
 			return ipsm_exit_code();
+	/*
+	 * The signals monitor_run() reads from a signalfd must be blocked before
+	 * the HTTP thread exists, or it inherits them unblocked and dies of them.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* In the namespace already: the endpoint listens there. */
+	if (prom_addr) {
+		if (prom_server_start(prom_addr, &srv))
+			return ipsm_exit_code();
+		mo.publish = publish_prom;
+		mo.publish_ctx = srv;
+	}
 	/* A reader that goes away ends us through EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	mo.ifnames = argv + optind;
 	mo.n_ifnames = argc - optind;
 	err = monitor_run(&p, &mo);
-	if (err == -EPIPE || (err == -EIO && ferror(stdout)))
+	prom_server_stop(srv);
+	if (stream_reader_gone(err))
 		return IPSM_EXIT_OK;
 	return err ? ipsm_exit_code() : IPSM_EXIT_OK;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "gap-threshold", required_argument, NULL, OPT_GAP },
+		COMMON_OPTS,
+		{},
+	};
+	struct watch_opts wo = { .interval_ms = 15000,
+				 .gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD };
+	struct common co = {};
+	struct ipsm_paths p;
+	struct ipsm_snapshot s;
+	int c, rc = 0, err;
+
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (common_opt(c, &co, watch_help, &rc) < 0)
+			return rc;
+		switch (c) {
+		case OPT_JSON:
+			wo.json = true;
+			break;
+		case OPT_INTERVAL:
+			if (parse_interval(optarg, &wo.interval_ms))
+				return usage_error("bad --interval '%s': seconds, 0.1 to 86400",
+						   optarg);
+			break;
+		case OPT_OUTPUT:
+			wo.output = optarg;
+			break;
+		case OPT_GAP:
+			if (parse_u32(optarg, 0, ~0U, &wo.gap_threshold))
+				return usage_error("bad --gap-threshold '%s': a number", optarg);
+			break;
+		}
+	}
+	if (setup(&co, &p))
+		return ipsm_exit_code();
+	wo.ifnames = argv + optind;
+	wo.n_ifnames = argc - optind;
+	/* Refuse at once, before a screen is drawn, if there is nothing to watch. */
+	if (snapshot_read(&p, wo.ifnames, wo.n_ifnames, &s))
+		return ipsm_exit_code();
+	snapshot_free(&s);
+	signal(SIGPIPE, SIG_IGN);
+	err = watch_run(&p, &wo);
+	if (stream_reader_gone(err))
+		return IPSM_EXIT_OK;
+	return err ? ipsm_exit_code() : IPSM_EXIT_OK;
+}
+
+/* A snapshot for check; the plugin convention turns every failure into UNKNOWN. */
+static int check_read(const struct ipsm_paths *p, char **names, int n, struct ipsm_snapshot *s)
+{
+	if (snapshot_read(p, names, n, s))
+		return -1;
+	if (snapshot_correlate(s)) {
+		snapshot_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bad-spi-rate", required_argument, NULL, OPT_BAD_SPI_RATE },
+		{ "not-decrypted", required_argument, NULL, OPT_NOT_DECRYPTED },
+		{ "not-authenticated", required_argument, NULL, OPT_NOT_AUTHENTICATED },
+		{ "min-sas", required_argument, NULL, OPT_MIN_SAS },
+		{ "max-idle", required_argument, NULL, OPT_MAX_IDLE },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		COMMON_OPTS,
+		{},
+	};
+	struct check_opts o = { .min_sas = -1, .max_idle = -1 };
+	struct ipsm_snapshot a, b;
+	unsigned int interval_ms = 5000;
+	struct common co = {};
+	struct ipsm_paths p;
+	struct timespec t0, t1;
+	char line[1024];
+	__u32 v;
+	int c, rc = 0, state;
+
+	opterr = 0; /* our own message, and exit 3 as plugins do */
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		if (c == '?') {
+			printf("IPSECMON UNKNOWN - bad option %s (see check --help)\n",
+			       argv[optind - 1]);
+			return CHECK_UNKNOWN;
+		}
+		if (common_opt(c, &co, check_help, &rc) < 0)
+			return rc;
+		switch (c) {
+		case OPT_BAD_SPI_RATE:
+			rc = check_parse_range(optarg, &o.bad_spi_rate);
+			break;
+		case OPT_NOT_DECRYPTED:
+			rc = check_parse_range(optarg, &o.not_decrypted);
+			break;
+		case OPT_NOT_AUTHENTICATED:
+			rc = check_parse_range(optarg, &o.not_authenticated);
+			break;
+		case OPT_MIN_SAS:
+			rc = parse_u32(optarg, 0, 1U << 30, &v);
+			o.min_sas = v;
+			break;
+		case OPT_MAX_IDLE:
+			rc = parse_u32(optarg, 0, 1U << 30, &v);
+			o.max_idle = v;
+			break;
+		case OPT_INTERVAL:
+			rc = parse_interval(optarg, &interval_ms);
+			break;
+		}
+		if (rc) {
+			printf("IPSECMON UNKNOWN - bad value '%s' (thresholds are WARNING,CRITICAL)\n",
+			       optarg);
+			return CHECK_UNKNOWN;
+		}
+	}
+	if (setup(&co, &p) || check_read(&p, argv + optind, argc - optind, &a)) {
+		printf("IPSECMON UNKNOWN - cannot read the counters (exit %d of the CLI; see stderr)\n",
+		       ipsm_exit_code());
+		return CHECK_UNKNOWN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(interval_ms * 1000);
+	if (check_read(&p, argv + optind, argc - optind, &b)) {
+		snapshot_free(&a);
+		printf("IPSECMON UNKNOWN - cannot read the counters\n");
+		return CHECK_UNKNOWN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	state = check_eval(&o, &a, &b, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			   line, sizeof(line));
+	printf("%s\n", line);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	return state;
 }
 
 static const struct {
@@ -619,7 +867,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
-	{ "stats", cmd_stats },	  { "run", cmd_run },
+	{ "stats", cmd_stats },	  { "run", cmd_run },	    { "watch", cmd_watch },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)

@@ -19,8 +19,10 @@
 #include "aggregate.h"
 #include "correlate.h"
 #include "log.h"
+#include "events.h"
 #include "monitor.h"
 #include "out_json.h"
+#include "stream.h"
 
 #define MAX_ACQUIRES 256
 #define MAX_RECENT 64
@@ -30,7 +32,6 @@
  * this recently is a rekey too.
  */
 #define RECENT_S 10
-#define MAX_BAD_PEERS 1024
 /* The kernel drops an unanswered ACQUIRE after net.core.xfrm_acq_expires (30 s). */
 #define ACQUIRE_TTL_S 30
 
@@ -65,12 +66,11 @@ struct monitor {
 	size_t n_acq;
 	struct recent recent[MAX_RECENT];
 	size_t n_recent;
-	/* Peers already reported for a bad SPI: one event per peer. */
-	struct {
-		__u8 family;
-		__u8 addr[16];
-	} bad_peers[MAX_BAD_PEERS];
-	size_t n_bad_peers;
+	struct ipsm_events events;
+	struct ipsm_stream out;
+	struct ipsm_snapshot prev; /* the last interval's, for deltas and events */
+	bool have_prev;
+	struct timespec prev_at;
 	bool resync; /* events were lost, or a flush: dump again */
 	int err; /* first output error */
 };
@@ -100,19 +100,16 @@ static int open_map(const struct ipsm_paths *p, const char *name)
 
 static void emit(struct monitor *m, json_t *doc)
 {
-	int err = json_write(m->o->out, doc, false);
+	int err = json_write(m->out.f, doc, false);
 
 	json_decref(doc);
 	if (err && !m->err)
 		m->err = err;
 }
 
-static json_t *event_base(const char *name)
+static void emit_cb(void *ctx, json_t *doc)
 {
-	char now[32];
-
-	ipsm_time_str((__u64)time(NULL) * 1000000000ULL, now, sizeof(now));
-	return json_pack("{s:s,s:s,s:s}", "schema", IPSM_SCHEMA, "event", name, "time", now);
+	emit(ctx, doc);
 }
 
 static void emit_sa_event(struct monitor *m, const char *name, const struct ipsm_xfrm_sa *x,
@@ -120,7 +117,7 @@ static void emit_sa_event(struct monitor *m, const char *name, const struct ipsm
 {
 	char spi[16], src[64], dst[64];
 	int af = x->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
-	json_t *e = event_base(name);
+	json_t *e = event_new(name);
 
 	ipsm_spi_str(x->spi, spi, sizeof(spi));
 	ipsm_addr_str(af, x->saddr, src, sizeof(src));
@@ -558,34 +555,27 @@ static void update_infos(struct monitor *m, const struct ipsm_snapshot *s)
 	}
 }
 
-static void report_bad_peers(struct monitor *m, const struct ipsm_snapshot *s)
+/* The interval's line (totals, delta, rate), then its events; s becomes prev. */
+static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 {
-	char spi[16], src[64], dst[64];
-	size_t i, j;
-	json_t *e;
+	struct timespec now;
+	json_t *doc;
 
-	for (i = 0; i < s->n_bad_spis; i++) {
-		const struct ipsm_bad_spi_row *b = &s->bad_spis[i];
-
-		for (j = 0; j < m->n_bad_peers; j++)
-			if (m->bad_peers[j].family == b->family &&
-			    !memcmp(m->bad_peers[j].addr, b->saddr, 16))
-				break;
-		if (j < m->n_bad_peers || m->n_bad_peers == MAX_BAD_PEERS)
-			continue;
-		m->bad_peers[m->n_bad_peers].family = b->family;
-		memcpy(m->bad_peers[m->n_bad_peers++].addr, b->saddr, 16);
-		ipsm_spi_str(b->spi, spi, sizeof(spi));
-		ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
-		ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
-		e = event_base("bad_spi");
-		json_object_set_new(e, "spi", json_string(spi));
-		json_object_set_new(e, "proto", json_string(ipsm_proto_name(b->proto)));
-		json_object_set_new(e, "src", json_string(src));
-		json_object_set_new(e, "dst", json_string(dst));
-		json_object_set_new(e, "packets", json_integer(b->packets));
-		emit(m, e);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	doc = json_snapshot(s);
+	if (doc && m->have_prev)
+		json_add_changes(doc, s, &m->prev,
+				 (now.tv_sec - m->prev_at.tv_sec) +
+					 (now.tv_nsec - m->prev_at.tv_nsec) / 1e9);
+	emit(m, doc);
+	events_compare(&m->events, m->have_prev ? &m->prev : NULL, s, emit_cb, m);
+	if (m->o->publish)
+		m->o->publish(m->o->publish_ctx, s);
+	snapshot_free(&m->prev);
+	m->prev = *s;
+	memset(s, 0, sizeof(*s));
+	m->have_prev = true;
+	m->prev_at = now;
 }
 
 /*
@@ -622,8 +612,7 @@ static int tick(struct monitor *m, bool initial)
 	if (err)
 		goto out;
 	update_infos(m, &s);
-	report_bad_peers(m, &s);
-	emit(m, json_snapshot(&s));
+	emit_snapshot(m, &s);
 	err = m->err;
 out:
 	snapshot_free(&s);
@@ -645,6 +634,10 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	m.ncpus = libbpf_num_possible_cpus();
 	if (m.ncpus < 0)
 		return m.ncpus;
+	m.events.gap_threshold = o->gap_threshold;
+	err = stream_open(&m.out, o->output);
+	if (err)
+		return err;
 	m.fd_sa = open_map(p, "sa_stats");
 	m.fd_info = open_map(p, "sa_info");
 	m.fd_totals = open_map(p, "totals");
@@ -665,6 +658,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -688,8 +682,15 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 			err = -errno;
 			break;
 		}
-		if (pfd[0].revents)
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP) {
+				err = stream_reopen(&m.out);
+				continue;
+			}
 			break;
+		}
 		if (pfd[2].revents) {
 			err = xfrm_nl_read_events(m.ev, on_event, &m);
 			if (err == -ENOBUFS) {
@@ -717,6 +718,8 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	xfrm_nl_close(m.ev);
+	snapshot_free(&m.prev);
+	stream_close(&m.out);
 	free(m.sas);
 	local_addrs_free(&m.la);
 	if (m.fd_corr >= 0)

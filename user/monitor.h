@@ -9,16 +9,25 @@
 
 #include <stdio.h>
 
+#include "snapshot.h"
+
 #include "pins.h"
 
 struct monitor_opts {
 	char *const *ifnames; /* the interfaces the snapshots cover (all if none) */
 	int n_ifnames;
 	unsigned int interval_ms;
-	FILE *out;
+	const char *output; /* --output FILE, NULL for stdout */
+	__u32 gap_threshold; /* seq_gap events above this many per interval */
+	/* Called with every interval's snapshot (the Prometheus endpoint). */
+	void (*publish)(void *ctx, const struct ipsm_snapshot *s);
+	void *publish_ctx;
 };
 
-/* Runs until SIGINT or SIGTERM (0) or an error (negative errno). */
+/*
+ * Runs until SIGINT or SIGTERM (0) or an error (negative errno; -EPIPE when
+ * the reader of stdout went away). SIGHUP reopens --output.
+ */
 int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* JSON rendering of a snapshot and of the attach status. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/if_link.h>
 
@@ -162,6 +163,18 @@ static json_t *ike_version_obj(const struct ipsm_snapshot *s, int ver)
 	return v;
 }
 
+/* All messages of one IKE version, both directions. */
+static __u64 ike_total(const struct ipsm_snapshot *s, int ver)
+{
+	__u64 n = 0;
+	int dir, x;
+
+	for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+		for (x = 0; x < IPSM_IKE_EXCH_MAX; x++)
+			n += s->ike[dir][ver][x][0] + s->ike[dir][ver][x][1];
+	return n;
+}
+
 static json_t *ike_obj(const struct ipsm_snapshot *s)
 {
 	__u64 unknown = 0;
@@ -317,6 +330,105 @@ int json_write(FILE *f, json_t *doc, bool pretty)
 	if (!doc)
 		return -ENOMEM;
 	if (json_dumpf(doc, f, flags) || fputc('\n', f) == EOF || fflush(f))
-		return -EIO;
+		return errno == EPIPE ? -EPIPE : -EIO;
 	return 0;
+}
+
+/* A counter's growth; a counter that went down was reset (re-attached): all new. */
+static __u64 grew(__u64 cur, __u64 prev)
+{
+	return cur >= prev ? cur - prev : cur;
+}
+
+static json_t *jnum(__u64 d, double seconds)
+{
+	/* Rates to the thousandth: enough for packets per second. */
+	if (seconds > 0)
+		return json_real((double)(long long)(d / seconds * 1000 + 0.5) / 1000);
+	return jint(d);
+}
+
+/* The same shape for deltas (seconds 0) and rates (per second). */
+static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+			  double seconds)
+{
+	const struct ipsm_counters *c = &cur->ipsecmon, *p = &prev->ipsecmon;
+	static const struct {
+		const char *name;
+		size_t off;
+	} ctrs[] = {
+		{ "key_additions", offsetof(struct ipsm_counters, key_additions) },
+		{ "key_deletions", offsetof(struct ipsm_counters, key_deletions) },
+		{ "rekeys", offsetof(struct ipsm_counters, rekeys) },
+		{ "packets_not_decrypted", offsetof(struct ipsm_counters, not_decrypted) },
+		{ "packets_not_authenticated", offsetof(struct ipsm_counters, not_authenticated) },
+		{ "packets_replayed", offsetof(struct ipsm_counters, replayed) },
+	};
+	json_t *o = json_object(), *t = json_object(), *m = json_object(), *d, *k;
+	struct ipsm_ctr a, b;
+	int dir, cls, kind;
+	size_t i;
+
+	for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
+		d = json_object();
+		for (cls = 0; cls < IPSM_CLASS_MAX; cls++) {
+			a = snapshot_class_total(cur, dir, cls);
+			b = snapshot_class_total(prev, dir, cls);
+			json_object_set_new(d, ipsm_class_name(cls),
+					    json_pack("{s:o,s:o}", "packets",
+						      jnum(grew(a.packets, b.packets), seconds),
+						      "bytes",
+						      jnum(grew(a.bytes, b.bytes), seconds)));
+		}
+		json_object_set_new(t, ipsm_dir_name(dir), d);
+	}
+	json_object_set_new(o, "traffic", t);
+
+	/* Only what both snapshots know: a counter that became known has no delta. */
+	if (cur->correlation != IPSM_CORR_INACTIVE && prev->correlation != IPSM_CORR_INACTIVE)
+		json_object_set_new(m, "bad_spi_packets",
+				    jnum(grew(c->bad_spi_packets, p->bad_spi_packets), seconds));
+	if (c->have_events && p->have_events)
+		for (i = 0; i < 3; i++)
+			json_object_set_new(m, ctrs[i].name,
+					    jnum(grew(*(__u64 *)((char *)c + ctrs[i].off),
+						      *(__u64 *)((char *)p + ctrs[i].off)),
+						 seconds));
+	if (c->have_xfrm && p->have_xfrm) {
+		for (i = 3; i < sizeof(ctrs) / sizeof(ctrs[0]); i++)
+			json_object_set_new(m, ctrs[i].name,
+					    jnum(grew(*(__u64 *)((char *)c + ctrs[i].off),
+						      *(__u64 *)((char *)p + ctrs[i].off)),
+						 seconds));
+		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+			for (kind = 0; kind < IPSM_KIND_MAX; kind++) {
+				char name[48];
+
+				snprintf(name, sizeof(name), "%s_bytes_%s", ipsm_kind_name(kind),
+					 dir == IPSM_DIR_RX ? "received" : "sent");
+				json_object_set_new(
+					m, name,
+					jnum(grew(c->bytes[dir][kind], p->bytes[dir][kind]),
+					     seconds));
+			}
+	}
+	json_object_set_new(o, "ipsecmon", m);
+	k = json_object();
+	json_object_set_new(k, "ikev2",
+			    jnum(grew(ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2)),
+				 seconds));
+	json_object_set_new(k, "ikev1",
+			    jnum(grew(ike_total(cur, IPSM_IKE_V1), ike_total(prev, IPSM_IKE_V1)),
+				 seconds));
+	json_object_set_new(o, "ike", k);
+	return o;
+}
+
+void json_add_changes(json_t *doc, const struct ipsm_snapshot *cur,
+		      const struct ipsm_snapshot *prev, double seconds)
+{
+	json_object_set_new(doc, "interval_seconds",
+			    json_real((double)(long long)(seconds * 1000 + 0.5) / 1000));
+	json_object_set_new(doc, "delta", change_obj(cur, prev, 0));
+	json_object_set_new(doc, "rate", change_obj(cur, prev, seconds > 0 ? seconds : 1));
 }

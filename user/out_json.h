@@ -13,6 +13,12 @@
 json_t *json_snapshot(const struct ipsm_snapshot *s);
 /* The status document for the given interfaces. */
 json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id);
+/*
+ * Add what a stream line carries beside the totals: "interval_seconds",
+ * "delta" (growth since prev) and "rate" (per second) of the counters.
+ */
+void json_add_changes(json_t *doc, const struct ipsm_snapshot *cur,
+		      const struct ipsm_snapshot *prev, double seconds);
 /* Write one document (pretty or one line) followed by a newline. */
 int json_write(FILE *f, json_t *doc, bool pretty);
 

@@ -15,9 +15,9 @@ set -euo pipefail
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/netns.sh
 source "$TEST_DIR/../lib/netns.sh"
+# shellcheck source=tests/lib/assert.sh
+source "$TEST_DIR/../lib/assert.sh"
 
-PASS=0
-FAIL=0
 DEFAULT_PIN_DIR=/sys/fs/bpf/ipsecmon
 OTHER_PIN_DIR=/sys/fs/bpf/ipsm-other-$$
 WORK=$(mktemp -d /tmp/ipsm-netns.XXXXXX)
@@ -28,19 +28,6 @@ MIX2=(--count 6 --seq-start 7 --plain 2)
 # --plain 2 sends two TCP SYNs; B answers each with a reset.
 SYNS=2
 
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok $1"
-}
-
-fail() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $1: expected $2 got $3"
-}
-
-check_eq() {
-	if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "$2" "$3"; fi
-}
 
 # check_rc NAME EXPECTED_RC COMMAND...: the exit code, stdout+stderr kept in
 # $WORK/last.out for the checks that follow.
@@ -66,10 +53,6 @@ ipsm() {
 	"$IPSM_BIN" "$@"
 }
 
-finish() {
-	echo "$PASS passed, $FAIL failed"
-	[ "$FAIL" -eq 0 ]
-}
 
 cleanup_all() {
 	ipsm_netns_cleanup

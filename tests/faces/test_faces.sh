@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The monitor's faces against real consumers (make test-faces): watch's live
+# window driven in tmux (send-keys, capture-pane), watch's plain text and
+# JSON lines through pipes and jq, run's JSON lines with deltas, --output
+# reopened on SIGHUP, a closed pipe, and check's monitoring-plugin exit
+# codes and perfdata. Crafted traffic in throwaway namespaces; on this host
+# the XDP SA lookup finds no SA, so every ESP/AH packet is a bad SPI.
+set -euo pipefail
+
+TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/netns.sh
+source "$TEST_DIR/../lib/netns.sh"
+# shellcheck source=tests/lib/assert.sh
+source "$TEST_DIR/../lib/assert.sh"
+
+WORK=$(mktemp -d /tmp/ipsm-faces.XXXXXX)
+TMUX_SOCK="ipsm-faces-$$"
+MIX=(--count 4 --plain 1)
+
+ipsm() { "$IPSM_BIN" "$@"; }
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+
+cleanup() {
+	tm kill-server 2>/dev/null || true
+	ipsm_netns_cleanup
+	rm -rf "$WORK"
+}
+
+# screen_has NAME PATTERN: the tmux pane shows a line matching PATTERN (ERE).
+screen_has() {
+	for _ in $(seq 30); do
+		tm capture-pane -p -t faces >"$WORK/screen" 2>/dev/null || true
+		grep -qE "$2" "$WORK/screen" && break
+		sleep 0.2
+	done
+	check_eq "$1" 1 "$(grep -cE "$2" "$WORK/screen" || true)"
+}
+
+test_watch_tty() {
+	local esp bad
+	esp=$(ipsm stats --json --netns "$NS_B" | jq .traffic.rx.esp.packets)
+	bad=$(ipsm stats --json --netns "$NS_B" | jq .ipsecmon.bad_spi_packets)
+	tm new-session -d -s faces -x 80 -y 24 \
+		"$IPSM_BIN watch --netns $NS_B --interval 1; echo EXITED \$?; sleep 30"
+	screen_has "watch: title and interval" '^IP Security Monitor vb .* every 1\.0s$'
+	screen_has "watch: bad SPI packets row" "^ Bad SPI Packets +$bad +Tunnel Bytes Sent"
+	screen_has "watch: esp received" "^ esp +$esp +[0-9.]+ +0 +[0-9.]+"
+	screen_has "watch: correlation shown" 'corr: (kernel|monitor)'
+	screen_has "watch: bad SPI summary" '^ Bad SPIs: [0-9]+, most: 0x0000'
+	screen_has "watch: key line" '^ \[q\] quit'
+	check_eq "watch: fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
+	check_eq "watch: fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
+	tm send-keys -t faces +
+	screen_has "watch: + doubles the interval" 'every 2\.0s$'
+	tm send-keys -t faces - -
+	screen_has "watch: - halves it" 'every 0\.5s$'
+	tm send-keys -t faces q
+	screen_has "watch: q quits with status 0" '^EXITED 0$'
+	tm kill-server 2>/dev/null || true
+}
+
+test_watch_pipes() {
+	local rc=0
+	# Background jobs of a script ignore SIGINT: SIGTERM is what stops them.
+	"$IPSM_BIN" watch --netns "$NS_B" --interval 0.2 >"$WORK/text" 2>&1 &
+	sleep 1.2
+	kill -TERM $! && wait $! || rc=$?
+	check_eq "watch text: SIGTERM ends it with 0" 0 "$rc"
+	check_eq "watch text: plain snapshots, no escapes" 0 "$(grep -c $'\033' "$WORK/text" || true)"
+	check_eq "watch text: several snapshots" 1 \
+		"$(grep -c '^TRAFFIC' "$WORK/text" | awk '{ print ($1 >= 3) }')"
+
+	timeout 20 "$IPSM_BIN" watch --netns "$NS_B" --interval 0.3 | head -n 2 >/dev/null
+	check_eq "watch text: a closed pipe ends it with 0" 0 "${PIPESTATUS[0]}"
+
+	timeout 20 "$IPSM_BIN" watch --json --netns "$NS_B" --interval 0.3 | head -n 8 >"$WORK/w.jsonl"
+	check_eq "watch --json: a closed pipe ends it with 0" 0 "${PIPESTATUS[0]}"
+	check_eq "watch --json: every line is one JSON object" 8 \
+		"$(jq -c 'select(type == "object")' "$WORK/w.jsonl" | wc -l)"
+	check_eq "watch --json: first snapshot has no delta" null \
+		"$(jq -sc '[.[] | select(.interfaces)][0].delta' "$WORK/w.jsonl")"
+	check_eq "watch --json: later snapshots have delta, rate and interval" '["object","object","number"]' \
+		"$(jq -sc '[.[] | select(.interfaces)][1] | [(.delta | type), (.rate | type),
+			(.interval_seconds | type)]' "$WORK/w.jsonl")"
+	check_eq "watch --json: first bad SPI from the peer is an event" 1 \
+		"$(jq -c 'select(.event == "bad_spi" and .src == "10.77.0.1")' "$WORK/w.jsonl" | head -n 1 | wc -l)"
+}
+
+# Snapshot lines in a JSON-lines file, 0 while it does not exist.
+snapshots() {
+	if [ -f "$1" ]; then grep -c '"interfaces"' "$1" || true; else echo 0; fi
+}
+
+test_run_stream() {
+	local out=$WORK/run.jsonl pid rc=0 want
+	"$IPSM_BIN" run vb --netns "$NS_B" --interval 0.5 --output "$out" 2>"$WORK/run.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(snapshots "$out")" -ge 2 ] && break
+		sleep 0.1
+	done
+	# Rotation: move the file away, SIGHUP, and the monitor writes anew.
+	mv "$out" "$out.1"
+	kill -HUP "$pid"
+	ipsm_send_mix --expect "$WORK/exp.json" "${MIX[@]}" >/dev/null
+	for _ in $(seq 50); do
+		[ "$(snapshots "$out")" -ge 3 ] && break
+		sleep 0.1
+	done
+	sleep 0.6
+	kill -TERM "$pid" && wait "$pid" || rc=$?
+	check_eq "run: SIGTERM ends it with 0" 0 "$rc"
+	check_eq "run: the rotated file kept its lines" 1 \
+		"$(jq -sc 'map(select(.interfaces)) | length >= 2' "$out.1" | sed 's/true/1/')"
+	check_eq "run: SIGHUP reopened --output" 1 \
+		"$(jq -sc 'map(select(.interfaces)) | length >= 3' "$out" | sed 's/true/1/')"
+	# The deltas of the new file's lines add up to the mix.
+	want=$(jq '.traffic.rx.esp.packets' "$WORK/exp.json")
+	check_eq "run: deltas of rx esp add up to what was sent" "$want" \
+		"$(jq -s '[.[] | select(.delta) | .delta.traffic.rx.esp.packets] | add' "$out")"
+	check_eq "run: rates are per second" 1 \
+		"$(jq -s '[.[] | select(.rate)][-1] | (.rate.traffic.rx.esp.packets * .interval_seconds
+			- .delta.traffic.rx.esp.packets | fabs < 0.01)' "$out" | sed 's/true/1/')"
+
+	timeout 20 "$IPSM_BIN" run vb --netns "$NS_B" --interval 0.3 | head -n 1 >/dev/null
+	check_eq "run: a closed pipe ends it with 0" 0 "${PIPESTATUS[0]}"
+}
+
+# check_plugin NAME WANT_RC PATTERN ARGS...: exit code and status line.
+check_plugin() {
+	local name=$1 want=$2 pattern=$3 rc=0
+	shift 3
+	ipsm check --netns "$NS_B" --interval 0.5 "$@" >"$WORK/check.out" 2>/dev/null || rc=$?
+	check_eq "check $name: exit code" "$want" "$rc"
+	check_eq "check $name: status line" 1 "$(grep -cE "$pattern" "$WORK/check.out" || true)"
+}
+
+test_check() {
+	local pid
+	check_plugin "quiet" 0 '^IPSECMON OK - 0 active SAs, bad SPI packets 0\.000/s \|active_sas=0;;;0 bad_spi_rate=0\.000;1;5;0 ' \
+		--bad-spi-rate 1,5
+	check_plugin "min SAs" 2 '^IPSECMON CRITICAL - 0 active SAs < 1 \|active_sas=0;;1:;0' --min-sas 1
+	# Bad SPIs while check samples: 2 x 20 ESP/AH packets in half a second.
+	(sleep 0.1 && ipsm_send_mix --count 20 >/dev/null) &
+	pid=$!
+	check_plugin "bad SPI rate" 2 '^IPSECMON CRITICAL - bad SPI packets [0-9.]+/s >= 5 \|' \
+		--bad-spi-rate 1,5 --interval 2
+	wait "$pid" || true
+	check_plugin "bad option" 3 '^IPSECMON UNKNOWN - bad option' --nonsense
+	check_plugin "bad threshold" 3 '^IPSECMON UNKNOWN - bad value' --bad-spi-rate 5
+	check_plugin "nothing attached" 3 '^IPSECMON UNKNOWN - cannot read the counters' \
+		--pin-dir /sys/fs/bpf/ipsm-faces-none-$$
+}
+
+main() {
+	for t in tmux jq; do
+		command -v "$t" >/dev/null || {
+			echo "FAIL preflight: $t is not installed"
+			echo "0 passed, 1 failed"
+			exit 1
+		}
+	done
+	trap cleanup EXIT
+	ipsm_netns_create
+	trap cleanup EXIT
+	ipsm attach vb --netns "$NS_B"
+	ipsm_send_mix "${MIX[@]}" >/dev/null
+	sleep 0.3
+	test_watch_tty
+	test_watch_pipes
+	test_run_stream
+	test_check
+	finish
+}
+
+main "$@"

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Snapshot-to-snapshot events for the JSON-lines streams. */
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+
+json_t *event_new(const char *name)
+{
+	char now[32];
+
+	ipsm_time_str((__u64)time(NULL) * 1000000000ULL, now, sizeof(now));
+	return json_pack("{s:s,s:s,s:s}", "schema", IPSM_SCHEMA, "event", name, "time", now);
+}
+
+static json_t *sa_event(const char *name, const struct ipsm_sa *sa)
+{
+	char spi[16], src[64], dst[64];
+	json_t *e = event_new(name);
+
+	ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
+	ipsm_addr_str(sa->key.family, sa->saddr, src, sizeof(src));
+	ipsm_addr_str(sa->key.family, sa->key.daddr, dst, sizeof(dst));
+	json_object_set_new(e, "spi", json_string(spi));
+	json_object_set_new(e, "proto", json_string(ipsm_proto_name(sa->key.proto)));
+	json_object_set_new(e, "dir", json_string(ipsm_dir_name(sa->key.dir)));
+	json_object_set_new(e, "src", json_string(src));
+	json_object_set_new(e, "dst", json_string(dst));
+	return e;
+}
+
+static const struct ipsm_sa *find(const struct ipsm_snapshot *s, const struct ipsm_sa_key *k)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->n_sas; i++)
+		if (!memcmp(&s->sas[i].key, k, sizeof(*k)))
+			return &s->sas[i];
+	return NULL;
+}
+
+static void bad_peers(struct ipsm_events *e, const struct ipsm_snapshot *cur, event_emit_fn emit,
+		      void *ctx)
+{
+	char spi[16], src[64], dst[64];
+	size_t i, j;
+	json_t *ev;
+
+	for (i = 0; i < cur->n_bad_spis; i++) {
+		const struct ipsm_bad_spi_row *b = &cur->bad_spis[i];
+
+		for (j = 0; j < e->n_bad_peers; j++)
+			if (e->bad_peers[j].family == b->family &&
+			    !memcmp(e->bad_peers[j].addr, b->saddr, 16))
+				break;
+		if (j < e->n_bad_peers || e->n_bad_peers == IPSM_MAX_BAD_PEERS)
+			continue;
+		e->bad_peers[e->n_bad_peers].family = b->family;
+		memcpy(e->bad_peers[e->n_bad_peers++].addr, b->saddr, 16);
+		ipsm_spi_str(b->spi, spi, sizeof(spi));
+		ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
+		ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
+		ev = event_new("bad_spi");
+		json_object_set_new(ev, "spi", json_string(spi));
+		json_object_set_new(ev, "proto", json_string(ipsm_proto_name(b->proto)));
+		json_object_set_new(ev, "src", json_string(src));
+		json_object_set_new(ev, "dst", json_string(dst));
+		json_object_set_new(ev, "packets", json_integer(b->packets));
+		emit(ctx, ev);
+	}
+}
+
+void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
+		    const struct ipsm_snapshot *cur, event_emit_fn emit, void *ctx)
+{
+	const struct ipsm_sa *p;
+	size_t i;
+	json_t *ev;
+
+	bad_peers(e, cur, emit, ctx);
+	if (!prev)
+		return;
+	for (i = 0; i < cur->n_sas; i++) {
+		const struct ipsm_sa *sa = &cur->sas[i];
+		__u64 lost;
+
+		p = find(prev, &sa->key);
+		if (e->sa_changes && sa->known && (!p || !p->known))
+			emit(ctx, sa_event("sa_added", sa));
+		lost = p && sa->seq_gaps > p->seq_gaps ? sa->seq_gaps - p->seq_gaps : 0;
+		if (lost > e->gap_threshold) {
+			ev = sa_event("seq_gap", sa);
+			json_object_set_new(ev, "gaps", json_integer(lost));
+			json_object_set_new(ev, "seq_gaps", json_integer(sa->seq_gaps));
+			json_object_set_new(ev, "seq_max", json_integer(sa->seq_max));
+			emit(ctx, ev);
+		}
+	}
+	for (i = 0; e->sa_changes && i < prev->n_sas; i++) {
+		const struct ipsm_sa *sa = &prev->sas[i];
+		const struct ipsm_sa *c = find(cur, &sa->key);
+
+		if (sa->known && (!c || !c->known))
+			emit(ctx, sa_event("sa_deleted", sa));
+	}
+}

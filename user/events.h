@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Events found by comparing two snapshots: the first bad SPI from a peer,
+ * an ESP/AH sequence gap above a threshold, and (for watch, which sees no
+ * XFRM events) SAs that appeared or went. Each is a JSON object with an
+ * "event" member.
+ */
+#ifndef IPSM_EVENTS_H
+#define IPSM_EVENTS_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "snapshot.h"
+
+#define IPSM_MAX_BAD_PEERS 1024
+#define IPSM_DEFAULT_GAP_THRESHOLD 10
+
+typedef void (*event_emit_fn)(void *ctx, json_t *event);
+
+struct ipsm_events {
+	__u32 gap_threshold; /* sequence numbers lost in one interval */
+	bool sa_changes; /* derive sa_added/sa_deleted from the SA lists */
+	size_t n_bad_peers;
+	struct {
+		__u8 family;
+		__u8 addr[16];
+	} bad_peers[IPSM_MAX_BAD_PEERS];
+};
+
+/* A new event object: schema, event name and time. */
+json_t *event_new(const char *name);
+/* Emit the events between prev (NULL on the first snapshot) and cur. */
+void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
+		    const struct ipsm_snapshot *cur, event_emit_fn emit, void *ctx);
+
+#endif

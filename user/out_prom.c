@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus text exposition (format 0.0.4) of a snapshot; see README "Prometheus". */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out_prom.h"
+
+#ifndef IPSM_VERSION
+#define IPSM_VERSION "0.0.0"
+#endif
+
+/*
+ * One family at a time. The HELP/TYPE header is written with the first
+ * sample, so that a family whose every value is unknown vanishes entirely
+ * instead of leaving a header without samples.
+ */
+struct pw {
+	FILE *f;
+	const char *name;
+	const char *type;
+	const char *help;
+	bool header_done;
+};
+
+static void family(struct pw *w, const char *name, const char *type, const char *help)
+{
+	w->name = name;
+	w->type = type;
+	w->help = help;
+	w->header_done = false;
+}
+
+/* Label values may hold anything an interface name can: escape \, " and newline. */
+static void put_label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			fputs("\\\\", f);
+		else if (*v == '"')
+			fputs("\\\"", f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* name{k="v",...} value: labels are (key, value) pairs ending with NULL. */
+static void vsample(struct pw *w, const char *value, va_list ap)
+{
+	const char *k, *v;
+	bool first = true;
+
+	if (!w->header_done) {
+		/* Help texts are ours: no backslash or newline to escape. */
+		fprintf(w->f, "# HELP %s %s\n# TYPE %s %s\n", w->name, w->help, w->name, w->type);
+		w->header_done = true;
+	}
+	fputs(w->name, w->f);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		fprintf(w->f, "%s%s=\"", first ? "{" : ",", k);
+		put_label_value(w->f, v);
+		fputc('"', w->f);
+		first = false;
+	}
+	fprintf(w->f, "%s %s\n", first ? "" : "}", value);
+}
+
+static void sample(struct pw *w, __u64 value, ...)
+{
+	char buf[24];
+	va_list ap;
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+	va_start(ap, value);
+	vsample(w, buf, ap);
+	va_end(ap);
+}
+
+static void sample_str(struct pw *w, const char *value, ...)
+{
+	va_list ap;
+
+	va_start(ap, value);
+	vsample(w, value, ap);
+	va_end(ap);
+}
+
+/* A single unlabelled sample, only when its value is known. */
+static void scalar_if(struct pw *w, bool have, const char *name, const char *type, const char *help,
+		      __u64 value)
+{
+	if (!have)
+		return;
+	family(w, name, type, help);
+	sample(w, value, NULL);
+}
+
+/*
+ * Traffic and IKE counters sum over the snapshot's interfaces: one label
+ * value naming all of them ("eth0,eth1"), not one series per interface.
+ */
+static char *iface_label(const struct ipsm_snapshot *s)
+{
+	size_t i, len = 1;
+	char *l;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		len += strnlen(s->ifaces[i].name, IPSM_IFNAMSIZ) + 1;
+	l = calloc(1, len);
+	if (!l)
+		return NULL;
+	for (i = 0; i < s->n_ifaces; i++) {
+		if (i)
+			strcat(l, ",");
+		strncat(l, s->ifaces[i].name, IPSM_IFNAMSIZ);
+	}
+	return l;
+}
+
+static void render_meta(struct pw *w, const struct ipsm_snapshot *s)
+{
+	char ts[32];
+	size_t i;
+	int h;
+
+	family(w, "ipsecmon_build_info", "gauge", "ipsecmon-bpf version; always 1.");
+	sample(w, 1, "version", IPSM_VERSION, NULL);
+	family(w, "ipsecmon_snapshot_timestamp_seconds", "gauge",
+	       "When the maps were read (Unix time).");
+	snprintf(ts, sizeof(ts), "%lld.%03ld", (long long)s->time.tv_sec,
+		 s->time.tv_nsec / 1000000);
+	sample_str(w, ts, NULL);
+	family(w, "ipsecmon_interface_hook_live", "gauge",
+	       "1 while a hook attached by ipsecmon-bpf is still in place with its program, else 0.");
+	for (i = 0; i < s->n_ifaces; i++)
+		for (h = 0; h < IPSM_HOOK_MAX; h++)
+			if (s->ifaces[i].hooks & (1U << h))
+				sample(w, !!(s->ifaces[i].hooks_live & (1U << h)), "interface",
+				       s->ifaces[i].name, "hook", ipsm_hook_name(h), NULL);
+}
+
+static void render_traffic(struct pw *w, const struct ipsm_snapshot *s, const char *ifl)
+{
+	int dir, af, cls, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			family(w, "ipsecmon_traffic_bytes_total", "counter",
+			       "IP bytes (outer IP header included, L2 excluded) seen on the interfaces.");
+		else
+			family(w, "ipsecmon_traffic_packets_total", "counter",
+			       "Packets seen on the interfaces, by direction, class and family.");
+		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+			for (cls = 0; cls < IPSM_CLASS_MAX; cls++)
+				for (af = 0; af < IPSM_AF_MAX; af++) {
+					const struct ipsm_ctr *c = &s->traffic[dir][af][cls];
+
+					sample(w, pass ? c->bytes : c->packets, "interface", ifl,
+					       "direction", ipsm_dir_name(dir), "class",
+					       ipsm_class_name(cls), "family", ipsm_af_name(af),
+					       NULL);
+				}
+	}
+}
+
+static void render_ike(struct pw *w, const struct ipsm_snapshot *s, const char *ifl)
+{
+	static const char *const kinds[2] = { "request", "response" };
+	__u64 unparsed;
+	int dir, x, r;
+
+	family(w, "ipsecmon_ike_messages_total", "counter",
+	       "IKE messages by version, exchange, direction and kind (IKEv1 has no request/response flag: kind=\"message\").");
+	for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+		for (x = 0; x < IPSM_IKE_EXCH_MAX; x++) {
+			const __u64 *v1 = s->ike[dir][IPSM_IKE_V1][x];
+			const __u64 *v2 = s->ike[dir][IPSM_IKE_V2][x];
+
+			for (r = 0; r < 2; r++)
+				sample(w, v2[r], "interface", ifl, "version", "2", "exchange",
+				       ipsm_ike_exch_name(IPSM_IKE_V2, x), "direction",
+				       ipsm_dir_name(dir), "kind", kinds[r], NULL);
+			sample(w, v1[0] + v1[1], "interface", ifl, "version", "1", "exchange",
+			       ipsm_ike_exch_name(IPSM_IKE_V1, x), "direction", ipsm_dir_name(dir),
+			       "kind", "message", NULL);
+		}
+	family(w, "ipsecmon_ike_unparsed_packets_total", "counter",
+	       "IKE-port packets too short for an IKE header or with an unknown version.");
+	for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
+		unparsed = 0;
+		for (x = 0; x < IPSM_IKE_EXCH_MAX; x++)
+			unparsed += s->ike[dir][IPSM_IKE_UNKNOWN][x][0] +
+				    s->ike[dir][IPSM_IKE_UNKNOWN][x][1];
+		sample(w, unparsed, "interface", ifl, "direction", ipsm_dir_name(dir), NULL);
+	}
+}
+
+/* The IPSECMON counters, known exactly when out_json.c says they are not null. */
+static void render_ipsecmon(struct pw *w, const struct ipsm_snapshot *s)
+{
+	const struct ipsm_counters *c = &s->ipsecmon;
+	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
+	int dir, kind;
+
+	family(w, "ipsecmon_correlation_info", "gauge",
+	       "Who decides bad SPIs: kernel (XDP SA lookup), monitor (SA table kept by run), or inactive.");
+	sample(w, 1, "mode", ipsm_correlation_name(s->correlation), NULL);
+	scalar_if(w, x, "ipsecmon_active_sas", "gauge",
+		  "ESP and AH SAs in the kernel's SAD now (larval SAs excluded).", c->active_sas);
+	scalar_if(w, x, "ipsecmon_active_tunnels", "gauge",
+		  "Distinct gateway address pairs with a tunnel-mode SA.", c->active_tunnels);
+	scalar_if(w, ev && s->correlation == IPSM_CORR_MONITOR, "ipsecmon_pending_key_operations",
+		  "gauge", "ACQUIREs not yet answered by a new SA (only while a monitor runs).",
+		  c->pending);
+	scalar_if(w, ev, "ipsecmon_key_additions_total", "counter",
+		  "SAs added since the first monitor start.", c->key_additions);
+	scalar_if(w, ev, "ipsecmon_key_deletions_total", "counter",
+		  "SAs deleted or hard-expired since the first monitor start.", c->key_deletions);
+	scalar_if(w, ev, "ipsecmon_rekeys_total", "counter",
+		  "New SAs that replaced one of the same CHILD_SA.", c->rekeys);
+	scalar_if(w, bad, "ipsecmon_bad_spi_packets_total", "counter",
+		  "Inbound ESP/AH to a local address for which the kernel had no SA.",
+		  c->bad_spi_packets);
+	scalar_if(w, x, "ipsecmon_packets_not_decrypted_total", "counter",
+		  "Packets of encrypting SAs that the kernel dropped before or while decrypting.",
+		  c->not_decrypted);
+	scalar_if(w, x, "ipsecmon_packets_not_authenticated_total", "counter",
+		  "Integrity check failures of authenticating SAs.", c->not_authenticated);
+	scalar_if(w, x, "ipsecmon_packets_replayed_total", "counter",
+		  "Packets the kernel dropped as replays (duplicate or too old).", c->replayed);
+	if (!x)
+		return;
+	family(w, "ipsecmon_protected_bytes_total", "counter",
+	       "Wire bytes of SAs by protection (confidential, authenticated) and mode (transport, tunnel).");
+	for (kind = 0; kind < IPSM_KIND_MAX; kind++)
+		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+			sample(w, c->bytes[dir][kind], "kind", ipsm_kind_name(kind), "direction",
+			       ipsm_dir_name(dir), NULL);
+}
+
+/* Busiest first; equal counts keep the snapshot's order, so series stay put. */
+static int sa_busier(const void *a, const void *b)
+{
+	const struct ipsm_sa *x = *(const struct ipsm_sa *const *)a;
+	const struct ipsm_sa *y = *(const struct ipsm_sa *const *)b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+struct sa_labels {
+	char spi[16];
+	char src[64];
+	char dst[64];
+};
+
+static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t off;
+	} fams[] = {
+		{ "ipsecmon_sa_packets_total", "Packets of an SA seen on the wire.",
+		  offsetof(struct ipsm_sa, packets) },
+		{ "ipsecmon_sa_bytes_total", "IP bytes of an SA seen on the wire.",
+		  offsetof(struct ipsm_sa, bytes) },
+		{ "ipsecmon_sa_seq_gaps_total",
+		  "Sequence numbers skipped on the wire (packets lost before us).",
+		  offsetof(struct ipsm_sa, seq_gaps) },
+		{ "ipsecmon_sa_seq_replays_total",
+		  "Sequence numbers seen again within the 64-number window.",
+		  offsetof(struct ipsm_sa, seq_replays) },
+		{ "ipsecmon_sa_seq_late_total", "Packets older than the 64-number window.",
+		  offsetof(struct ipsm_sa, seq_late) },
+	};
+	const struct ipsm_sa **top = NULL;
+	struct sa_labels *lab = NULL;
+	size_t i, n = 0, f;
+
+	if (s->n_sas) {
+		top = calloc(s->n_sas, sizeof(*top));
+		if (!top)
+			return -ENOMEM;
+		for (i = 0; i < s->n_sas; i++)
+			top[i] = &s->sas[i];
+		qsort(top, s->n_sas, sizeof(*top), sa_busier);
+		n = s->n_sas < IPSM_PROM_MAX_SA_SERIES ? s->n_sas : IPSM_PROM_MAX_SA_SERIES;
+		lab = calloc(n, sizeof(*lab));
+		if (!lab) {
+			free(top);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		ipsm_spi_str(top[i]->key.spi, lab[i].spi, sizeof(lab[i].spi));
+		ipsm_addr_str(top[i]->key.family, top[i]->saddr, lab[i].src, sizeof(lab[i].src));
+		ipsm_addr_str(top[i]->key.family, top[i]->key.daddr, lab[i].dst,
+			      sizeof(lab[i].dst));
+	}
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		family(w, fams[f].name, "counter", fams[f].help);
+		for (i = 0; i < n; i++)
+			sample(w, *(const __u64 *)((const char *)top[i] + fams[f].off), "spi",
+			       lab[i].spi, "proto", ipsm_proto_name(top[i]->key.proto), "direction",
+			       ipsm_dir_name(top[i]->key.dir), "src", lab[i].src, "dst", lab[i].dst,
+			       NULL);
+	}
+	family(w, "ipsecmon_sa_series_dropped", "gauge",
+	       "SAs left without ipsecmon_sa_* series: only the 100 busiest by packets get them.");
+	sample(w, s->n_sas - n, NULL);
+	family(w, "ipsecmon_datapath_sa_rows", "gauge", "Rows in the SA table.");
+	sample(w, s->n_sas, NULL);
+	family(w, "ipsecmon_datapath_max_sas", "gauge", "Size of the SA table (attach --max-sas).");
+	sample(w, s->max_sas, NULL);
+	free(lab);
+	free(top);
+	return 0;
+}
+
+static void render_bad_spis(struct pw *w, const struct ipsm_snapshot *s)
+{
+	size_t i, n, pass;
+	char spi[16], src[64], dst[64];
+
+	/* Already sorted by packets, most first. */
+	n = s->n_bad_spis < IPSM_PROM_MAX_BAD_SPI_SERIES ? s->n_bad_spis :
+							   IPSM_PROM_MAX_BAD_SPI_SERIES;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			family(w, "ipsecmon_bad_spi_bytes_by_spi_total", "counter",
+			       "IP bytes of a recent bad SPI (the 20 busiest).");
+		else
+			family(w, "ipsecmon_bad_spi_packets_by_spi_total", "counter",
+			       "Packets of a recent bad SPI (the 20 busiest).");
+		for (i = 0; i < n; i++) {
+			const struct ipsm_bad_spi_row *b = &s->bad_spis[i];
+
+			ipsm_spi_str(b->spi, spi, sizeof(spi));
+			ipsm_addr_str(b->family, b->saddr, src, sizeof(src));
+			ipsm_addr_str(b->family, b->daddr, dst, sizeof(dst));
+			sample(w, pass ? b->bytes : b->packets, "spi", spi, "proto",
+			       ipsm_proto_name(b->proto), "src", src, "dst", dst, NULL);
+		}
+	}
+	family(w, "ipsecmon_bad_spi_series_dropped", "gauge",
+	       "Recent bad SPIs left without series: only the 20 busiest get them.");
+	sample(w, s->n_bad_spis - n, NULL);
+}
+
+static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
+{
+	unsigned int i;
+
+	family(w, "ipsecmon_datapath_sa_inserts_total", "counter",
+	       "SA rows created by the datapath.");
+	sample(w, s->dp.sa_inserts, NULL);
+	family(w, "ipsecmon_datapath_untracked_packets_total", "counter",
+	       "ESP/AH packets counted in no SA row (insert budget spent or table full).");
+	sample(w, s->dp.untracked_packets, NULL);
+	family(w, "ipsecmon_datapath_untracked_bytes_total", "counter",
+	       "IP bytes of the untracked packets.");
+	sample(w, s->dp.untracked_bytes, NULL);
+	family(w, "ipsecmon_datapath_sa_table_full_total", "counter",
+	       "SA row inserts refused because the SA table was full.");
+	sample(w, s->dp.table_full, NULL);
+	family(w, "ipsecmon_datapath_bad_spi_evicted_total", "counter",
+	       "Bad-SPI slots taken over by another SPI.");
+	sample(w, s->dp.bad_spi_evicted, NULL);
+	if (!s->have_xfrm_stat)
+		return;
+	family(w, "ipsecmon_kernel_xfrm_stat_total", "counter",
+	       "/proc/net/xfrm_stat of the namespace, by the kernel's counter names.");
+	for (i = 0; i < s->xfrm_stat.n; i++)
+		sample(w, s->xfrm_stat.e[i].value, "counter", s->xfrm_stat.e[i].name, NULL);
+}
+
+int prom_render(const struct ipsm_snapshot *s, char **text, size_t *len)
+{
+	struct pw w = {};
+	char *buf = NULL, *ifl;
+	size_t size = 0;
+	int err;
+
+	ifl = iface_label(s);
+	if (!ifl)
+		return -ENOMEM;
+	w.f = open_memstream(&buf, &size);
+	if (!w.f) {
+		err = -errno;
+		goto out_ifl;
+	}
+	render_meta(&w, s);
+	render_traffic(&w, s, ifl);
+	render_ike(&w, s, ifl);
+	render_ipsecmon(&w, s);
+	err = render_sas(&w, s);
+	if (!err) {
+		render_bad_spis(&w, s);
+		render_datapath(&w, s);
+	}
+	/* A memstream fails only for memory; fclose reports it too. */
+	if (ferror(w.f) && !err)
+		err = -ENOMEM;
+	if (fclose(w.f) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(buf);
+		goto out_ifl;
+	}
+	*text = buf;
+	*len = size;
+out_ifl:
+	free(ifl);
+	return err;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live IPSECMON window for watch: one screen, 80x24, redrawn in place
+ * with ANSI escapes (no curses: it only clears and writes lines).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "out_term.h"
+
+/* Rates per second of a counter between two snapshots. */
+static double per_s(__u64 cur, __u64 prev, double seconds)
+{
+	if (seconds <= 0 || cur < prev)
+		return 0;
+	return (cur - prev) / seconds;
+}
+
+static void cell(char *buf, size_t len, bool have, __u64 v)
+{
+	if (have)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "-");
+}
+
+/* Bytes with a unit, so that large totals fit their column. */
+static void human(char *buf, size_t len, bool have, __u64 v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = v;
+	int u = 0;
+
+	if (!have) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+}
+
+static const struct ipsm_sa *find_sa(const struct ipsm_snapshot *s, const struct ipsm_sa_key *k)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->n_sas; i++)
+		if (!memcmp(&s->sas[i].key, k, sizeof(*k)))
+			return &s->sas[i];
+	return NULL;
+}
+
+/* The busiest SAs by packets in the interval (by total on the first screen). */
+static void busiest(const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+		    const struct ipsm_sa **top, int n)
+{
+	__u64 best[8] = {};
+	size_t i;
+	int j, k;
+
+	for (j = 0; j < n; j++)
+		top[j] = NULL;
+	for (i = 0; i < cur->n_sas; i++) {
+		const struct ipsm_sa *sa = &cur->sas[i], *p = find_sa(prev, &sa->key);
+		__u64 score = sa->packets - (p && p->packets <= sa->packets ? p->packets : 0);
+
+		if (!prev)
+			score = sa->packets;
+		for (j = 0; j < n; j++) {
+			if (top[j] && score <= best[j])
+				continue;
+			for (k = n - 1; k > j; k--) {
+				top[k] = top[k - 1];
+				best[k] = best[k - 1];
+			}
+			top[j] = sa;
+			best[j] = score;
+			break;
+		}
+	}
+}
+
+void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+	       double seconds, unsigned int interval_ms)
+{
+	const struct ipsm_counters *c = &cur->ipsecmon;
+	bool x = c->have_xfrm, ev = c->have_events, bad = cur->correlation != IPSM_CORR_INACTIVE;
+	char a[32], b[32], when[32], spi[16], src[48], dst[48], ifs[40] = "";
+	const struct ipsm_sa *top[3];
+	struct ipsm_ctr rx, tx, prx, ptx;
+	size_t i;
+	int cls, v;
+
+	for (i = 0; i < cur->n_ifaces && strlen(ifs) < 28; i++) {
+		if (i)
+			strcat(ifs, ",");
+		strncat(ifs, cur->ifaces[i].name, sizeof(ifs) - strlen(ifs) - 1);
+	}
+	ipsm_time_str(cur->time.tv_sec * 1000000000ULL, when, sizeof(when));
+	/* Home, then each line cleared to its end, then the rest of the screen. */
+	fputs("\033[H", f);
+	fprintf(f, "IP Security Monitor %-20.20s %s every %.1fs\033[K\n", ifs, when + 11,
+		interval_ms / 1000.0);
+
+	cell(a, sizeof(a), x, c->active_sas);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]);
+	fprintf(f, " Active Security Associations %9s  Confidential Bytes Sent %14s\033[K\n", a, b);
+	cell(a, sizeof(a), x, c->active_tunnels);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]);
+	fprintf(f, " Active Tunnels               %9s  Confidential Bytes Received %10s\033[K\n", a,
+		b);
+	cell(a, sizeof(a), ev && cur->correlation == IPSM_CORR_MONITOR, c->pending);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]);
+	fprintf(f, " Pending Key Operations       %9s  Authenticated Bytes Sent %13s\033[K\n", a,
+		b);
+	cell(a, sizeof(a), ev, c->key_additions);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]);
+	fprintf(f, " Key Additions                %9s  Authenticated Bytes Received %9s\033[K\n", a,
+		b);
+	cell(a, sizeof(a), ev, c->key_deletions);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]);
+	fprintf(f, " Key Deletions                %9s  Transport Bytes Sent %17s\033[K\n", a, b);
+	cell(a, sizeof(a), ev, c->rekeys);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]);
+	fprintf(f, " Rekeys                       %9s  Transport Bytes Received %13s\033[K\n", a,
+		b);
+	cell(a, sizeof(a), bad, c->bad_spi_packets);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]);
+	fprintf(f, " Bad SPI Packets              %9s  Tunnel Bytes Sent %20s\033[K\n", a, b);
+	cell(a, sizeof(a), x, c->not_decrypted);
+	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]);
+	fprintf(f, " Packets Not Decrypted        %9s  Tunnel Bytes Received %16s\033[K\n", a, b);
+	cell(a, sizeof(a), x, c->not_authenticated);
+	cell(b, sizeof(b), x, c->replayed);
+	fprintf(f, " Packets Not Authenticated    %9s  Packets Replayed %21s\033[K\n", a, b);
+
+	fprintf(f, " %-14s %13s %10s %13s %10s  corr: %s\033[K\n", "TRAFFIC", "RX PACKETS",
+		"RX PKT/S", "TX PACKETS", "TX PKT/S", ipsm_correlation_name(cur->correlation));
+	for (cls = 0; cls <= IPSM_CLASS_OTHER; cls++) {
+		rx = snapshot_class_total(cur, IPSM_DIR_RX, cls);
+		tx = snapshot_class_total(cur, IPSM_DIR_TX, cls);
+		prx = prev ? snapshot_class_total(prev, IPSM_DIR_RX, cls) : rx;
+		ptx = prev ? snapshot_class_total(prev, IPSM_DIR_TX, cls) : tx;
+		fprintf(f, " %-14s %13llu %10.1f %13llu %10.1f\033[K\n", ipsm_class_name(cls),
+			(unsigned long long)rx.packets, per_s(rx.packets, prx.packets, seconds),
+			(unsigned long long)tx.packets, per_s(tx.packets, ptx.packets, seconds));
+	}
+
+	fprintf(f, " %-3s %-10s %-41s %10s %8s\033[K\n", "DIR", "BUSIEST SA",
+		"SOURCE > DESTINATION", "PACKETS", "PKT/S");
+	busiest(cur, prev, top, 3);
+	for (v = 0; v < 3; v++) {
+		const struct ipsm_sa *sa = top[v], *p;
+		char peers[100];
+
+		if (!sa) {
+			fprintf(f, "\033[K\n");
+			continue;
+		}
+		p = find_sa(prev, &sa->key);
+		ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
+		ipsm_addr_str(sa->key.family, sa->saddr, src, sizeof(src));
+		ipsm_addr_str(sa->key.family, sa->key.daddr, dst, sizeof(dst));
+		snprintf(peers, sizeof(peers), "%s > %s", src, dst);
+		fprintf(f, " %-3s %-10s %-41.41s %10llu %8.1f\033[K\n", ipsm_dir_name(sa->key.dir),
+			spi, peers, (unsigned long long)sa->packets,
+			per_s(sa->packets, p ? p->packets : sa->packets, seconds));
+	}
+
+	if (!bad) {
+		fprintf(f,
+			" Bad SPIs: detection inactive (no kernel SA lookup, no monitor)\033[K\n");
+	} else if (!cur->n_bad_spis) {
+		fprintf(f, " Bad SPIs: none\033[K\n");
+	} else {
+		const struct ipsm_bad_spi_row *r = &cur->bad_spis[0];
+
+		ipsm_spi_str(r->spi, spi, sizeof(spi));
+		ipsm_addr_str(r->family, r->saddr, src, sizeof(src));
+		fprintf(f, " Bad SPIs: %zu, most: %s from %.39s, %llu packets\033[K\n",
+			cur->n_bad_spis, spi, src, (unsigned long long)r->packets);
+	}
+	{
+		__u64 v2[IPSM_IKE_EXCH_MAX] = {}, v1[IPSM_IKE_EXCH_MAX] = {};
+		int d, e;
+
+		for (d = 0; d < IPSM_DIR_MAX; d++)
+			for (e = 0; e < IPSM_IKE_EXCH_MAX; e++) {
+				v2[e] += cur->ike[d][IPSM_IKE_V2][e][0] +
+					 cur->ike[d][IPSM_IKE_V2][e][1];
+				v1[e] += cur->ike[d][IPSM_IKE_V1][e][0] +
+					 cur->ike[d][IPSM_IKE_V1][e][1];
+			}
+		fprintf(f,
+			" IKEv2 init %llu auth %llu child %llu info %llu | IKEv1 main %llu aggr %llu "
+			"quick %llu\033[K\n",
+			(unsigned long long)v2[0], (unsigned long long)v2[1],
+			(unsigned long long)v2[2], (unsigned long long)v2[3],
+			(unsigned long long)v1[0], (unsigned long long)v1[1],
+			(unsigned long long)v1[2]);
+	}
+	fputs(" [q] quit  [+/-] interval  [r] refresh\033[K\033[J", f);
+	fflush(f);
+}

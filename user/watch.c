@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * watch: read the counters every interval and show them — the live window
+ * on a terminal, plain-text snapshots elsewhere, or JSON lines. Read-only:
+ * it attaches nothing and writes no pinned state.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "aggregate.h"
+#include "correlate.h"
+#include "events.h"
+#include "log.h"
+#include "out_json.h"
+#include "out_term.h"
+#include "out_text.h"
+#include "stream.h"
+#include "watch.h"
+
+#define MIN_INTERVAL_MS 100
+#define MAX_INTERVAL_MS 86400000U
+
+struct watch {
+	const struct ipsm_paths *p;
+	const struct watch_opts *o;
+	struct ipsm_stream out;
+	struct ipsm_events events;
+	struct ipsm_snapshot prev;
+	bool have_prev;
+	struct timespec prev_at;
+	unsigned int interval_ms;
+	bool tty; /* the live window, with keys on stdin */
+	int err;
+};
+
+static void emit(void *ctx, json_t *doc)
+{
+	struct watch *w = ctx;
+	int err = json_write(w->out.f, doc, false);
+
+	json_decref(doc);
+	if (err && !w->err)
+		w->err = err;
+}
+
+static int show(struct watch *w)
+{
+	struct ipsm_snapshot s;
+	struct timespec now;
+	double seconds = 0;
+	json_t *doc;
+	int err;
+
+	err = snapshot_read(w->p, w->o->ifnames, w->o->n_ifnames, &s);
+	if (!err)
+		err = snapshot_correlate(&s);
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->have_prev)
+		seconds =
+			(now.tv_sec - w->prev_at.tv_sec) + (now.tv_nsec - w->prev_at.tv_nsec) / 1e9;
+	if (w->o->json) {
+		doc = json_snapshot(&s);
+		if (doc && w->have_prev)
+			json_add_changes(doc, &s, &w->prev, seconds);
+		emit(w, doc);
+		events_compare(&w->events, w->have_prev ? &w->prev : NULL, &s, emit, w);
+	} else if (w->tty) {
+		term_view(w->out.f, &s, w->have_prev ? &w->prev : NULL, seconds, w->interval_ms);
+	} else {
+		text_stats(w->out.f, &s);
+		fputs("\n", w->out.f);
+	}
+	/* Line-buffered: a write may have failed before this flush. */
+	if ((fflush(w->out.f) || ferror(w->out.f)) && !w->err)
+		w->err = errno == EPIPE ? -EPIPE : -EIO;
+	snapshot_free(&w->prev);
+	w->prev = s;
+	w->have_prev = true;
+	w->prev_at = now;
+	return w->err;
+}
+
+static void set_timer(int tfd, unsigned int ms)
+{
+	struct itimerspec its = {};
+
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+/* A key from the terminal: 1 to quit, 0 otherwise. */
+static int key(struct watch *w, int tfd, char c)
+{
+	switch (c) {
+	case 'q':
+	case 'Q':
+		return 1;
+	case '+':
+		if (w->interval_ms <= MAX_INTERVAL_MS / 2)
+			w->interval_ms *= 2;
+		set_timer(tfd, w->interval_ms);
+		break;
+	case '-':
+		if (w->interval_ms / 2 >= MIN_INTERVAL_MS)
+			w->interval_ms /= 2;
+		set_timer(tfd, w->interval_ms);
+		break;
+	case 'r':
+	case 'R':
+		set_timer(tfd, w->interval_ms);
+		break;
+	default:
+		return 0;
+	}
+	/* Show the change now rather than at the next tick. */
+	w->err = show(w);
+	return 0;
+}
+
+int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
+{
+	struct watch w = { .p = p, .o = o, .interval_ms = o->interval_ms };
+	struct termios saved, raw;
+	struct pollfd pfd[3];
+	sigset_t mask;
+	int sfd = -1, tfd = -1, n = 2, err;
+	bool raw_set = false;
+	char c;
+
+	w.events.gap_threshold = o->gap_threshold;
+	w.events.sa_changes = true;
+	err = stream_open(&w.out, o->output);
+	if (err)
+		return err;
+	w.tty = !o->json && !o->output && isatty(STDOUT_FILENO);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Keys without Enter and without echo, restored on the way out. */
+	if (w.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		raw_set = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		n = 3;
+		fputs("\033[?25l\033[2J", w.out.f); /* hide the cursor, clear */
+	}
+	set_timer(tfd, w.interval_ms);
+	err = show(&w);
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	while (!err) {
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP) {
+				err = stream_reopen(&w.out);
+				continue;
+			}
+			break;
+		}
+		if (n == 3 && pfd[2].revents) {
+			if (read(STDIN_FILENO, &c, 1) != 1 || key(&w, tfd, c))
+				break;
+			err = w.err;
+			continue;
+		}
+		if (pfd[1].revents) {
+			__u64 expirations;
+
+			if (read(tfd, &expirations, sizeof(expirations)) < 0)
+				expirations = 0;
+			err = show(&w);
+		}
+	}
+	if (raw_set) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		fputs("\033[?25h\n", w.out.f);
+	}
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	snapshot_free(&w.prev);
+	stream_close(&w.out);
+	return err;
+}
