@@ -304,6 +304,78 @@ static int parse_u32(const char *arg, __u32 min, __u32 max, __u32 *out)
 	return 0;
 }
 
+/* --hooks, --xdp-mode, --max-sas: shared by attach and run. Non-zero: usage error shown. */
+static int attach_opt(int c, struct attach_opts *o)
+{
+	switch (c) {
+	case OPT_HOOKS:
+		if (parse_hooks(optarg, &o->hooks))
+			return usage_error("bad --hooks '%s': use xdp, tc-ingress, tc-egress",
+					   optarg);
+		break;
+	case OPT_XDP_MODE:
+		if (!strcmp(optarg, "native"))
+			o->xdp_mode = IPSM_XDP_NATIVE;
+		else if (!strcmp(optarg, "skb") || !strcmp(optarg, "generic"))
+			o->xdp_mode = IPSM_XDP_SKB;
+		else if (!strcmp(optarg, "auto"))
+			o->xdp_mode = IPSM_XDP_AUTO;
+		else
+			return usage_error("bad --xdp-mode '%s': use native, skb or auto", optarg);
+		break;
+	case OPT_MAX_SAS:
+		if (parse_u32(optarg, 16, 1U << 24, &o->max_sas))
+			return usage_error("bad --max-sas '%s': a number from 16 to 16777216",
+					   optarg);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Attach to every named interface, or to none: all names are checked first,
+ * and a failure undoes the interfaces this call attached from scratch.
+ * Returns the exit code.
+ */
+static int attach_all(const struct ipsm_paths *p, char **names, int n, const struct attach_opts *o)
+{
+	char dir[PATH_MAX];
+	bool *fresh;
+	int i, j;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		ipsm_error(IPSM_EXIT_KERNEL, -ENOENT,
+			   "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			   "ipsecmon-bpf needs CONFIG_DEBUG_INFO_BTF");
+		return ipsm_exit_code();
+	}
+	for (i = 0; i < n; i++)
+		if (!if_nametoindex(names[i])) {
+			ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", names[i]);
+			return ipsm_exit_code();
+		}
+	if (pins_prepare(p))
+		return ipsm_exit_code();
+	fresh = calloc(n, sizeof(*fresh));
+	if (!fresh)
+		return IPSM_EXIT_FAIL;
+	for (i = 0; i < n; i++) {
+		pins_iface_dir(p, if_nametoindex(names[i]), dir, sizeof(dir));
+		fresh[i] = access(dir, F_OK) != 0;
+		if (ipsm_attach(p, names[i], o)) {
+			for (j = 0; j < i; j++)
+				if (fresh[j])
+					ipsm_detach(p, if_nametoindex(names[j]));
+			free(fresh);
+			pins_cleanup_ns(p);
+			return ipsm_exit_code();
+		}
+		pr_info("attached to %s", names[i]);
+	}
+	free(fresh);
+	return IPSM_EXIT_OK;
+}
+
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -321,38 +393,18 @@ static int cmd_attach(int argc, char **argv)
 	};
 	struct common co = {};
 	struct ipsm_paths p;
-	bool *fresh = NULL;
-	char dir[PATH_MAX];
-	int c, i, j, rc = 0, err;
+	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
 		if (common_opt(c, &co, attach_help, &rc) < 0)
 			return rc;
 		switch (c) {
-		case OPT_HOOKS:
-			if (parse_hooks(optarg, &o.hooks))
-				return usage_error(
-					"bad --hooks '%s': use xdp, tc-ingress, tc-egress", optarg);
-			break;
-		case OPT_XDP_MODE:
-			if (!strcmp(optarg, "native"))
-				o.xdp_mode = IPSM_XDP_NATIVE;
-			else if (!strcmp(optarg, "skb") || !strcmp(optarg, "generic"))
-				o.xdp_mode = IPSM_XDP_SKB;
-			else if (!strcmp(optarg, "auto"))
-				o.xdp_mode = IPSM_XDP_AUTO;
-			else
-				return usage_error("bad --xdp-mode '%s': use native, skb or auto",
-						   optarg);
-			break;
 		case OPT_FORCE:
 			o.force = true;
 			break;
-		case OPT_MAX_SAS:
-			if (parse_u32(optarg, 16, 1U << 24, &o.max_sas))
-				return usage_error(
-					"bad --max-sas '%s': a number from 16 to 16777216", optarg);
-			break;
+		default:
+			if (attach_opt(c, &o))
+				return IPSM_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -361,40 +413,7 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error("%s", "--hooks: xdp and tc-ingress would count rx twice");
 	if (setup(&co, &p))
 		return ipsm_exit_code();
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		ipsm_error(IPSM_EXIT_KERNEL, -ENOENT,
-			   "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			   "ipsecmon-bpf needs CONFIG_DEBUG_INFO_BTF");
-		return ipsm_exit_code();
-	}
-	/* Check every name first so a typo in the last one attaches nothing. */
-	for (i = optind; i < argc; i++)
-		if (!if_nametoindex(argv[i])) {
-			ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", argv[i]);
-			return ipsm_exit_code();
-		}
-	if (pins_prepare(&p))
-		return ipsm_exit_code();
-	fresh = calloc(argc, sizeof(*fresh));
-	if (!fresh)
-		return IPSM_EXIT_FAIL;
-	for (i = optind; i < argc; i++) {
-		pins_iface_dir(&p, if_nametoindex(argv[i]), dir, sizeof(dir));
-		fresh[i] = access(dir, F_OK) != 0;
-		err = ipsm_attach(&p, argv[i], &o);
-		if (err) {
-			/* Undo the interfaces this command attached from scratch. */
-			for (j = optind; j < i; j++)
-				if (fresh[j])
-					ipsm_detach(&p, if_nametoindex(argv[j]));
-			free(fresh);
-			pins_cleanup_ns(&p);
-			return ipsm_exit_code();
-		}
-		pr_info("attached to %s", argv[i]);
-	}
-	free(fresh);
-	return IPSM_EXIT_OK;
+	return attach_all(&p, argv + optind, argc - optind, &o);
 }
 
 /* The pinned ifindex for a name: the live interface, or a recorded name if it is gone. */
@@ -630,7 +649,7 @@ static int cmd_run(int argc, char **argv)
 	sigset_t mask;
 	struct common co = {};
 	struct ipsm_paths p;
-	int c, i, rc = 0, err;
+	int c, rc = 0, err;
 
 	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
 		if (common_opt(c, &co, run_help, &rc) < 0)
@@ -651,27 +670,9 @@ static int cmd_run(int argc, char **argv)
 		case OPT_PROMETHEUS:
 			prom_addr = optarg;
 			break;
-		case OPT_HOOKS:
-			if (parse_hooks(optarg, &ao.hooks))
-				return usage_error(
-					"bad --hooks '%s': use xdp, tc-ingress, tc-egress", optarg);
-			break;
-		case OPT_XDP_MODE:
-			if (!strcmp(optarg, "native"))
-				ao.xdp_mode = IPSM_XDP_NATIVE;
-			else if (!strcmp(optarg, "skb") || !strcmp(optarg, "generic"))
-				ao.xdp_mode = IPSM_XDP_SKB;
-			else if (!strcmp(optarg, "auto"))
-				ao.xdp_mode = IPSM_XDP_AUTO;
-			else
-				return usage_error("bad --xdp-mode '%s': use native, skb or auto",
-						   optarg);
-			break;
-		case OPT_MAX_SAS:
-			if (parse_u32(optarg, 16, 1U << 24, &ao.max_sas))
-				return usage_error(
-					"bad --max-sas '%s': a number from 16 to 16777216", optarg);
-			break;
+		default:
+			if (attach_opt(c, &ao))
+				return IPSM_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -680,16 +681,9 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("%s", "--hooks: xdp and tc-ingress would count rx twice");
 	if (setup(&co, &p))
 		return ipsm_exit_code();
-	for (i = optind; i < argc; i++)
-		if (!if_nametoindex(argv[i])) {
-			ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", argv[i]);
-			return ipsm_exit_code();
-		}
-	if (pins_prepare(&p))
-		return ipsm_exit_code();
-	for (i = optind; i < argc; i++)
-		if (ipsm_attach(&p, argv[i], &ao))
-			return ipsm_exit_code();
+	rc = attach_all(&p, argv + optind, argc - optind, &ao);
+	if (rc)
+		return rc;
 	/*
 	 * The signals monitor_run() reads from a signalfd must be blocked before
 	 * the HTTP thread exists, or it inherits them unblocked and dies of them.
