@@ -87,7 +87,10 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		p = find(prev, &sa->key);
 		if (e->sa_changes && sa->known && (!p || !p->known))
 			emit(ctx, sa_event("sa_added", sa));
-		lost = p && sa->seq_gaps > p->seq_gaps ? sa->seq_gaps - p->seq_gaps : 0;
+		/* A row new since the last interval lost all its gaps in this one. */
+		lost = !p			  ? sa->seq_gaps :
+		       sa->seq_gaps > p->seq_gaps ? sa->seq_gaps - p->seq_gaps :
+						    0;
 		if (lost > e->gap_threshold) {
 			ev = sa_event("seq_gap", sa);
 			json_object_set_new(ev, "gaps", json_integer(lost));

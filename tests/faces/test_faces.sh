@@ -128,6 +128,32 @@ test_run_stream() {
 	check_eq "run: a closed pipe ends it with 0" 0 "${PIPESTATUS[0]}"
 }
 
+# Sequence gaps need SA rows: without the XDP SA lookup (TC ingress) and
+# without a monitor, every SPI gets one. SA 0x0000abcd skips number 3.
+test_seq_gap() {
+	local out=$WORK/gap.jsonl pid
+	ipsm detach vb --netns "$NS_B"
+	ipsm attach vb --netns "$NS_B" --hooks tc-ingress,tc-egress
+	"$IPSM_BIN" watch --json --gap-threshold 0 --netns "$NS_B" --interval 0.5 >"$out" &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(snapshots "$out")" -ge 1 ] && break
+		sleep 0.1
+	done
+	ipsm_send_mix --count 10 --skip 3 >/dev/null
+	for _ in $(seq 50); do
+		grep -q '"seq_gap"' "$out" && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || true
+	check_eq "watch --json: seq_gap event above the threshold" \
+		'[{"spi":"0x0000abcd","dir":"rx","src":"10.77.0.1","gaps":1,"seq_gaps":1,"seq_max":10}]' \
+		"$(jq -sc '[.[] | select(.event == "seq_gap") | {spi, dir, src, gaps, seq_gaps, seq_max}]' "$out")"
+	check_eq "watch --json: no seq_gap for SAs without gaps" 0 \
+		"$(jq -c 'select(.event == "seq_gap" and .spi != "0x0000abcd")' "$out" | wc -l)"
+}
+
 # check_plugin NAME WANT_RC PATTERN ARGS...: exit code and status line.
 check_plugin() {
 	local name=$1 want=$2 pattern=$3 rc=0
@@ -172,6 +198,7 @@ main() {
 	test_watch_pipes
 	test_run_stream
 	test_check
+	test_seq_gap
 	finish
 }
 
