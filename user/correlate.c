@@ -6,6 +6,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/xfrm.h>
 
 #include "aggregate.h"
 #include "correlate.h"
@@ -308,6 +309,36 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	return 0;
 }
 
+static int count_policy(const struct ipsm_xfrm_policy *pol, void *data)
+{
+	struct ipsm_snapshot *s = data;
+
+	if (pol->dir < 3)
+		s->policies[pol->dir]++;
+	if (pol->action == XFRM_POLICY_BLOCK)
+		s->policies_block++;
+	return 0;
+}
+
+int kernel_xfrm_read(struct ipsm_snapshot *s)
+{
+	struct xfrm_nl *x;
+	int err;
+
+	memset(s->policies, 0, sizeof(s->policies));
+	s->policies_block = 0;
+	s->have_kxfrm = false;
+	err = xfrm_nl_open(&x, false);
+	if (err)
+		return err;
+	err = xfrm_nl_sad_count(x, &s->sad_count);
+	if (!err)
+		err = xfrm_nl_dump_policies(x, count_policy, s);
+	xfrm_nl_close(x);
+	s->have_kxfrm = !err;
+	return err;
+}
+
 int snapshot_correlate(struct ipsm_snapshot *s)
 {
 	struct local_addrs la = {};
@@ -326,5 +357,7 @@ int snapshot_correlate(struct ipsm_snapshot *s)
 	err = correlate(s, xs, n, &la);
 	free(xs);
 	local_addrs_free(&la);
+	if (!err && kernel_xfrm_read(s))
+		pr_debug("cannot read SADINFO or the policies");
 	return err;
 }

@@ -60,6 +60,9 @@ void contrib_add_totals(struct ipsm_totals *t, const struct ipsm_contrib *c);
 int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	      const struct local_addrs *la);
 
+/* SADINFO's SA count and the policies by direction, into s; 0 or -errno. */
+int kernel_xfrm_read(struct ipsm_snapshot *s);
+
 /*
  * Read the kernel's SAs and local addresses and correlate s with them. A
  * kernel that cannot be asked leaves the counters at "no XFRM" (a warning

@@ -611,6 +611,7 @@ static int tick(struct monitor *m, bool initial)
 		err = correlate(&s, xs, n, &m->la);
 	if (err)
 		goto out;
+	kernel_xfrm_read(&s);
 	update_infos(m, &s);
 	emit_snapshot(m, &s);
 	err = m->err;

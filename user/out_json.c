@@ -289,7 +289,12 @@ static json_t *kernel_obj(const struct ipsm_snapshot *s)
 		for (i = 0; i < s->xfrm_stat.n; i++)
 			json_object_set_new(x, s->xfrm_stat.e[i].name,
 					    jint(s->xfrm_stat.e[i].value));
-	return json_pack("{s:o}", "xfrm_stat", x);
+	if (!s->have_kxfrm)
+		return json_pack("{s:o,s:n,s:n}", "xfrm_stat", x, "sad", "policies");
+	return json_pack("{s:o,s:{s:I},s:{s:I,s:I,s:I,s:I}}", "xfrm_stat", x, "sad", "sa_count",
+			 (json_int_t)s->sad_count, "policies", "in", (json_int_t)s->policies[0],
+			 "out", (json_int_t)s->policies[1], "fwd", (json_int_t)s->policies[2],
+			 "block", (json_int_t)s->policies_block);
 }
 
 json_t *json_snapshot(const struct ipsm_snapshot *s)

@@ -101,6 +101,11 @@ struct ipsm_snapshot {
 	struct ipsm_dp dp; /* summed; window fields meaningless */
 	bool have_xfrm_stat;
 	struct ipsm_xfrm_stat xfrm_stat;
+	/* The kernel's SAD size (SADINFO) and its policies by direction. */
+	bool have_kxfrm;
+	__u32 sad_count;
+	__u32 policies[3]; /* XFRM_POLICY_IN, _OUT, _FWD */
+	__u32 policies_block;
 	/* Correlation. */
 	enum ipsm_correlation correlation;
 	bool have_totals;

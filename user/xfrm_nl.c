@@ -465,8 +465,11 @@ static int sadinfo_cb(const struct nlmsghdr *nlh, void *data)
 int xfrm_nl_sad_count(struct xfrm_nl *x, __u32 *count)
 {
 	*count = 0;
-	/* The request body is a u32 the kernel ignores. */
-	return request(x, XFRM_MSG_GETSADINFO, 0, sizeof(__u32), sadinfo_cb, count);
+	/*
+	 * The request body is a u32 the kernel ignores. NLM_F_ACK: the ACK
+	 * after the one reply is what ends the receive loop.
+	 */
+	return request(x, XFRM_MSG_GETSADINFO, NLM_F_ACK, sizeof(__u32), sadinfo_cb, count);
 }
 
 struct ev_ctx {

@@ -243,6 +243,11 @@ static void fill_snapshot(struct ipsm_snapshot *s, struct ipsm_iface *ifc, struc
 	s->xfrm_stat.n = 1;
 	snprintf(s->xfrm_stat.e[0].name, sizeof(s->xfrm_stat.e[0].name), "XfrmInNoStates");
 	s->xfrm_stat.e[0].value = 17;
+	s->have_kxfrm = true;
+	s->sad_count = 3;
+	s->policies[0] = 1;
+	s->policies[1] = 2;
+	s->policies_block = 1;
 }
 
 static json_int_t jget_int(json_t *doc, const char *path)
@@ -377,6 +382,11 @@ static void test_json_contract(void **state)
 	assert_true(json_is_array(json_object_get(doc, "bad_spis")));
 	assert_int_equal(json_array_size(json_object_get(doc, "bad_spis")), 0);
 	assert_int_equal(jget_int(doc, "kernel.xfrm_stat.XfrmInNoStates"), 17);
+	assert_int_equal(jget_int(doc, "kernel.sad.sa_count"), 3);
+	assert_int_equal(jget_int(doc, "kernel.policies.in"), 1);
+	assert_int_equal(jget_int(doc, "kernel.policies.out"), 2);
+	assert_int_equal(jget_int(doc, "kernel.policies.fwd"), 0);
+	assert_int_equal(jget_int(doc, "kernel.policies.block"), 1);
 	assert_int_equal(jget_int(doc, "datapath.untracked_packets"), 4);
 	assert_int_equal(jget_int(doc, "datapath.max_sas"), 8192);
 	json_decref(doc);
