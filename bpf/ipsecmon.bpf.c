@@ -336,8 +336,8 @@ static __always_inline enum sa_check kernel_sa_check(struct xdp_md *ctx, struct 
  * ctx and ifindex are the hook's, for the FIB lookup; kfunc says whether to
  * ask the kernel's SAD (XDP on 6.8+ only: ctx is then an xdp_md).
  */
-static __always_inline void count(void *ctx, __u32 ifindex, bool kfunc, void *data,
-				  void *data_end, __u32 frame_len, __u32 dir)
+static __always_inline void count(void *ctx, __u32 ifindex, bool kfunc, void *data, void *data_end,
+				  __u32 frame_len, __u32 dir)
 {
 	struct pkt p = {};
 	struct ipsm_ctr *c;

@@ -137,8 +137,8 @@ static __always_inline void copy_ip_addrs(struct pkt *p, __u8 *ip, const __u32 a
  * ip/af: the outer IP header, for the addresses.
  */
 static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void *data_end,
-					__u32 cls, __u8 proto, __u32 hlen, __u32 spi_off,
-					__u8 *ip, const __u32 af)
+					__u32 cls, __u8 proto, __u32 hlen, __u32 spi_off, __u8 *ip,
+					const __u32 af)
 {
 	if (len < hlen || (void *)(h + hlen) > data_end) {
 		p->cls = IPSM_CLASS_MALFORMED;
