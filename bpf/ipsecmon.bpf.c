@@ -137,9 +137,10 @@ static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 /*
  * Slow path for an SPI without a row: create one, within a per-CPU budget of
  * inserts per second, and not at all for a second after the table was found
- * full. Packets that get no row are still counted as untracked.
+ * full. A packet that gets no row here is counted as untracked here, on the
+ * same dp lookup. Returns 0 when a row exists now.
  */
-static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now)
+static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now, __u32 bytes)
 {
 	struct ipsm_sa_val zero = {};
 	struct ipsm_dp *d;
@@ -150,23 +151,28 @@ static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now)
 	if (!d)
 		return -1;
 	if (now < d->full_until)
-		return -1;
+		goto untracked;
 	if (now - d->window_start >= 1000000000ULL) {
 		d->window_start = now;
 		d->window_inserts = 0;
 	}
 	if (d->window_inserts >= inserts_per_sec)
-		return -1;
+		goto untracked;
 	d->window_inserts++;
 	err = bpf_map_update_elem(&sa_stats, key, &zero, BPF_NOEXIST);
 	if (err == -7 /* E2BIG */) {
 		d->table_full++;
 		d->full_until = now + 1000000000ULL;
-		return -1;
+		goto untracked;
 	}
 	if (!err)
 		d->sa_inserts++;
 	return 0; /* inserted, or another CPU raced us to it */
+
+untracked:
+	d->untracked_packets++;
+	d->untracked_bytes += bytes;
+	return -1;
 }
 
 static __always_inline void count_untracked(__u32 bytes)
@@ -297,7 +303,11 @@ static __always_inline void count_sa(struct pkt *p, __u32 dir, void *ctx, __u32 
 			count_bad_spi(p, now);
 			return;
 		}
-		if (sa_insert(&key, now) || !(v = bpf_map_lookup_elem(&sa_stats, &key))) {
+		if (sa_insert(&key, now, p->ip_len))
+			return;
+		v = bpf_map_lookup_elem(&sa_stats, &key);
+		if (!v) {
+			/* Deleted again at once (the monitor pruning it): rare. */
 			count_untracked(p->ip_len);
 			return;
 		}

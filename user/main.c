@@ -17,6 +17,7 @@
 #include "check.h"
 #include "correlate.h"
 #include "log.h"
+#include "loop.h"
 #include "events.h"
 #include "http.h"
 #include "monitor.h"
@@ -646,7 +647,6 @@ static int cmd_run(int argc, char **argv)
 				   .gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD };
 	struct prom_server *srv = NULL;
 	const char *prom_addr = NULL;
-	sigset_t mask;
 	struct common co = {};
 	struct ipsm_paths p;
 	int c, rc = 0, err;
@@ -684,15 +684,8 @@ static int cmd_run(int argc, char **argv)
 	rc = attach_all(&p, argv + optind, argc - optind, &ao);
 	if (rc)
 		return rc;
-	/*
-	 * The signals monitor_run() reads from a signalfd must be blocked before
-	 * the HTTP thread exists, or it inherits them unblocked and dies of them.
-	 */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Before the HTTP thread exists (see loop_block_signals()). */
+	loop_block_signals();
 	/* In the namespace already: the endpoint listens there. */
 	if (prom_addr) {
 		if (prom_server_start(prom_addr, &srv))

@@ -8,8 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
@@ -19,6 +17,7 @@
 #include "aggregate.h"
 #include "correlate.h"
 #include "log.h"
+#include "loop.h"
 #include "events.h"
 #include "monitor.h"
 #include "out_json.h"
@@ -626,9 +625,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	struct monitor m = {
 		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .fd_corr = -1
 	};
-	struct itimerspec its = {};
 	struct pollfd pfd[3];
-	sigset_t mask;
 	__u32 k = 0;
 	int sfd = -1, tfd = -1, err;
 
@@ -656,21 +653,12 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 		goto out;
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	sfd = loop_signalfd();
+	tfd = loop_timerfd(o->interval_ms);
 	if (sfd < 0 || tfd < 0) {
-		err = -errno;
+		err = sfd < 0 ? sfd : tfd;
 		goto out;
 	}
-	its.it_interval.tv_sec = o->interval_ms / 1000;
-	its.it_interval.tv_nsec = (o->interval_ms % 1000) * 1000000L;
-	its.it_value = its.it_interval;
-	timerfd_settime(tfd, 0, &its, NULL);
 
 	err = tick(&m, true);
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -684,9 +672,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 			break;
 		}
 		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP) {
+			if (loop_signal(sfd) == SIGHUP) {
 				err = stream_reopen(&m.out);
 				continue;
 			}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* JSON rendering of a snapshot and of the attach status. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <linux/if_link.h>
 
@@ -353,26 +352,20 @@ static json_t *jnum(__u64 d, double seconds)
 	return jint(d);
 }
 
+static void add_change(json_t *o, const char *name, __u64 cur, __u64 prev, double seconds)
+{
+	json_object_set_new(o, name, jnum(grew(cur, prev), seconds));
+}
+
 /* The same shape for deltas (seconds 0) and rates (per second). */
 static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 			  double seconds)
 {
 	const struct ipsm_counters *c = &cur->ipsecmon, *p = &prev->ipsecmon;
-	static const struct {
-		const char *name;
-		size_t off;
-	} ctrs[] = {
-		{ "key_additions", offsetof(struct ipsm_counters, key_additions) },
-		{ "key_deletions", offsetof(struct ipsm_counters, key_deletions) },
-		{ "rekeys", offsetof(struct ipsm_counters, rekeys) },
-		{ "packets_not_decrypted", offsetof(struct ipsm_counters, not_decrypted) },
-		{ "packets_not_authenticated", offsetof(struct ipsm_counters, not_authenticated) },
-		{ "packets_replayed", offsetof(struct ipsm_counters, replayed) },
-	};
 	json_t *o = json_object(), *t = json_object(), *m = json_object(), *d, *k;
 	struct ipsm_ctr a, b;
 	int dir, cls, kind;
-	size_t i;
+	char name[48];
 
 	for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
 		d = json_object();
@@ -391,40 +384,29 @@ static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_sna
 
 	/* Only what both snapshots know: a counter that became known has no delta. */
 	if (cur->correlation != IPSM_CORR_INACTIVE && prev->correlation != IPSM_CORR_INACTIVE)
-		json_object_set_new(m, "bad_spi_packets",
-				    jnum(grew(c->bad_spi_packets, p->bad_spi_packets), seconds));
-	if (c->have_events && p->have_events)
-		for (i = 0; i < 3; i++)
-			json_object_set_new(m, ctrs[i].name,
-					    jnum(grew(*(__u64 *)((char *)c + ctrs[i].off),
-						      *(__u64 *)((char *)p + ctrs[i].off)),
-						 seconds));
+		add_change(m, "bad_spi_packets", c->bad_spi_packets, p->bad_spi_packets, seconds);
+	if (c->have_events && p->have_events) {
+		add_change(m, "key_additions", c->key_additions, p->key_additions, seconds);
+		add_change(m, "key_deletions", c->key_deletions, p->key_deletions, seconds);
+		add_change(m, "rekeys", c->rekeys, p->rekeys, seconds);
+	}
 	if (c->have_xfrm && p->have_xfrm) {
-		for (i = 3; i < sizeof(ctrs) / sizeof(ctrs[0]); i++)
-			json_object_set_new(m, ctrs[i].name,
-					    jnum(grew(*(__u64 *)((char *)c + ctrs[i].off),
-						      *(__u64 *)((char *)p + ctrs[i].off)),
-						 seconds));
+		add_change(m, "packets_not_decrypted", c->not_decrypted, p->not_decrypted, seconds);
+		add_change(m, "packets_not_authenticated", c->not_authenticated,
+			   p->not_authenticated, seconds);
+		add_change(m, "packets_replayed", c->replayed, p->replayed, seconds);
 		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
 			for (kind = 0; kind < IPSM_KIND_MAX; kind++) {
-				char name[48];
-
 				snprintf(name, sizeof(name), "%s_bytes_%s", ipsm_kind_name(kind),
 					 dir == IPSM_DIR_RX ? "received" : "sent");
-				json_object_set_new(
-					m, name,
-					jnum(grew(c->bytes[dir][kind], p->bytes[dir][kind]),
-					     seconds));
+				add_change(m, name, c->bytes[dir][kind], p->bytes[dir][kind],
+					   seconds);
 			}
 	}
 	json_object_set_new(o, "ipsecmon", m);
 	k = json_object();
-	json_object_set_new(k, "ikev2",
-			    jnum(grew(ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2)),
-				 seconds));
-	json_object_set_new(k, "ikev1",
-			    jnum(grew(ike_total(cur, IPSM_IKE_V1), ike_total(prev, IPSM_IKE_V1)),
-				 seconds));
+	add_change(k, "ikev2", ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2), seconds);
+	add_change(k, "ikev1", ike_total(cur, IPSM_IKE_V1), ike_total(prev, IPSM_IKE_V1), seconds);
 	json_object_set_new(o, "ike", k);
 	return o;
 }

@@ -11,13 +11,12 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 
 #include "aggregate.h"
 #include "correlate.h"
 #include "events.h"
 #include "log.h"
+#include "loop.h"
 #include "out_json.h"
 #include "out_term.h"
 #include "out_text.h"
@@ -89,16 +88,6 @@ static int show(struct watch *w)
 	return w->err;
 }
 
-static void set_timer(int tfd, unsigned int ms)
-{
-	struct itimerspec its = {};
-
-	its.it_interval.tv_sec = ms / 1000;
-	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
-	its.it_value = its.it_interval;
-	timerfd_settime(tfd, 0, &its, NULL);
-}
-
 /* A key from the terminal: 1 to quit, 0 otherwise. */
 static int key(struct watch *w, int tfd, char c)
 {
@@ -109,16 +98,16 @@ static int key(struct watch *w, int tfd, char c)
 	case '+':
 		if (w->interval_ms <= MAX_INTERVAL_MS / 2)
 			w->interval_ms *= 2;
-		set_timer(tfd, w->interval_ms);
+		loop_set_interval(tfd, w->interval_ms);
 		break;
 	case '-':
 		if (w->interval_ms / 2 >= MIN_INTERVAL_MS)
 			w->interval_ms /= 2;
-		set_timer(tfd, w->interval_ms);
+		loop_set_interval(tfd, w->interval_ms);
 		break;
 	case 'r':
 	case 'R':
-		set_timer(tfd, w->interval_ms);
+		loop_set_interval(tfd, w->interval_ms);
 		break;
 	default:
 		return 0;
@@ -133,7 +122,6 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 	struct watch w = { .p = p, .o = o, .interval_ms = o->interval_ms };
 	struct termios saved, raw;
 	struct pollfd pfd[3];
-	sigset_t mask;
 	int sfd = -1, tfd = -1, n = 2, err;
 	bool raw_set = false;
 	char c;
@@ -144,15 +132,10 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 	if (err)
 		return err;
 	w.tty = !o->json && !o->output && isatty(STDOUT_FILENO);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	sfd = loop_signalfd();
+	tfd = loop_timerfd(w.interval_ms);
 	if (sfd < 0 || tfd < 0) {
-		err = -errno;
+		err = sfd < 0 ? sfd : tfd;
 		goto out;
 	}
 	/* Keys without Enter and without echo, restored on the way out. */
@@ -165,7 +148,6 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 		n = 3;
 		fputs("\033[?25l\033[2J", w.out.f); /* hide the cursor, clear */
 	}
-	set_timer(tfd, w.interval_ms);
 	err = show(&w);
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
@@ -178,9 +160,7 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 			break;
 		}
 		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP) {
+			if (loop_signal(sfd) == SIGHUP) {
 				err = stream_reopen(&w.out);
 				continue;
 			}
