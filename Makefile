@@ -84,9 +84,9 @@ $(BIN): $(USER_OBJS)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 
-$(OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS)
+$(OUT)/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(LIB_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
 
 $(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) | $(OUT)
 	$(call msg,CC,$@)

@@ -164,13 +164,21 @@ struct ipsm_bad_spi {
 #define IPSM_SA_I_AUTHENTICATED (1U << 1) /* AH, ESP with integrity, or AEAD */
 #define IPSM_SA_I_TUNNEL (1U << 2)
 
+/*
+ * What the kernel counted against one SA, the one record every failure
+ * counter derives from (user/correlate.c says how).
+ */
+struct ipsm_sa_fail {
+	__u64 integrity_failed;
+	__u64 replayed; /* duplicates + outside the window */
+};
+
 struct ipsm_sa_info {
 	__u32 flags; /* IPSM_SA_I_* */
 	__u32 reqid;
 	/* The SA's kernel counters at the monitor's last reading. */
 	__u64 k_packets;
-	__u64 k_integrity_failed;
-	__u64 k_replay; /* duplicates + outside the window */
+	struct ipsm_sa_fail k_fail;
 	/* Wire, kernel and failures when the monitor first saw the SA. */
 	__u64 base_wire;
 	__u64 base_kernel;
@@ -187,17 +195,24 @@ enum ipsm_kind {
 	IPSM_KIND_MAX,
 };
 
+/*
+ * What SAs add up to: wire bytes by kind and the IPSECMON failure counters.
+ * One SA's contribution, the live counters and the pinned totals all use it.
+ */
+struct ipsm_acct {
+	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
+	__u64 not_decrypted;
+	__u64 not_authenticated;
+	__u64 replayed;
+};
+
 struct ipsm_totals {
 	__u64 monitor_since; /* realtime s of the first monitor start, 0: never */
 	__u64 key_additions;
 	__u64 key_deletions;
 	__u64 rekeys;
 	__u64 pending; /* ACQUIREs not yet answered, as of the last tick */
-	/* Folded in from SAs that were deleted. */
-	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
-	__u64 not_decrypted;
-	__u64 not_authenticated;
-	__u64 replayed;
+	struct ipsm_acct acct; /* folded in from SAs that were deleted */
 };
 
 enum ipsm_hook {
@@ -226,6 +241,16 @@ struct ipsm_iface_meta {
 	__u32 pad;
 	__u64 attached_at; /* CLOCK_REALTIME seconds of the first attach */
 };
+
+/*
+ * Per-CPU map values are laid out by the kernel in 8-byte strides; user
+ * space reads them as plain arrays, so every per-CPU value type must be a
+ * multiple of 8 bytes or CPU 1 onwards would be read at the wrong offset.
+ */
+_Static_assert(sizeof(struct ipsm_ctr) % 8 == 0, "per-CPU stride: ipsm_ctr");
+_Static_assert(sizeof(struct ipsm_sa_val) % 8 == 0, "per-CPU stride: ipsm_sa_val");
+_Static_assert(sizeof(struct ipsm_dp) % 8 == 0, "per-CPU stride: ipsm_dp");
+_Static_assert(sizeof(struct ipsm_bad_spi) % 8 == 0, "per-CPU stride: ipsm_bad_spi");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */
 #define IPSM_TC_HANDLE 0x1bec

@@ -12,6 +12,7 @@
 #include "aggregate.h"
 #include "attach.h"
 #include "log.h"
+#include "maps.h"
 #include "netns.h"
 
 void agg_add_ctr(struct ipsm_ctr *sum, const struct ipsm_ctr *percpu, int ncpus)
@@ -95,11 +96,8 @@ void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 	out->last_seen = to_realtime(last, mono_now, real_now);
 }
 
-static int sa_cmp(const void *a, const void *b)
+int agg_key_cmp(const struct ipsm_sa_key *x, const struct ipsm_sa_key *y)
 {
-	const struct ipsm_sa_key *x = &((const struct ipsm_sa *)a)->key;
-	const struct ipsm_sa_key *y = &((const struct ipsm_sa *)b)->key;
-
 	if (x->dir != y->dir)
 		return x->dir - y->dir;
 	if (x->proto != y->proto)
@@ -109,6 +107,11 @@ static int sa_cmp(const void *a, const void *b)
 	if (x->spi != y->spi)
 		return ntohl(x->spi) < ntohl(y->spi) ? -1 : 1;
 	return memcmp(x->daddr, y->daddr, sizeof(x->daddr));
+}
+
+static int sa_cmp(const void *a, const void *b)
+{
+	return agg_key_cmp(&((const struct ipsm_sa *)a)->key, &((const struct ipsm_sa *)b)->key);
 }
 
 void agg_sort_sas(struct ipsm_sa *sas, size_t n)
@@ -178,20 +181,8 @@ int agg_merge_bad_spis(const struct ipsm_bad_spi *percpu, int slots, int ncpus, 
 	return 0;
 }
 
-static int open_pin(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	pins_path(path, sizeof(path), dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot open %s: %s", path,
-				  strerror(errno));
-	return fd;
-}
-
-static int read_iface_counters(const char *dir, int ncpus, struct ipsm_snapshot *s)
+static int read_iface_counters(const struct ipsm_paths *p, __u32 ifindex, int ncpus,
+			       struct ipsm_snapshot *s)
 {
 	void *buf;
 	__u32 k;
@@ -200,7 +191,7 @@ static int read_iface_counters(const char *dir, int ncpus, struct ipsm_snapshot 
 	buf = calloc(ncpus, sizeof(struct ipsm_ctr));
 	if (!buf)
 		return -ENOMEM;
-	fd = open_pin(dir, "traffic");
+	fd = ipsm_map_open(p, ifindex, IPSM_MAP_TRAFFIC);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -216,7 +207,7 @@ static int read_iface_counters(const char *dir, int ncpus, struct ipsm_snapshot 
 		agg_add_ctr(&s->traffic[dir_][af][cls], buf, ncpus);
 	}
 	close(fd);
-	fd = open_pin(dir, "ike");
+	fd = ipsm_map_open(p, ifindex, IPSM_MAP_IKE);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -294,51 +285,39 @@ out:
 
 /*
  * The monitor's pinned state (heartbeat, totals, per-SA records) and the
- * bad-SPI table, and from them who is deciding bad SPIs right now.
+ * bad-SPI table. Who decides bad SPIs from that is correlate.c's call.
  */
 static int read_correlation_state(const struct ipsm_paths *p, int ncpus, __u64 mono_ns,
 				  __u64 real_ns, struct ipsm_snapshot *s)
 {
 	struct ipsm_bad_spi *bad = NULL;
 	struct ipsm_config cfg = {};
-	bool all_kfunc = true, any_rx = false;
 	__u32 k = 0;
 	size_t i;
 	int fd, err = 0;
 
-	fd = open_pin(p->ns, "correlation");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_CORRELATION);
 	if (fd < 0)
 		return fd;
 	bpf_map_lookup_elem(fd, &k, &cfg);
 	close(fd);
-	for (i = 0; i < s->n_ifaces; i++) {
-		const struct ipsm_iface *ifc = &s->ifaces[i];
+	s->read_mono_ns = mono_ns;
+	s->monitor_live_until = cfg.live_until;
 
-		if (ifc->hooks & (1U << IPSM_HOOK_XDP | 1U << IPSM_HOOK_TC_INGRESS)) {
-			any_rx = true;
-			if (!(ifc->hooks & (1U << IPSM_HOOK_XDP)) || !ifc->xdp_kfunc)
-				all_kfunc = false;
-		}
-	}
-	if (any_rx && all_kfunc)
-		s->correlation = IPSM_CORR_KERNEL;
-	else if (mono_ns < cfg.live_until)
-		s->correlation = IPSM_CORR_MONITOR;
-
-	fd = open_pin(p->ns, "totals");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_TOTALS);
 	if (fd < 0)
 		return fd;
 	s->have_totals = !bpf_map_lookup_elem(fd, &k, &s->totals);
 	close(fd);
 
-	fd = open_pin(p->ns, "sa_info");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
 	if (fd < 0)
 		return fd;
 	for (i = 0; i < s->n_sas; i++)
 		s->sas[i].have_info = !bpf_map_lookup_elem(fd, &s->sas[i].key, &s->sas[i].info);
 	close(fd);
 
-	fd = open_pin(p->ns, "bad_spis");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_BAD_SPIS);
 	if (fd < 0)
 		return fd;
 	bad = calloc((size_t)IPSM_BAD_SPI_SLOTS * ncpus, sizeof(*bad));
@@ -386,7 +365,6 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	struct bpf_map_info info = {};
 	__u32 *ids = NULL, ilen = sizeof(info), k = 0;
 	__u64 mono_ns, real_ns;
-	char dir[PATH_MAX];
 	int ncpus, fd = -1, i, err;
 	size_t j, n_ids;
 
@@ -438,12 +416,11 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	clock_gettime(CLOCK_REALTIME, &s->time);
 	for (j = 0; j < s->n_ifaces; j++) {
-		pins_iface_dir(p, s->ifaces[j].ifindex, dir, sizeof(dir));
-		err = read_iface_counters(dir, ncpus, s);
+		err = read_iface_counters(p, s->ifaces[j].ifindex, ncpus, s);
 		if (err)
 			goto out;
 	}
-	fd = open_pin(p->ns, "sa_stats");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_SA_STATS);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -459,7 +436,7 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 		goto out;
 	}
 	close(fd);
-	fd = open_pin(p->ns, "dp");
+	fd = ipsm_map_open(p, 0, IPSM_MAP_DP);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -478,7 +455,6 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	err = read_correlation_state(p, ncpus, mono_ns, real_ns, s);
 	if (err)
 		goto out;
-	s->have_xfrm_stat = xfrm_stat_read(&s->xfrm_stat) == 0;
 	err = 0;
 out:
 	if (fd >= 0)

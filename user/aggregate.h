@@ -21,6 +21,8 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus);
 /* mono_now/real_now: the same instant on CLOCK_MONOTONIC_COARSE and CLOCK_REALTIME, in ns. */
 void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 		const struct ipsm_sa_val *percpu, int ncpus, __u64 mono_now, __u64 real_now);
+/* The order of a snapshot's SA rows: dir, proto, family, SPI, destination. */
+int agg_key_cmp(const struct ipsm_sa_key *x, const struct ipsm_sa_key *y);
 void agg_sort_sas(struct ipsm_sa *sas, size_t n);
 /*
  * Merge the per-CPU bad-SPI slots (slots x ncpus) into rows by key, sorted by

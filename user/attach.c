@@ -25,6 +25,7 @@
 #include "attach.h"
 #include "ipsecmon.skel.h"
 #include "log.h"
+#include "maps.h"
 #include "tc_filters.h"
 
 static const char *const prog_pin[IPSM_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
@@ -54,7 +55,7 @@ static int meta_access(const char *dir, struct ipsm_iface_meta *m, bool write)
 	__u32 key = 0;
 	int fd, err;
 
-	pins_path(path, sizeof(path), dir, "iface_meta");
+	pins_path(path, sizeof(path), dir, ipsm_maps[IPSM_MAP_IFACE_META].name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -104,19 +105,6 @@ static int load_err(int err)
 			  strerror(-err));
 }
 
-/* Maps shared by a namespace's interfaces; the rest are per interface. */
-static bool shared_map(const char *name)
-{
-	static const char *const shared[] = { "sa_stats", "dp",	     "correlation",
-					      "bad_spis", "sa_info", "totals" };
-	size_t i;
-
-	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
-		if (!strcmp(name, shared[i]))
-			return true;
-	return false;
-}
-
 /* Whether the running kernel has the XDP SA lookup kfunc (Linux 6.8+). */
 static bool kernel_has_xfrm_kfunc(void)
 {
@@ -159,20 +147,22 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 
 	/* Per-interface maps in the interface's directory, shared ones above it. */
 	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
+		const struct ipsm_map_def *def = ipsm_map_find(bpf_map__name(map));
 
 		if (bpf_map__is_internal(map))
 			continue;
-		if (shared_map(name))
-			pins_path(path, sizeof(path), p->ns, name);
-		else
-			pins_path(path, sizeof(path), c->dir, name);
+		if (!def) {
+			err = ipsm_error(IPSM_EXIT_FAIL, -EINVAL, "map %s is missing from maps.c",
+					 bpf_map__name(map));
+			goto out_destroy;
+		}
+		ipsm_map_path(p, c->ifindex, def - ipsm_maps, path, sizeof(path));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			goto out_destroy;
 	}
 	/* The namespace's SA table may exist already, with its own size. */
-	pins_path(path, sizeof(path), p->ns, "sa_stats");
+	ipsm_map_path(p, 0, IPSM_MAP_SA_STATS, path, sizeof(path));
 	max = pinned_max_entries(path);
 	err = bpf_map__set_max_entries(skel->maps.sa_stats, max ? max : o->max_sas);
 	if (!err)
@@ -536,7 +526,7 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 		return err;
 
 	all = c.meta.hooks | o->hooks;
-	if ((all & (1U << IPSM_HOOK_XDP)) && (all & (1U << IPSM_HOOK_TC_INGRESS))) {
+	if (attach_hooks_conflict(all)) {
 		err = ipsm_error(IPSM_EXIT_USAGE, -EINVAL,
 				 "%s: xdp and tc-ingress would both count received packets; "
 				 "detach first to change hooks",
@@ -629,4 +619,105 @@ int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface
 		if ((m.hooks & (1U << hook)) && tc_attached_id(ifindex, hook) == m.prog_id[hook])
 			out->hooks_live |= 1U << hook;
 	return 0;
+}
+
+bool attach_hooks_conflict(__u32 hooks)
+{
+	return (hooks & (1U << IPSM_HOOK_XDP)) && (hooks & (1U << IPSM_HOOK_TC_INGRESS));
+}
+
+int attach_parse_hooks(const char *arg, __u32 *hooks)
+{
+	char buf[128], *tok, *save;
+	int h;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*hooks = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (h = 0; h < IPSM_HOOK_MAX; h++)
+			if (!strcmp(tok, ipsm_hook_name(h)))
+				break;
+		if (h == IPSM_HOOK_MAX)
+			return -EINVAL;
+		*hooks |= 1U << h;
+	}
+	return *hooks ? 0 : -EINVAL;
+}
+
+int attach_check_hooks(__u32 hooks)
+{
+	if (!attach_hooks_conflict(hooks))
+		return 0;
+	fprintf(stderr, "ipsecmon-bpf: --hooks: xdp and tc-ingress would count rx twice\n"
+			"Try 'ipsecmon-bpf --help'.\n");
+	return -EINVAL;
+}
+
+int attach_all(const struct ipsm_paths *p, char *const *names, int n, const struct attach_opts *o)
+{
+	char dir[PATH_MAX];
+	bool *fresh;
+	int i, j;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return ipsm_error(IPSM_EXIT_KERNEL, -ENOENT,
+				  "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+				  "ipsecmon-bpf needs CONFIG_DEBUG_INFO_BTF");
+	for (i = 0; i < n; i++)
+		if (!if_nametoindex(names[i]))
+			return ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", names[i]);
+	i = pins_prepare(p);
+	if (i)
+		return i;
+	fresh = calloc(n, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pins_iface_dir(p, if_nametoindex(names[i]), dir, sizeof(dir));
+		fresh[i] = access(dir, F_OK) != 0;
+		j = ipsm_attach(p, names[i], o);
+		if (j) {
+			/* All or none: undo the interfaces this call attached from scratch. */
+			while (i--)
+				if (fresh[i])
+					ipsm_detach(p, if_nametoindex(names[i]));
+			free(fresh);
+			pins_cleanup_ns(p);
+			return j;
+		}
+		pr_info("attached to %s", names[i]);
+	}
+	free(fresh);
+	return 0;
+}
+
+int attach_find_pinned(const struct ipsm_paths *p, const char *name, __u32 *ifindex)
+{
+	struct ipsm_iface ifc;
+	char dir[PATH_MAX];
+	__u32 *ids;
+	size_t n, i;
+	int err;
+
+	*ifindex = if_nametoindex(name);
+	if (*ifindex) {
+		pins_iface_dir(p, *ifindex, dir, sizeof(dir));
+		if (!access(dir, F_OK))
+			return 0;
+	}
+	err = pins_list_ifaces(p, &ids, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (!ipsm_iface_read(p, ids[i], &ifc) && !ifc.present && !strcmp(ifc.name, name)) {
+			*ifindex = ids[i];
+			err = 0;
+			break;
+		}
+	}
+	free(ids);
+	return err;
 }

@@ -37,4 +37,21 @@ int ipsm_detach(const struct ipsm_paths *p, __u32 ifindex);
 /* Recorded and live state of a pinned interface. */
 int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface *out);
 
+/* The hook rule: XDP and TC ingress would both count what is received. */
+bool attach_hooks_conflict(__u32 hooks);
+/* "xdp,tc-egress" into hook bits; -EINVAL for an unknown or empty list. */
+int attach_parse_hooks(const char *arg, __u32 *hooks);
+/* The hook rule as a usage error (printed); 0 or -EINVAL. */
+int attach_check_hooks(__u32 hooks);
+
+/*
+ * Attach to every named interface, or to none: all names are checked
+ * first, and a failure undoes the interfaces this call attached from
+ * scratch. 0 or -errno (reported).
+ */
+int attach_all(const struct ipsm_paths *p, char *const *names, int n, const struct attach_opts *o);
+
+/* The pinned ifindex of a name: the live interface, or a recorded name that is gone. */
+int attach_find_pinned(const struct ipsm_paths *p, const char *name, __u32 *ifindex);
+
 #endif

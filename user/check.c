@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "log.h"
 
 static const char *const state_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
@@ -92,20 +95,20 @@ static long idle_seconds(const struct ipsm_sa *sa, const struct ipsm_snapshot *s
 enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapshot *a,
 			    const struct ipsm_snapshot *b, double seconds, char *line, size_t len)
 {
-	const struct ipsm_counters *ca = &a->ipsecmon, *cb = &b->ipsecmon;
-	bool bad = a->correlation != IPSM_CORR_INACTIVE && b->correlation != IPSM_CORR_INACTIVE;
-	bool x = ca->have_xfrm && cb->have_xfrm;
-	double bad_r = rate(cb->bad_spi_packets, ca->bad_spi_packets, seconds);
-	double dec_r = rate(cb->not_decrypted, ca->not_decrypted, seconds);
-	double auth_r = rate(cb->not_authenticated, ca->not_authenticated, seconds);
+	const struct ipsm_counters *cb = &b->ipsecmon;
+	const struct ipsm_counter_def *d, *bad_spi = ipsm_counter_by_json("bad_spi_packets");
+	bool bad = ipsm_counter_known(a, bad_spi) && ipsm_counter_known(b, bad_spi);
 	struct verdict v = {};
 	char pd[512] = "";
 	long idle, worst = 0;
 	size_t i;
+	int k;
 
-	range(&v, "bad SPI packets", &o->bad_spi_rate, bad, bad_r);
-	range(&v, "packets not decrypted", &o->not_decrypted, x, dec_r);
-	range(&v, "packets not authenticated", &o->not_authenticated, x, auth_r);
+	for (k = 0, d = ipsm_counter_defs; k < IPSM_N_COUNTERS; k++, d++)
+		if (d->check_opt)
+			range(&v, d->check_what, &o->rate[k],
+			      ipsm_counter_known(a, d) && ipsm_counter_known(b, d),
+			      rate(ipsm_counter_value(b, d), ipsm_counter_value(a, d), seconds));
 	if (o->min_sas >= 0) {
 		if (!cb->have_xfrm)
 			worsen(&v, CHECK_UNKNOWN, "active SAs unknown");
@@ -129,23 +132,58 @@ enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapsh
 			 (unsigned long long)cb->active_sas, o->min_sas);
 	else if (cb->have_xfrm)
 		snprintf(pd, sizeof(pd), "active_sas=%llu;;;0", (unsigned long long)cb->active_sas);
-	if (bad)
-		perf(pd, sizeof(pd), "bad_spi_rate", bad_r, &o->bad_spi_rate);
-	if (x) {
-		perf(pd, sizeof(pd), "not_decrypted_rate", dec_r, &o->not_decrypted);
-		perf(pd, sizeof(pd), "not_authenticated_rate", auth_r, &o->not_authenticated);
-	}
+	for (k = 0, d = ipsm_counter_defs; k < IPSM_N_COUNTERS; k++, d++)
+		if (d->check_opt && ipsm_counter_known(a, d) && ipsm_counter_known(b, d))
+			perf(pd, sizeof(pd), d->check_perf,
+			     rate(ipsm_counter_value(b, d), ipsm_counter_value(a, d), seconds),
+			     &o->rate[k]);
 	if (o->max_idle >= 0)
 		snprintf(pd + strlen(pd), sizeof(pd) - strlen(pd), " max_idle=%lds;%ld;;0", worst,
 			 o->max_idle);
 
 	if (v.state == CHECK_OK && bad)
 		snprintf(v.why, sizeof(v.why), "%llu active SAs, bad SPI packets %.3f/s",
-			 (unsigned long long)cb->active_sas, bad_r);
+			 (unsigned long long)cb->active_sas,
+			 rate(ipsm_counter_value(b, bad_spi), ipsm_counter_value(a, bad_spi),
+			      seconds));
 	else if (v.state == CHECK_OK)
 		snprintf(v.why, sizeof(v.why), "%llu active SAs, bad-SPI detection inactive",
 			 (unsigned long long)cb->active_sas);
 	snprintf(line, len, "IPSECMON %s - %s |%s", state_name[v.state], v.why,
 		 pd[0] == ' ' ? pd + 1 : pd);
 	return v.state;
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+enum check_state check_run(const struct ipsm_paths *p, char *const *names, int n,
+			   const struct check_opts *o, unsigned int interval_ms)
+{
+	struct snapshot_req req = { .ifnames = names, .n_ifnames = n };
+	struct ipsm_snapshot a, b;
+	struct timespec t0, t1;
+	enum check_state state;
+	char line[1024];
+
+	if (snapshot_take(p, &req, &a)) {
+		printf("IPSECMON UNKNOWN - cannot read the counters (exit %d of the CLI; see stderr)\n",
+		       ipsm_exit_code());
+		return CHECK_UNKNOWN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(interval_ms * 1000);
+	if (snapshot_take(p, &req, &b)) {
+		snapshot_free(&a);
+		printf("IPSECMON UNKNOWN - cannot read the counters\n");
+		return CHECK_UNKNOWN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	state = check_eval(o, &a, &b, seconds_between(&t0, &t1), line, sizeof(line));
+	printf("%s\n", line);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	return state;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "counters.h"
+#include "pins.h"
 #include "snapshot.h"
 
 enum check_state {
@@ -22,9 +24,8 @@ struct check_range {
 };
 
 struct check_opts {
-	struct check_range bad_spi_rate;
-	struct check_range not_decrypted;
-	struct check_range not_authenticated;
+	/* Thresholds on rates, by index of the counter table (counters.h). */
+	struct check_range rate[IPSM_N_COUNTERS];
 	long min_sas; /* CRITICAL below; -1: off */
 	long max_idle; /* seconds an SA may carry nothing before WARNING; -1: off */
 };
@@ -38,5 +39,12 @@ int check_parse_range(const char *arg, struct check_range *r);
  */
 enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapshot *a,
 			    const struct ipsm_snapshot *b, double seconds, char *line, size_t len);
+
+/*
+ * The plugin: two snapshots interval_ms apart, the verdict line printed
+ * on stdout; returns the state (UNKNOWN when the counters cannot be read).
+ */
+enum check_state check_run(const struct ipsm_paths *p, char *const *names, int n,
+			   const struct check_opts *o, unsigned int interval_ms);
 
 #endif

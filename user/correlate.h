@@ -9,38 +9,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "local_addrs.h"
 #include "snapshot.h"
 #include "xfrm_nl.h"
-
-/* The addresses of this network namespace: an SA to one of them is inbound. */
-struct local_addrs {
-	size_t n;
-	struct {
-		__u16 family; /* AF_INET, AF_INET6 */
-		__u8 addr[16];
-	} * v;
-};
-
-int local_addrs_read(struct local_addrs *la);
-bool local_addrs_has(const struct local_addrs *la, __u16 family, const __u8 *addr);
-void local_addrs_free(struct local_addrs *la);
 
 /* The SA table key of a kernel SA. */
 void correlate_key(const struct ipsm_xfrm_sa *x, const struct local_addrs *la,
 		   struct ipsm_sa_key *key);
-
-/* All ESP and AH SAs of the kernel; *xs is malloc'ed. */
-int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n);
 
 /* What one SA adds to the IPSECMON counters. */
 struct ipsm_contrib {
 	int dir;
 	bool confidential, authenticated, tunnel;
 	__u64 bytes; /* on the wire, IP bytes */
-	__u64 not_decrypted;
-	__u64 not_authenticated;
-	__u64 replayed;
+	struct ipsm_sa_fail fail; /* what the kernel counted against it */
 	__u64 other_drops; /* reconciliation: dropped for other reasons */
+	struct ipsm_acct acct; /* all of the above, as the counters sum it */
 };
 
 /*
@@ -49,9 +33,11 @@ struct ipsm_contrib {
  */
 bool sa_contrib(const struct ipsm_sa *row, const struct ipsm_xfrm_sa *x,
 		const struct ipsm_sa_info *info, struct ipsm_contrib *c);
-/* Add a contribution to counters (live view) or totals (folding). */
-void contrib_add_counters(struct ipsm_counters *ctr, const struct ipsm_contrib *c);
-void contrib_add_totals(struct ipsm_totals *t, const struct ipsm_contrib *c);
+/* sum += a: a contribution into the live counters or the pinned totals. */
+void acct_add(struct ipsm_acct *sum, const struct ipsm_acct *a);
+
+/* Who decides bad SPIs, from what the maps said (interfaces, heartbeat). */
+enum ipsm_correlation correlation_decide(const struct ipsm_snapshot *s);
 
 /*
  * Join xs (NULL when XFRM could not be read) into s->sas, adding rows for SAs
@@ -59,15 +45,5 @@ void contrib_add_totals(struct ipsm_totals *t, const struct ipsm_contrib *c);
  */
 int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	      const struct local_addrs *la);
-
-/* SADINFO's SA count and the policies by direction, into s; 0 or -errno. */
-int kernel_xfrm_read(struct ipsm_snapshot *s);
-
-/*
- * Read the kernel's SAs and local addresses and correlate s with them. A
- * kernel that cannot be asked leaves the counters at "no XFRM" (a warning
- * says why); only running out of memory fails.
- */
-int snapshot_correlate(struct ipsm_snapshot *s);
 
 #endif

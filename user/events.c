@@ -13,30 +13,29 @@ json_t *event_new(const char *name)
 	return json_pack("{s:s,s:s,s:s}", "schema", IPSM_SCHEMA, "event", name, "time", now);
 }
 
-static json_t *sa_event(const char *name, const struct ipsm_sa *sa)
+json_t *event_sa(const char *name, const struct ipsm_sa_key *key, const __u8 *saddr,
+		 const struct ipsm_xfrm_sa *x)
 {
 	char spi[16], src[64], dst[64];
 	json_t *e = event_new(name);
 
-	ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
-	ipsm_addr_str(sa->key.family, sa->saddr, src, sizeof(src));
-	ipsm_addr_str(sa->key.family, sa->key.daddr, dst, sizeof(dst));
+	/* The SA's own source where the kernel told us, else the last packet's. */
+	ipsm_spi_str(key->spi, spi, sizeof(spi));
+	ipsm_addr_str(key->family, x ? x->saddr : saddr, src, sizeof(src));
+	ipsm_addr_str(key->family, key->daddr, dst, sizeof(dst));
 	json_object_set_new(e, "spi", json_string(spi));
-	json_object_set_new(e, "proto", json_string(ipsm_proto_name(sa->key.proto)));
-	json_object_set_new(e, "dir", json_string(ipsm_dir_name(sa->key.dir)));
+	json_object_set_new(e, "proto", json_string(ipsm_proto_name(key->proto)));
+	json_object_set_new(e, "dir", json_string(ipsm_dir_name(key->dir)));
 	json_object_set_new(e, "src", json_string(src));
 	json_object_set_new(e, "dst", json_string(dst));
+	json_object_set_new(e, "mode", x ? json_string(ipsm_mode_name(x->mode)) : json_null());
+	json_object_set_new(e, "reqid", x ? json_integer(x->reqid) : json_null());
 	return e;
 }
 
-static const struct ipsm_sa *find(const struct ipsm_snapshot *s, const struct ipsm_sa_key *k)
+static json_t *row_event(const char *name, const struct ipsm_sa *sa)
 {
-	size_t i;
-
-	for (i = 0; s && i < s->n_sas; i++)
-		if (!memcmp(&s->sas[i].key, k, sizeof(*k)))
-			return &s->sas[i];
-	return NULL;
+	return event_sa(name, &sa->key, sa->saddr, sa->known ? &sa->x : NULL);
 }
 
 static void bad_peers(struct ipsm_events *e, const struct ipsm_snapshot *cur, event_emit_fn emit,
@@ -84,15 +83,15 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		const struct ipsm_sa *sa = &cur->sas[i];
 		__u64 lost;
 
-		p = find(prev, &sa->key);
+		p = snapshot_find_sa(prev, &sa->key);
 		if (e->sa_changes && sa->known && (!p || !p->known))
-			emit(ctx, sa_event("sa_added", sa));
+			emit(ctx, row_event("sa_added", sa));
 		/* A row new since the last interval lost all its gaps in this one. */
 		lost = !p			  ? sa->seq_gaps :
 		       sa->seq_gaps > p->seq_gaps ? sa->seq_gaps - p->seq_gaps :
 						    0;
 		if (lost > e->gap_threshold) {
-			ev = sa_event("seq_gap", sa);
+			ev = row_event("seq_gap", sa);
 			json_object_set_new(ev, "gaps", json_integer(lost));
 			json_object_set_new(ev, "seq_gaps", json_integer(sa->seq_gaps));
 			json_object_set_new(ev, "seq_max", json_integer(sa->seq_max));
@@ -101,9 +100,9 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 	}
 	for (i = 0; e->sa_changes && i < prev->n_sas; i++) {
 		const struct ipsm_sa *sa = &prev->sas[i];
-		const struct ipsm_sa *c = find(cur, &sa->key);
+		const struct ipsm_sa *c = snapshot_find_sa(cur, &sa->key);
 
 		if (sa->known && (!c || !c->known))
-			emit(ctx, sa_event("sa_deleted", sa));
+			emit(ctx, row_event("sa_deleted", sa));
 	}
 }

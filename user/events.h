@@ -30,6 +30,12 @@ struct ipsm_events {
 
 /* A new event object: schema, event name and time. */
 json_t *event_new(const char *name);
+/*
+ * An event about one SA, the same members whoever emits it: spi, proto,
+ * dir, src, dst, mode and reqid (null when x, the kernel's SA, is unknown).
+ */
+json_t *event_sa(const char *name, const struct ipsm_sa_key *key, const __u8 *saddr,
+		 const struct ipsm_xfrm_sa *x);
 /* Emit the events between prev (NULL on the first snapshot) and cur. */
 void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		    const struct ipsm_snapshot *cur, event_emit_fn emit, void *ctx);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* signalfd and timerfd helpers shared by the run and watch loops. */
+/* The signalfd/timerfd/poll loop shared by run and watch. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -24,18 +26,50 @@ void loop_block_signals(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
-int loop_signalfd(void)
+void loop_set_interval(struct loop *l, unsigned int ms)
 {
-	sigset_t mask;
-	int fd;
+	struct itimerspec its = {};
 
-	loop_mask(&mask);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	l->interval_ms = ms;
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(l->tfd, 0, &its, NULL);
 }
 
-int loop_signal(int sfd)
+int loop_open(struct loop *l)
+{
+	sigset_t mask;
+	int err;
+
+	l->sfd = l->tfd = -1;
+	loop_mask(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	l->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (l->sfd < 0)
+		return -errno;
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (l->tfd < 0) {
+		err = -errno;
+		close(l->sfd);
+		l->sfd = -1;
+		return err;
+	}
+	loop_set_interval(l, l->interval_ms);
+	return 0;
+}
+
+void loop_close(struct loop *l)
+{
+	if (l->tfd >= 0)
+		close(l->tfd);
+	if (l->sfd >= 0)
+		close(l->sfd);
+	l->sfd = l->tfd = -1;
+}
+
+/* The signal waiting on the signalfd, 0 if none could be read. */
+static int read_signal(int sfd)
 {
 	struct signalfd_siginfo si;
 
@@ -44,22 +78,53 @@ int loop_signal(int sfd)
 	return si.ssi_signo;
 }
 
-void loop_set_interval(int tfd, unsigned int ms)
+int loop_run(struct loop *l)
 {
-	struct itimerspec its = {};
+	struct pollfd pfd[2 + LOOP_MAX_FDS];
+	uint64_t expirations;
+	int i, rc = 0;
+	bool tick;
 
-	its.it_interval.tv_sec = ms / 1000;
-	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
-	its.it_value = its.it_interval;
-	timerfd_settime(tfd, 0, &its, NULL);
-}
-
-int loop_timerfd(unsigned int ms)
-{
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	loop_set_interval(fd, ms);
-	return fd;
+	pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = l->tfd, .events = POLLIN };
+	for (i = 0; i < l->n_fds; i++)
+		pfd[2 + i] = (struct pollfd){ .fd = l->fds[i].fd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 2 + l->n_fds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[0].revents) {
+			if (read_signal(l->sfd) != SIGHUP)
+				return 0;
+			rc = l->out ? stream_reopen(l->out) : 0;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		tick = false;
+		for (i = 0; i < l->n_fds; i++) {
+			if (!pfd[2 + i].revents)
+				continue;
+			rc = l->fds[i].fn(l->ctx);
+			if (rc < 0)
+				return rc;
+			if (rc == LOOP_STOP)
+				return 0;
+			tick |= rc == LOOP_TICK;
+		}
+		if (pfd[1].revents) {
+			if (read(l->tfd, &expirations, sizeof(expirations)) < 0)
+				expirations = 0;
+			tick = true;
+		}
+		if (tick) {
+			rc = l->on_tick(l->ctx);
+			if (rc < 0)
+				return rc;
+			if (rc == LOOP_STOP)
+				return 0;
+		}
+	}
 }

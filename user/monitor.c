@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The monitor loop behind `run`: XFRM events in, SA table and totals kept, JSON lines out. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,10 @@
 
 #include "aggregate.h"
 #include "correlate.h"
+#include "events.h"
 #include "log.h"
 #include "loop.h"
-#include "events.h"
+#include "maps.h"
 #include "monitor.h"
 #include "out_json.h"
 #include "stream.h"
@@ -82,19 +82,6 @@ static __u64 mono_coarse_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int open_map(const struct ipsm_paths *p, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	pins_path(path, sizeof(path), p->ns, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot open %s: %s", path,
-				  strerror(errno));
-	return fd;
-}
-
 /* --- output ---------------------------------------------------------------- */
 
 static void emit(struct monitor *m, json_t *doc)
@@ -114,21 +101,7 @@ static void emit_cb(void *ctx, json_t *doc)
 static void emit_sa_event(struct monitor *m, const char *name, const struct ipsm_xfrm_sa *x,
 			  const struct ipsm_sa_key *key)
 {
-	char spi[16], src[64], dst[64];
-	int af = x->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
-	json_t *e = event_new(name);
-
-	ipsm_spi_str(x->spi, spi, sizeof(spi));
-	ipsm_addr_str(af, x->saddr, src, sizeof(src));
-	ipsm_addr_str(af, x->daddr, dst, sizeof(dst));
-	json_object_set_new(e, "spi", json_string(spi));
-	json_object_set_new(e, "proto", json_string(ipsm_proto_name(x->proto)));
-	json_object_set_new(e, "dir", json_string(ipsm_dir_name(key->dir)));
-	json_object_set_new(e, "src", json_string(src));
-	json_object_set_new(e, "dst", json_string(dst));
-	json_object_set_new(e, "mode", json_string(ipsm_mode_name(x->mode)));
-	json_object_set_new(e, "reqid", json_integer(x->reqid));
-	emit(m, e);
+	emit(m, event_sa(name, key, x->saddr, x));
 }
 
 /* --- the SA table ---------------------------------------------------------- */
@@ -174,8 +147,7 @@ static void info_from_sa(struct ipsm_sa_info *info, const struct ipsm_xfrm_sa *x
 		      (x->mode == IPSM_XFRM_MODE_TUNNEL ? IPSM_SA_I_TUNNEL : 0);
 	info->reqid = x->reqid;
 	info->k_packets = x->packets;
-	info->k_integrity_failed = x->stats_integrity_failed;
-	info->k_replay = (__u64)x->stats_replay + x->stats_replay_window;
+	xfrm_sa_fail(x, &info->k_fail);
 }
 
 /* The monitor's record of an SA it sees for the first time: the baselines. */
@@ -191,8 +163,7 @@ static int ensure_info(struct monitor *m, const struct ipsm_sa_key *key,
 	info_from_sa(&info, x);
 	info.base_wire = row.packets;
 	info.base_kernel = x->packets;
-	info.base_failed =
-		x->stats_integrity_failed + (__u64)x->stats_replay + x->stats_replay_window;
+	info.base_failed = info.k_fail.integrity_failed + info.k_fail.replayed;
 	if (bpf_map_update_elem(m->fd_info, key, &info, BPF_ANY))
 		return errno == E2BIG ? 0 : -errno;
 	return 0;
@@ -213,7 +184,7 @@ static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct 
 	if (read_row(m, key, &row))
 		row.key = *key;
 	if (sa_contrib(&row, x, have_info ? &info : NULL, &c))
-		contrib_add_totals(&m->totals, &c);
+		acct_add(&m->totals.acct, &c.acct);
 	bpf_map_delete_elem(m->fd_sa, key);
 	bpf_map_delete_elem(m->fd_info, key);
 }
@@ -583,6 +554,9 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
  */
 static int tick(struct monitor *m, bool initial)
 {
+	struct snapshot_req req = { .ifnames = m->o->ifnames,
+				    .n_ifnames = m->o->n_ifnames,
+				    .la = &m->la };
 	struct ipsm_xfrm_sa *xs = NULL;
 	struct ipsm_snapshot s = {};
 	size_t n = 0;
@@ -592,7 +566,6 @@ static int tick(struct monitor *m, bool initial)
 	if (!err)
 		err = resync(m, xs, n, initial);
 	free(xs);
-	xs = NULL;
 	if (err)
 		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot sync with the kernel's SAs: %s",
 				  strerror(-err));
@@ -602,22 +575,38 @@ static int tick(struct monitor *m, bool initial)
 	write_totals(m);
 	heartbeat(m, true);
 
-	err = snapshot_read(m->p, m->o->ifnames, m->o->n_ifnames, &s);
+	err = snapshot_take(m->p, &req, &s);
 	if (err)
 		return err;
-	err = xfrm_sas_read(&xs, &n);
-	if (!err)
-		err = correlate(&s, xs, n, &m->la);
-	if (err)
-		goto out;
-	kernel_xfrm_read(&s);
 	update_infos(m, &s);
 	emit_snapshot(m, &s);
-	err = m->err;
-out:
 	snapshot_free(&s);
-	free(xs);
-	return err;
+	return m->err;
+}
+
+static int on_tick(void *ctx)
+{
+	return tick(ctx, false);
+}
+
+/* XFRM events; a lost batch or a flush asks for a dump at once. */
+static int on_xfrm(void *ctx)
+{
+	struct monitor *m = ctx;
+	int err;
+
+	err = xfrm_nl_read_events(m->ev, on_event, m);
+	if (err == -ENOBUFS) {
+		pr_warn("XFRM events were lost; dumping the SAs again");
+		m->resync = true;
+		err = 0;
+	}
+	write_totals(m);
+	if (!err)
+		err = m->err;
+	if (err)
+		return err;
+	return m->resync ? LOOP_TICK : 0;
 }
 
 int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
@@ -625,9 +614,14 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	struct monitor m = {
 		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .fd_corr = -1
 	};
-	struct pollfd pfd[3];
+	struct loop l = { .interval_ms = o->interval_ms,
+			  .on_tick = on_tick,
+			  .n_fds = 1,
+			  .ctx = &m,
+			  .sfd = -1,
+			  .tfd = -1 };
 	__u32 k = 0;
-	int sfd = -1, tfd = -1, err;
+	int err;
 
 	m.ncpus = libbpf_num_possible_cpus();
 	if (m.ncpus < 0)
@@ -636,10 +630,10 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	err = stream_open(&m.out, o->output);
 	if (err)
 		return err;
-	m.fd_sa = open_map(p, "sa_stats");
-	m.fd_info = open_map(p, "sa_info");
-	m.fd_totals = open_map(p, "totals");
-	m.fd_corr = open_map(p, "correlation");
+	m.fd_sa = ipsm_map_open(p, 0, IPSM_MAP_SA_STATS);
+	m.fd_info = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
+	m.fd_totals = ipsm_map_open(p, 0, IPSM_MAP_TOTALS);
+	m.fd_corr = ipsm_map_open(p, 0, IPSM_MAP_CORRELATION);
 	if (m.fd_sa < 0 || m.fd_info < 0 || m.fd_totals < 0 || m.fd_corr < 0) {
 		err = -ENOENT;
 		goto out;
@@ -652,58 +646,20 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 				 strerror(-err));
 		goto out;
 	}
-
-	sfd = loop_signalfd();
-	tfd = loop_timerfd(o->interval_ms);
-	if (sfd < 0 || tfd < 0) {
-		err = sfd < 0 ? sfd : tfd;
+	l.out = &m.out;
+	l.fds[0].fd = xfrm_nl_fd(m.ev);
+	l.fds[0].fn = on_xfrm;
+	err = loop_open(&l);
+	if (err)
 		goto out;
-	}
-
 	err = tick(&m, true);
-	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
-	pfd[2] = (struct pollfd){ .fd = xfrm_nl_fd(m.ev), .events = POLLIN };
-	while (!err) {
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (pfd[0].revents) {
-			if (loop_signal(sfd) == SIGHUP) {
-				err = stream_reopen(&m.out);
-				continue;
-			}
-			break;
-		}
-		if (pfd[2].revents) {
-			err = xfrm_nl_read_events(m.ev, on_event, &m);
-			if (err == -ENOBUFS) {
-				pr_warn("XFRM events were lost; dumping the SAs again");
-				m.resync = true;
-				err = 0;
-			}
-			write_totals(&m);
-			err = err ? err : m.err;
-		}
-		if (!err && (pfd[1].revents || m.resync)) {
-			__u64 expirations;
-
-			if (pfd[1].revents && read(tfd, &expirations, sizeof(expirations)) < 0)
-				expirations = 0;
-			err = tick(&m, false);
-		}
-	}
+	if (!err)
+		err = loop_run(&l);
 	/* Without us the SA table no longer mirrors the SAD: stop calling misses bad. */
 	heartbeat(&m, false);
 	write_totals(&m);
 out:
-	if (tfd >= 0)
-		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
+	loop_close(&l);
 	xfrm_nl_close(m.ev);
 	snapshot_free(&m.prev);
 	stream_close(&m.out);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <linux/if_link.h>
 
+#include "counters.h"
 #include "out_json.h"
 
 /* Counters are u64; jansson's integers are signed 64-bit, ample for either. */
@@ -83,47 +84,18 @@ static json_t *traffic_obj(const struct ipsm_snapshot *s)
 	return t;
 }
 
-static json_t *jint_if(bool have, __u64 v)
-{
-	return have ? jint(v) : json_null();
-}
-
 /* Unknown counters are null, never a made-up 0 (README "IPSECMON counters"). */
 static json_t *ipsecmon_obj(const struct ipsm_snapshot *s)
 {
-	const struct ipsm_counters *c = &s->ipsecmon;
-	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
+	bool bad = s->correlation != IPSM_CORR_INACTIVE;
+	const struct ipsm_counter_def *d;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "correlation", json_string(ipsm_correlation_name(s->correlation)));
 	json_object_set_new(o, "bad_spi_detection", json_string(bad ? "active" : "inactive"));
-	json_object_set_new(o, "active_sas", jint_if(x, c->active_sas));
-	json_object_set_new(o, "active_tunnels", jint_if(x, c->active_tunnels));
-	json_object_set_new(o, "pending_key_operations",
-			    jint_if(ev && s->correlation == IPSM_CORR_MONITOR, c->pending));
-	json_object_set_new(o, "key_additions", jint_if(ev, c->key_additions));
-	json_object_set_new(o, "key_deletions", jint_if(ev, c->key_deletions));
-	json_object_set_new(o, "rekeys", jint_if(ev, c->rekeys));
-	json_object_set_new(o, "bad_spi_packets", jint_if(bad, c->bad_spi_packets));
-	json_object_set_new(o, "packets_not_decrypted", jint_if(x, c->not_decrypted));
-	json_object_set_new(o, "packets_not_authenticated", jint_if(x, c->not_authenticated));
-	json_object_set_new(o, "packets_replayed", jint_if(x, c->replayed));
-	json_object_set_new(o, "confidential_bytes_sent",
-			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]));
-	json_object_set_new(o, "confidential_bytes_received",
-			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]));
-	json_object_set_new(o, "authenticated_bytes_sent",
-			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]));
-	json_object_set_new(o, "authenticated_bytes_received",
-			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]));
-	json_object_set_new(o, "transport_bytes_sent",
-			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]));
-	json_object_set_new(o, "transport_bytes_received",
-			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]));
-	json_object_set_new(o, "tunnel_bytes_sent",
-			    jint_if(x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]));
-	json_object_set_new(o, "tunnel_bytes_received",
-			    jint_if(x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]));
+	ipsm_for_each_counter(d) json_object_set_new(
+		o, d->json,
+		ipsm_counter_known(s, d) ? jint(ipsm_counter_value(s, d)) : json_null());
 	return o;
 }
 
@@ -291,9 +263,10 @@ static json_t *kernel_obj(const struct ipsm_snapshot *s)
 	if (!s->have_kxfrm)
 		return json_pack("{s:o,s:n,s:n}", "xfrm_stat", x, "sad", "policies");
 	return json_pack("{s:o,s:{s:I},s:{s:I,s:I,s:I,s:I}}", "xfrm_stat", x, "sad", "sa_count",
-			 (json_int_t)s->sad_count, "policies", "in", (json_int_t)s->policies[0],
-			 "out", (json_int_t)s->policies[1], "fwd", (json_int_t)s->policies[2],
-			 "block", (json_int_t)s->policies_block);
+			 (json_int_t)s->kxfrm.sad_count, "policies", "in",
+			 (json_int_t)s->kxfrm.policies[0], "out", (json_int_t)s->kxfrm.policies[1],
+			 "fwd", (json_int_t)s->kxfrm.policies[2], "block",
+			 (json_int_t)s->kxfrm.policies_block);
 }
 
 json_t *json_snapshot(const struct ipsm_snapshot *s)
@@ -361,48 +334,31 @@ static void add_change(json_t *o, const char *name, __u64 cur, __u64 prev, doubl
 static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 			  double seconds)
 {
-	const struct ipsm_counters *c = &cur->ipsecmon, *p = &prev->ipsecmon;
-	json_t *o = json_object(), *t = json_object(), *m = json_object(), *d, *k;
+	json_t *o = json_object(), *t = json_object(), *m = json_object(), *per_dir, *k;
+	const struct ipsm_counter_def *d;
 	struct ipsm_ctr a, b;
-	int dir, cls, kind;
-	char name[48];
+	int dir, cls;
 
 	for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
-		d = json_object();
+		per_dir = json_object();
 		for (cls = 0; cls < IPSM_CLASS_MAX; cls++) {
 			a = snapshot_class_total(cur, dir, cls);
 			b = snapshot_class_total(prev, dir, cls);
-			json_object_set_new(d, ipsm_class_name(cls),
+			json_object_set_new(per_dir, ipsm_class_name(cls),
 					    json_pack("{s:o,s:o}", "packets",
 						      jnum(grew(a.packets, b.packets), seconds),
 						      "bytes",
 						      jnum(grew(a.bytes, b.bytes), seconds)));
 		}
-		json_object_set_new(t, ipsm_dir_name(dir), d);
+		json_object_set_new(t, ipsm_dir_name(dir), per_dir);
 	}
 	json_object_set_new(o, "traffic", t);
 
 	/* Only what both snapshots know: a counter that became known has no delta. */
-	if (cur->correlation != IPSM_CORR_INACTIVE && prev->correlation != IPSM_CORR_INACTIVE)
-		add_change(m, "bad_spi_packets", c->bad_spi_packets, p->bad_spi_packets, seconds);
-	if (c->have_events && p->have_events) {
-		add_change(m, "key_additions", c->key_additions, p->key_additions, seconds);
-		add_change(m, "key_deletions", c->key_deletions, p->key_deletions, seconds);
-		add_change(m, "rekeys", c->rekeys, p->rekeys, seconds);
-	}
-	if (c->have_xfrm && p->have_xfrm) {
-		add_change(m, "packets_not_decrypted", c->not_decrypted, p->not_decrypted, seconds);
-		add_change(m, "packets_not_authenticated", c->not_authenticated,
-			   p->not_authenticated, seconds);
-		add_change(m, "packets_replayed", c->replayed, p->replayed, seconds);
-		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
-			for (kind = 0; kind < IPSM_KIND_MAX; kind++) {
-				snprintf(name, sizeof(name), "%s_bytes_%s", ipsm_kind_name(kind),
-					 dir == IPSM_DIR_RX ? "received" : "sent");
-				add_change(m, name, c->bytes[dir][kind], p->bytes[dir][kind],
-					   seconds);
-			}
-	}
+	ipsm_for_each_counter(d) if (d->type == IPSM_CTR_COUNTER && ipsm_counter_known(cur, d) &&
+				     ipsm_counter_known(prev, d))
+		add_change(m, d->json, ipsm_counter_value(cur, d), ipsm_counter_value(prev, d),
+			   seconds);
 	json_object_set_new(o, "ipsecmon", m);
 	k = json_object();
 	add_change(k, "ikev2", ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2), seconds);

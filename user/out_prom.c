@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "out_prom.h"
 
 #ifndef IPSM_VERSION
@@ -90,16 +91,6 @@ static void sample_str(struct pw *w, const char *value, ...)
 	va_start(ap, value);
 	vsample(w, value, ap);
 	va_end(ap);
-}
-
-/* A single unlabelled sample, only when its value is known. */
-static void scalar_if(struct pw *w, bool have, const char *name, const char *type, const char *help,
-		      __u64 value)
-{
-	if (!have)
-		return;
-	family(w, name, type, help);
-	sample(w, value, NULL);
 }
 
 /*
@@ -202,47 +193,29 @@ static void render_ike(struct pw *w, const struct ipsm_snapshot *s, const char *
 	}
 }
 
-/* The IPSECMON counters, known exactly when out_json.c says they are not null. */
+/* The IPSECMON counters: a series exactly where the JSON has a number. */
 static void render_ipsecmon(struct pw *w, const struct ipsm_snapshot *s)
 {
-	const struct ipsm_counters *c = &s->ipsecmon;
-	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
-	int dir, kind;
+	const struct ipsm_counter_def *d;
+	const char *const *l;
 
 	family(w, "ipsecmon_correlation_info", "gauge",
 	       "Who decides bad SPIs: kernel (XDP SA lookup), monitor (SA table kept by run), or inactive.");
 	sample(w, 1, "mode", ipsm_correlation_name(s->correlation), NULL);
-	scalar_if(w, x, "ipsecmon_active_sas", "gauge",
-		  "ESP and AH SAs in the kernel's SAD now (larval SAs excluded).", c->active_sas);
-	scalar_if(w, x, "ipsecmon_active_tunnels", "gauge",
-		  "Distinct gateway address pairs with a tunnel-mode SA.", c->active_tunnels);
-	scalar_if(w, ev && s->correlation == IPSM_CORR_MONITOR, "ipsecmon_pending_key_operations",
-		  "gauge", "ACQUIREs not yet answered by a new SA (only while a monitor runs).",
-		  c->pending);
-	scalar_if(w, ev, "ipsecmon_key_additions_total", "counter",
-		  "SAs added since the first monitor start.", c->key_additions);
-	scalar_if(w, ev, "ipsecmon_key_deletions_total", "counter",
-		  "SAs deleted or hard-expired since the first monitor start.", c->key_deletions);
-	scalar_if(w, ev, "ipsecmon_rekeys_total", "counter",
-		  "New SAs that replaced one of the same CHILD_SA.", c->rekeys);
-	scalar_if(w, bad, "ipsecmon_bad_spi_packets_total", "counter",
-		  "Inbound ESP/AH to a local address for which the kernel had no SA.",
-		  c->bad_spi_packets);
-	scalar_if(w, x, "ipsecmon_packets_not_decrypted_total", "counter",
-		  "Packets of encrypting SAs that the kernel dropped before or while decrypting.",
-		  c->not_decrypted);
-	scalar_if(w, x, "ipsecmon_packets_not_authenticated_total", "counter",
-		  "Integrity check failures of authenticating SAs.", c->not_authenticated);
-	scalar_if(w, x, "ipsecmon_packets_replayed_total", "counter",
-		  "Packets the kernel dropped as replays (duplicate or too old).", c->replayed);
-	if (!x)
-		return;
-	family(w, "ipsecmon_protected_bytes_total", "counter",
-	       "Wire bytes of SAs by protection (confidential, authenticated) and mode (transport, tunnel).");
-	for (kind = 0; kind < IPSM_KIND_MAX; kind++)
-		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
-			sample(w, c->bytes[dir][kind], "kind", ipsm_kind_name(kind), "direction",
-			       ipsm_dir_name(dir), NULL);
+	ipsm_for_each_counter(d)
+	{
+		if (!ipsm_counter_known(s, d))
+			continue;
+		/* Labelled counters of one family follow each other in the table. */
+		if (!w->name || strcmp(w->name, d->prom))
+			family(w, d->prom, d->type == IPSM_CTR_GAUGE ? "gauge" : "counter",
+			       d->help);
+		l = d->prom_labels;
+		if (l[0])
+			sample(w, ipsm_counter_value(s, d), l[0], l[1], l[2], l[3], NULL);
+		else
+			sample(w, ipsm_counter_value(s, d), NULL);
+	}
 }
 
 /* Busiest first; equal counts keep the snapshot's order, so series stay put. */
@@ -358,23 +331,31 @@ static void render_bad_spis(struct pw *w, const struct ipsm_snapshot *s)
 
 static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 {
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t off;
+	} fams[] = {
+		{ "ipsecmon_datapath_sa_inserts_total", "SA rows created by the datapath.",
+		  offsetof(struct ipsm_dp, sa_inserts) },
+		{ "ipsecmon_datapath_untracked_packets_total",
+		  "ESP/AH packets counted in no SA row (insert budget spent or table full).",
+		  offsetof(struct ipsm_dp, untracked_packets) },
+		{ "ipsecmon_datapath_untracked_bytes_total", "IP bytes of the untracked packets.",
+		  offsetof(struct ipsm_dp, untracked_bytes) },
+		{ "ipsecmon_datapath_sa_table_full_total",
+		  "SA row inserts refused because the SA table was full.",
+		  offsetof(struct ipsm_dp, table_full) },
+		{ "ipsecmon_datapath_bad_spi_evicted_total",
+		  "Bad-SPI slots taken over by another SPI.",
+		  offsetof(struct ipsm_dp, bad_spi_evicted) },
+	};
 	unsigned int i;
 
-	family(w, "ipsecmon_datapath_sa_inserts_total", "counter",
-	       "SA rows created by the datapath.");
-	sample(w, s->dp.sa_inserts, NULL);
-	family(w, "ipsecmon_datapath_untracked_packets_total", "counter",
-	       "ESP/AH packets counted in no SA row (insert budget spent or table full).");
-	sample(w, s->dp.untracked_packets, NULL);
-	family(w, "ipsecmon_datapath_untracked_bytes_total", "counter",
-	       "IP bytes of the untracked packets.");
-	sample(w, s->dp.untracked_bytes, NULL);
-	family(w, "ipsecmon_datapath_sa_table_full_total", "counter",
-	       "SA row inserts refused because the SA table was full.");
-	sample(w, s->dp.table_full, NULL);
-	family(w, "ipsecmon_datapath_bad_spi_evicted_total", "counter",
-	       "Bad-SPI slots taken over by another SPI.");
-	sample(w, s->dp.bad_spi_evicted, NULL);
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		family(w, fams[i].name, "counter", fams[i].help);
+		sample(w, *(const __u64 *)((const char *)&s->dp + fams[i].off), NULL);
+	}
 	if (!s->have_xfrm_stat)
 		return;
 	family(w, "ipsecmon_kernel_xfrm_stat_total", "counter",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "counters.h"
 #include "out_term.h"
 
 /* Rates per second of a counter between two snapshots. */
@@ -45,13 +46,25 @@ static void human(char *buf, size_t len, bool have, __u64 v)
 		snprintf(buf, len, "%llu B", (unsigned long long)v);
 }
 
-static const struct ipsm_sa *find_sa(const struct ipsm_snapshot *s, const struct ipsm_sa_key *k)
+/* A counter's cell: bytes with a unit, counts as they are, "-" if unknown. */
+static void value(char *buf, size_t len, const struct ipsm_snapshot *s,
+		  const struct ipsm_counter_def *d)
 {
-	size_t i;
+	bool have = ipsm_counter_known(s, d);
+	__u64 v = ipsm_counter_value(s, d);
 
-	for (i = 0; s && i < s->n_sas; i++)
-		if (!memcmp(&s->sas[i].key, k, sizeof(*k)))
-			return &s->sas[i];
+	if (d->unit == IPSM_UNIT_BYTES)
+		human(buf, len, have, v);
+	else
+		cell(buf, len, have, v);
+}
+
+/* The counter the window shows at a row and column. */
+static const struct ipsm_counter_def *term_at(int row, int col)
+{
+	const struct ipsm_counter_def *d;
+
+	ipsm_for_each_counter(d) if (d->term_row == row && d->term_col == col) return d;
 	return NULL;
 }
 
@@ -66,7 +79,7 @@ static void busiest(const struct ipsm_snapshot *cur, const struct ipsm_snapshot 
 	for (j = 0; j < n; j++)
 		top[j] = NULL;
 	for (i = 0; i < cur->n_sas; i++) {
-		const struct ipsm_sa *sa = &cur->sas[i], *p = find_sa(prev, &sa->key);
+		const struct ipsm_sa *sa = &cur->sas[i], *p = snapshot_find_sa(prev, &sa->key);
 		__u64 score = sa->packets - (p && p->packets <= sa->packets ? p->packets : 0);
 
 		if (!prev)
@@ -88,13 +101,12 @@ static void busiest(const struct ipsm_snapshot *cur, const struct ipsm_snapshot 
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 	       double seconds, unsigned int interval_ms)
 {
-	const struct ipsm_counters *c = &cur->ipsecmon;
-	bool x = c->have_xfrm, ev = c->have_events, bad = cur->correlation != IPSM_CORR_INACTIVE;
+	bool bad = cur->correlation != IPSM_CORR_INACTIVE;
 	char a[32], b[32], when[32], spi[16], src[48], dst[48], ifs[40] = "";
 	const struct ipsm_sa *top[3];
 	struct ipsm_ctr rx, tx, prx, ptx;
 	size_t i;
-	int cls, v;
+	int cls, v, row;
 
 	for (i = 0; i < cur->n_ifaces && strlen(ifs) < 28; i++) {
 		if (i)
@@ -107,37 +119,15 @@ void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snaps
 	fprintf(f, "IP Security Monitor %-20.20s %s every %.1fs\033[K\n", ifs, when + 11,
 		interval_ms / 1000.0);
 
-	cell(a, sizeof(a), x, c->active_sas);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]);
-	fprintf(f, " Active Security Associations %9s  Confidential Bytes Sent %14s\033[K\n", a, b);
-	cell(a, sizeof(a), x, c->active_tunnels);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]);
-	fprintf(f, " Active Tunnels               %9s  Confidential Bytes Received %10s\033[K\n", a,
-		b);
-	cell(a, sizeof(a), ev && cur->correlation == IPSM_CORR_MONITOR, c->pending);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]);
-	fprintf(f, " Pending Key Operations       %9s  Authenticated Bytes Sent %13s\033[K\n", a,
-		b);
-	cell(a, sizeof(a), ev, c->key_additions);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]);
-	fprintf(f, " Key Additions                %9s  Authenticated Bytes Received %9s\033[K\n", a,
-		b);
-	cell(a, sizeof(a), ev, c->key_deletions);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]);
-	fprintf(f, " Key Deletions                %9s  Transport Bytes Sent %17s\033[K\n", a, b);
-	cell(a, sizeof(a), ev, c->rekeys);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]);
-	fprintf(f, " Rekeys                       %9s  Transport Bytes Received %13s\033[K\n", a,
-		b);
-	cell(a, sizeof(a), bad, c->bad_spi_packets);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]);
-	fprintf(f, " Bad SPI Packets              %9s  Tunnel Bytes Sent %20s\033[K\n", a, b);
-	cell(a, sizeof(a), x, c->not_decrypted);
-	human(b, sizeof(b), x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]);
-	fprintf(f, " Packets Not Decrypted        %9s  Tunnel Bytes Received %16s\033[K\n", a, b);
-	cell(a, sizeof(a), x, c->not_authenticated);
-	cell(b, sizeof(b), x, c->replayed);
-	fprintf(f, " Packets Not Authenticated    %9s  Packets Replayed %21s\033[K\n", a, b);
+	for (row = 0; row < IPSM_TERM_ROWS; row++) {
+		const struct ipsm_counter_def *l = term_at(row, 0), *r = term_at(row, 1);
+
+		value(a, sizeof(a), cur, l);
+		value(b, sizeof(b), cur, r);
+		/* The right column's values end at column 80. */
+		fprintf(f, " %-28s %9s  %s %*s\033[K\n", l->label, a, r->label,
+			(int)(37 - strlen(r->label)), b);
+	}
 
 	fprintf(f, " %-14s %13s %10s %13s %10s  corr: %s\033[K\n", "TRAFFIC", "RX PACKETS",
 		"RX PKT/S", "TX PACKETS", "TX PKT/S", ipsm_correlation_name(cur->correlation));
@@ -162,7 +152,7 @@ void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snaps
 			fprintf(f, "\033[K\n");
 			continue;
 		}
-		p = find_sa(prev, &sa->key);
+		p = snapshot_find_sa(prev, &sa->key);
 		ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
 		ipsm_addr_str(sa->key.family, sa->saddr, src, sizeof(src));
 		ipsm_addr_str(sa->key.family, sa->key.daddr, dst, sizeof(dst));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <linux/if_link.h>
 
+#include "counters.h"
 #include "out_text.h"
 
 const char *iface_state(const struct ipsm_iface *ifc)
@@ -155,43 +156,17 @@ static void text_kernel(FILE *f, const struct ipsm_snapshot *s)
 	fprintf(f, "%s\n", shown ? "" : "all zero");
 }
 
-/* One IPSECMON line: a value, or "-" where it is unknown. */
-static void ctr_line(FILE *f, const char *label, bool have, __u64 v)
-{
-	if (have)
-		fprintf(f, "  %-32s %15llu\n", label, (unsigned long long)v);
-	else
-		fprintf(f, "  %-32s %15s\n", label, "-");
-}
-
 static void text_ipsecmon(FILE *f, const struct ipsm_snapshot *s)
 {
-	const struct ipsm_counters *c = &s->ipsecmon;
-	bool x = c->have_xfrm, ev = c->have_events, bad = s->correlation != IPSM_CORR_INACTIVE;
+	bool bad = s->correlation != IPSM_CORR_INACTIVE;
+	const struct ipsm_counter_def *d;
 
 	fprintf(f, "IP SECURITY MONITOR (correlation: %s%s)\n",
 		ipsm_correlation_name(s->correlation), bad ? "" : ", bad-SPI detection inactive");
-	ctr_line(f, "Active Security Associations", x, c->active_sas);
-	ctr_line(f, "Active Tunnels", x, c->active_tunnels);
-	ctr_line(f, "Pending Key Operations", ev && s->correlation == IPSM_CORR_MONITOR,
-		 c->pending);
-	ctr_line(f, "Key Additions", ev, c->key_additions);
-	ctr_line(f, "Key Deletions", ev, c->key_deletions);
-	ctr_line(f, "Rekeys", ev, c->rekeys);
-	ctr_line(f, "Bad SPI Packets", bad, c->bad_spi_packets);
-	ctr_line(f, "Packets Not Decrypted", x, c->not_decrypted);
-	ctr_line(f, "Packets Not Authenticated", x, c->not_authenticated);
-	ctr_line(f, "Packets Replayed", x, c->replayed);
-	ctr_line(f, "Confidential Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL]);
-	ctr_line(f, "Confidential Bytes Received", x,
-		 c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL]);
-	ctr_line(f, "Authenticated Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED]);
-	ctr_line(f, "Authenticated Bytes Received", x,
-		 c->bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED]);
-	ctr_line(f, "Transport Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT]);
-	ctr_line(f, "Transport Bytes Received", x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT]);
-	ctr_line(f, "Tunnel Bytes Sent", x, c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL]);
-	ctr_line(f, "Tunnel Bytes Received", x, c->bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL]);
+	/* A value, or "-" where it is unknown. */
+	ipsm_for_each_counter(d) if (ipsm_counter_known(s, d)) fprintf(
+		f, "  %-32s %15llu\n", d->label, (unsigned long long)ipsm_counter_value(s, d));
+	else fprintf(f, "  %-32s %15s\n", d->label, "-");
 	fprintf(f, "\n");
 }
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Snapshot model: names shared by all outputs, and small formatters. */
-#include <arpa/inet.h>
-#include <stdio.h>
+/* The snapshot model and the one path that fills it. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "aggregate.h"
+#include "correlate.h"
+#include "local_addrs.h"
+#include "log.h"
 #include "snapshot.h"
+#include "xfrm_nl.h"
 
 void snapshot_free(struct ipsm_snapshot *s)
 {
@@ -19,102 +22,16 @@ void snapshot_free(struct ipsm_snapshot *s)
 	s->n_ifaces = s->n_sas = s->n_bad_spis = 0;
 }
 
-const char *ipsm_class_name(int cls)
+static int key_vs_row(const void *key, const void *row)
 {
-	static const char *const names[IPSM_CLASS_MAX] = {
-		[IPSM_CLASS_ESP] = "esp",
-		[IPSM_CLASS_AH] = "ah",
-		[IPSM_CLASS_ESP_IN_UDP] = "esp_in_udp",
-		[IPSM_CLASS_IKE] = "ike",
-		[IPSM_CLASS_NAT_KEEPALIVE] = "nat_keepalive",
-		[IPSM_CLASS_OTHER] = "other",
-		[IPSM_CLASS_FRAGMENT] = "fragment",
-		[IPSM_CLASS_MALFORMED] = "malformed",
-	};
-
-	return cls >= 0 && cls < IPSM_CLASS_MAX ? names[cls] : "?";
+	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);
 }
 
-const char *ipsm_af_name(int af)
+const struct ipsm_sa *snapshot_find_sa(const struct ipsm_snapshot *s, const struct ipsm_sa_key *key)
 {
-	static const char *const names[IPSM_AF_MAX] = { "ipv4", "ipv6", "non_ip" };
-
-	return af >= 0 && af < IPSM_AF_MAX ? names[af] : "?";
-}
-
-const char *ipsm_dir_name(int dir)
-{
-	return dir == IPSM_DIR_RX ? "rx" : dir == IPSM_DIR_TX ? "tx" : "?";
-}
-
-const char *ipsm_hook_name(int hook)
-{
-	static const char *const names[IPSM_HOOK_MAX] = { "xdp", "tc-ingress", "tc-egress" };
-
-	return hook >= 0 && hook < IPSM_HOOK_MAX ? names[hook] : "?";
-}
-
-const char *ipsm_proto_name(__u8 proto)
-{
-	return proto == 50 ? "esp" : proto == 51 ? "ah" : "?";
-}
-
-const char *ipsm_correlation_name(enum ipsm_correlation c)
-{
-	return c == IPSM_CORR_MONITOR ? "monitor" : c == IPSM_CORR_KERNEL ? "kernel" : "inactive";
-}
-
-const char *ipsm_mode_name(__u8 mode)
-{
-	static const char *const names[] = { "transport", "tunnel", "ro", "in_trigger", "beet" };
-
-	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
-}
-
-const char *ipsm_kind_name(int kind)
-{
-	static const char *const names[IPSM_KIND_MAX] = { "confidential", "authenticated",
-							  "transport", "tunnel" };
-
-	return kind >= 0 && kind < IPSM_KIND_MAX ? names[kind] : "?";
-}
-
-const char *ipsm_ike_exch_name(int ver, int exch)
-{
-	static const char *const v2[IPSM_IKE_EXCH_MAX] = {
-		"ike_sa_init", "ike_auth", "create_child_sa", "informational", "other",
-	};
-	static const char *const v1[IPSM_IKE_EXCH_MAX] = {
-		"main_mode", "aggressive_mode", "quick_mode", "informational", "other",
-	};
-
-	if (exch < 0 || exch >= IPSM_IKE_EXCH_MAX)
-		return "?";
-	if (ver == IPSM_IKE_V2)
-		return v2[exch];
-	if (ver == IPSM_IKE_V1)
-		return v1[exch];
-	return "other";
-}
-
-void ipsm_spi_str(__u32 spi_be, char *buf, size_t len)
-{
-	snprintf(buf, len, "0x%08x", ntohl(spi_be));
-}
-
-void ipsm_addr_str(int family, const __u8 *addr, char *buf, size_t len)
-{
-	if (!inet_ntop(family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET, addr, buf, len))
-		snprintf(buf, len, "?");
-}
-
-void ipsm_time_str(__u64 realtime_ns, char *buf, size_t len)
-{
-	time_t t = realtime_ns / 1000000000ULL;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!s || !s->n_sas)
+		return NULL;
+	return bsearch(key, s->sas, s->n_sas, sizeof(*s->sas), key_vs_row);
 }
 
 struct ipsm_ctr snapshot_class_total(const struct ipsm_snapshot *s, int dir, int cls)
@@ -127,4 +44,44 @@ struct ipsm_ctr snapshot_class_total(const struct ipsm_snapshot *s, int dir, int
 		t.bytes += s->traffic[dir][af][cls].bytes;
 	}
 	return t;
+}
+
+int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
+		  struct ipsm_snapshot *s)
+{
+	struct local_addrs own = {};
+	const struct local_addrs *la = req->la;
+	struct ipsm_xfrm_sa *xs = NULL;
+	size_t n = 0;
+	int err;
+
+	/* The wire first: reconciliation relies on the kernel being read after it. */
+	err = snapshot_read(p, req->ifnames, req->n_ifnames, s);
+	if (err)
+		return err;
+	s->correlation = correlation_decide(s);
+	if (!la) {
+		err = local_addrs_read(&own);
+		if (err)
+			pr_warn("cannot list local addresses: %s", strerror(-err));
+		la = &own;
+	}
+	err = xfrm_sas_read(&xs, &n);
+	if (err) {
+		pr_warn("cannot read the kernel's SAs: %s", strerror(-err));
+		xs = NULL;
+	}
+	err = correlate(s, xs, n, la);
+	free(xs);
+	local_addrs_free(&own);
+	if (err) {
+		snapshot_free(s);
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot correlate the SAs: %s",
+				  strerror(-err));
+	}
+	s->have_kxfrm = !xfrm_summary_read(&s->kxfrm);
+	if (!s->have_kxfrm)
+		pr_debug("cannot read SADINFO or the policies");
+	s->have_xfrm_stat = !xfrm_stat_read(&s->xfrm_stat);
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "ipsecmon.h"
+#include "names.h"
 #include "xfrm_nl.h"
 #include "xfrm_stat.h"
 
@@ -70,7 +71,10 @@ enum ipsm_correlation {
 	IPSM_CORR_KERNEL, /* XDP asks the kernel's SAD itself (6.8+) */
 };
 
-/* The IPSECMON counters; see README "IPSECMON counters". */
+/*
+ * The IPSECMON counters' values (README "IPSECMON counters"); counters.h
+ * names them and says when each is known.
+ */
 struct ipsm_counters {
 	bool have_xfrm; /* the kernel's SAs were read */
 	bool have_events; /* a monitor has run: event counters mean something */
@@ -81,10 +85,7 @@ struct ipsm_counters {
 	__u64 key_deletions;
 	__u64 rekeys;
 	__u64 bad_spi_packets;
-	__u64 not_decrypted;
-	__u64 not_authenticated;
-	__u64 replayed;
-	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
+	struct ipsm_acct acct; /* bytes and failures: live SAs plus the folded totals */
 };
 
 struct ipsm_snapshot {
@@ -103,10 +104,10 @@ struct ipsm_snapshot {
 	struct ipsm_xfrm_stat xfrm_stat;
 	/* The kernel's SAD size (SADINFO) and its policies by direction. */
 	bool have_kxfrm;
-	__u32 sad_count;
-	__u32 policies[3]; /* XFRM_POLICY_IN, _OUT, _FWD */
-	__u32 policies_block;
-	/* Correlation. */
+	struct ipsm_xfrm_summary kxfrm;
+	/* Correlation: its inputs as read from the maps, and the decision. */
+	__u64 read_mono_ns; /* CLOCK_MONOTONIC_COARSE when the maps were read */
+	__u64 monitor_live_until; /* the monitor's heartbeat, same clock */
 	enum ipsm_correlation correlation;
 	bool have_totals;
 	struct ipsm_totals totals; /* as the monitor last wrote them */
@@ -115,25 +116,30 @@ struct ipsm_snapshot {
 	struct ipsm_bad_spi_row *bad_spis; /* sorted by packets, most first */
 };
 
+struct ipsm_paths;
+struct local_addrs;
+
+/* What a snapshot covers and what the caller already holds. */
+struct snapshot_req {
+	char *const *ifnames; /* interfaces for traffic and IKE; none: all attached */
+	int n_ifnames;
+	const struct local_addrs *la; /* this namespace's addresses; NULL: read them */
+};
+
+/*
+ * The one way to take a snapshot, for every command: read the pinned maps
+ * (the wire first), then the kernel's SAs, correlate them, and add
+ * SADINFO, the policies and /proc/net/xfrm_stat. A kernel that cannot be
+ * asked about XFRM leaves those parts unknown (a warning says why); a
+ * failure to read the maps is an error, reported through ipsm_error().
+ */
+int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
+		  struct ipsm_snapshot *s);
 void snapshot_free(struct ipsm_snapshot *s);
 
-/* Names used by every output, so text, JSON and metrics agree. */
-const char *ipsm_class_name(int cls);
-const char *ipsm_af_name(int af);
-const char *ipsm_dir_name(int dir);
-const char *ipsm_hook_name(int hook);
-const char *ipsm_proto_name(__u8 proto);
-const char *ipsm_correlation_name(enum ipsm_correlation c);
-const char *ipsm_mode_name(__u8 mode);
-const char *ipsm_kind_name(int kind);
-/* Exchange name for a version/slot, e.g. "ike_sa_init" or "main_mode". */
-const char *ipsm_ike_exch_name(int ver, int exch);
-/* "0x0000abcd" from a network-order SPI; buf holds at least 11 bytes. */
-void ipsm_spi_str(__u32 spi_be, char *buf, size_t len);
-/* Address text for an SA key family; buf holds at least 46 bytes. */
-void ipsm_addr_str(int family, const __u8 *addr, char *buf, size_t len);
-/* RFC 3339 UTC with second precision (ns = 0 gives the epoch). */
-void ipsm_time_str(__u64 realtime_ns, char *buf, size_t len);
+/* The row of an SA key in a snapshot (NULL s or no row: NULL). */
+const struct ipsm_sa *snapshot_find_sa(const struct ipsm_snapshot *s,
+				       const struct ipsm_sa_key *key);
 
 /* Total of one traffic class over families for a direction. */
 struct ipsm_ctr snapshot_class_total(const struct ipsm_snapshot *s, int dir, int cls);

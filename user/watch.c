@@ -5,7 +5,6 @@
  * it attaches nothing and writes no pinned state.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -34,7 +33,7 @@ struct watch {
 	struct ipsm_snapshot prev;
 	bool have_prev;
 	struct timespec prev_at;
-	unsigned int interval_ms;
+	struct loop loop;
 	bool tty; /* the live window, with keys on stdin */
 	int err;
 };
@@ -51,15 +50,14 @@ static void emit(void *ctx, json_t *doc)
 
 static int show(struct watch *w)
 {
+	struct snapshot_req req = { .ifnames = w->o->ifnames, .n_ifnames = w->o->n_ifnames };
 	struct ipsm_snapshot s;
 	struct timespec now;
 	double seconds = 0;
 	json_t *doc;
 	int err;
 
-	err = snapshot_read(w->p, w->o->ifnames, w->o->n_ifnames, &s);
-	if (!err)
-		err = snapshot_correlate(&s);
+	err = snapshot_take(w->p, &req, &s);
 	if (err)
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -73,7 +71,8 @@ static int show(struct watch *w)
 		emit(w, doc);
 		events_compare(&w->events, w->have_prev ? &w->prev : NULL, &s, emit, w);
 	} else if (w->tty) {
-		term_view(w->out.f, &s, w->have_prev ? &w->prev : NULL, seconds, w->interval_ms);
+		term_view(w->out.f, &s, w->have_prev ? &w->prev : NULL, seconds,
+			  w->loop.interval_ms);
 	} else {
 		text_stats(w->out.f, &s);
 		fputs("\n", w->out.f);
@@ -88,56 +87,62 @@ static int show(struct watch *w)
 	return w->err;
 }
 
-/* A key from the terminal: 1 to quit, 0 otherwise. */
-static int key(struct watch *w, int tfd, char c)
+static int on_tick(void *ctx)
 {
+	return show(ctx);
+}
+
+/* A key from the terminal. */
+static int on_key(void *ctx)
+{
+	struct watch *w = ctx;
+	char c;
+
+	if (read(STDIN_FILENO, &c, 1) != 1)
+		return LOOP_STOP;
 	switch (c) {
 	case 'q':
 	case 'Q':
-		return 1;
+		return LOOP_STOP;
 	case '+':
-		if (w->interval_ms <= MAX_INTERVAL_MS / 2)
-			w->interval_ms *= 2;
-		loop_set_interval(tfd, w->interval_ms);
+		if (w->loop.interval_ms <= MAX_INTERVAL_MS / 2)
+			loop_set_interval(&w->loop, w->loop.interval_ms * 2);
 		break;
 	case '-':
-		if (w->interval_ms / 2 >= MIN_INTERVAL_MS)
-			w->interval_ms /= 2;
-		loop_set_interval(tfd, w->interval_ms);
+		if (w->loop.interval_ms / 2 >= MIN_INTERVAL_MS)
+			loop_set_interval(&w->loop, w->loop.interval_ms / 2);
 		break;
 	case 'r':
 	case 'R':
-		loop_set_interval(tfd, w->interval_ms);
+		loop_set_interval(&w->loop, w->loop.interval_ms);
 		break;
 	default:
 		return 0;
 	}
 	/* Show the change now rather than at the next tick. */
-	w->err = show(w);
-	return 0;
+	return LOOP_TICK;
 }
 
 int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 {
-	struct watch w = { .p = p, .o = o, .interval_ms = o->interval_ms };
+	struct watch w = { .p = p, .o = o };
 	struct termios saved, raw;
-	struct pollfd pfd[3];
-	int sfd = -1, tfd = -1, n = 2, err;
 	bool raw_set = false;
-	char c;
+	int err;
 
+	w.loop = (struct loop){
+		.interval_ms = o->interval_ms, .on_tick = on_tick, .ctx = &w, .sfd = -1, .tfd = -1
+	};
 	w.events.gap_threshold = o->gap_threshold;
 	w.events.sa_changes = true;
 	err = stream_open(&w.out, o->output);
 	if (err)
 		return err;
 	w.tty = !o->json && !o->output && isatty(STDOUT_FILENO);
-	sfd = loop_signalfd();
-	tfd = loop_timerfd(w.interval_ms);
-	if (sfd < 0 || tfd < 0) {
-		err = sfd < 0 ? sfd : tfd;
+	w.loop.out = &w.out;
+	err = loop_open(&w.loop);
+	if (err)
 		goto out;
-	}
 	/* Keys without Enter and without echo, restored on the way out. */
 	if (w.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
 		raw = saved;
@@ -145,50 +150,20 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 		raw.c_cc[VMIN] = 1;
 		raw.c_cc[VTIME] = 0;
 		raw_set = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-		n = 3;
+		w.loop.fds[0].fd = STDIN_FILENO;
+		w.loop.fds[0].fn = on_key;
+		w.loop.n_fds = 1;
 		fputs("\033[?25l\033[2J", w.out.f); /* hide the cursor, clear */
 	}
 	err = show(&w);
-	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
-	pfd[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	while (!err) {
-		if (poll(pfd, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (pfd[0].revents) {
-			if (loop_signal(sfd) == SIGHUP) {
-				err = stream_reopen(&w.out);
-				continue;
-			}
-			break;
-		}
-		if (n == 3 && pfd[2].revents) {
-			if (read(STDIN_FILENO, &c, 1) != 1 || key(&w, tfd, c))
-				break;
-			err = w.err;
-			continue;
-		}
-		if (pfd[1].revents) {
-			__u64 expirations;
-
-			if (read(tfd, &expirations, sizeof(expirations)) < 0)
-				expirations = 0;
-			err = show(&w);
-		}
-	}
+	if (!err)
+		err = loop_run(&w.loop);
 	if (raw_set) {
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		fputs("\033[?25h\n", w.out.f);
 	}
 out:
-	if (tfd >= 0)
-		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
+	loop_close(&w.loop);
 	snapshot_free(&w.prev);
 	stream_close(&w.out);
 	return err;

@@ -37,6 +37,12 @@ bool xfrm_sa_authenticated(const struct ipsm_xfrm_sa *sa)
 	return sa->auth_alg[0] && strstr(sa->auth_alg, "digest_null") == NULL;
 }
 
+void xfrm_sa_fail(const struct ipsm_xfrm_sa *sa, struct ipsm_sa_fail *f)
+{
+	f->integrity_failed = sa->stats_integrity_failed;
+	f->replayed = (__u64)sa->stats_replay + sa->stats_replay_window;
+}
+
 /* Attributes we read, with the minimum payload each must have. */
 static const size_t attr_min_len[XFRMA_MAX + 1] = {
 	[XFRMA_ALG_AUTH] = sizeof(struct xfrm_algo),
@@ -516,4 +522,86 @@ int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data)
 		if (ret < 0)
 			return -errno;
 	}
+}
+
+struct sa_list {
+	struct ipsm_xfrm_sa *v;
+	size_t n, cap;
+};
+
+static int collect_sa(const struct ipsm_xfrm_sa *sa, void *data)
+{
+	struct sa_list *l = data;
+	struct ipsm_xfrm_sa *nv;
+
+	/* IPcomp and anything else has no ESP/AH packets to match. */
+	if (sa->proto != IPPROTO_ESP && sa->proto != IPPROTO_AH)
+		return 0;
+	/*
+	 * A larval SA (an SPI reserved with ALLOCSPI, keys still to come)
+	 * carries no algorithm and no packet can use it: not active yet.
+	 */
+	if (!sa->enc_alg[0] && !sa->auth_alg[0] && !sa->aead_alg[0])
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		nv = realloc(l->v, l->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+	}
+	l->v[l->n++] = *sa;
+	return 0;
+}
+
+int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n)
+{
+	struct sa_list l = {};
+	struct xfrm_nl *x;
+	int err;
+
+	*xs = NULL;
+	*n = 0;
+	err = xfrm_nl_open(&x, false);
+	if (err)
+		return err;
+	err = xfrm_nl_dump_sas(x, collect_sa, &l);
+	xfrm_nl_close(x);
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	/* Non-NULL even when empty: "no SAs" is not "could not ask". */
+	if (!l.v && !(l.v = calloc(1, sizeof(*l.v))))
+		return -ENOMEM;
+	*xs = l.v;
+	*n = l.n;
+	return 0;
+}
+
+static int count_policy(const struct ipsm_xfrm_policy *pol, void *data)
+{
+	struct ipsm_xfrm_summary *sum = data;
+
+	if (pol->dir < 3)
+		sum->policies[pol->dir]++;
+	if (pol->action == XFRM_POLICY_BLOCK)
+		sum->policies_block++;
+	return 0;
+}
+
+int xfrm_summary_read(struct ipsm_xfrm_summary *sum)
+{
+	struct xfrm_nl *x;
+	int err;
+
+	memset(sum, 0, sizeof(*sum));
+	err = xfrm_nl_open(&x, false);
+	if (err)
+		return err;
+	err = xfrm_nl_sad_count(x, &sum->sad_count);
+	if (!err)
+		err = xfrm_nl_dump_policies(x, count_policy, sum);
+	xfrm_nl_close(x);
+	return err;
 }

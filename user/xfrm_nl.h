@@ -12,8 +12,11 @@
 #define IPSM_XFRM_NL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/netlink.h>
 #include <linux/types.h>
+
+#include "ipsecmon.h"
 
 #define IPSM_XFRM_ALG_NAMELEN 64
 
@@ -69,6 +72,8 @@ struct ipsm_xfrm_sa {
 /* Whether the SA provides confidentiality or integrity: the IPSECMON columns. */
 bool xfrm_sa_confidential(const struct ipsm_xfrm_sa *sa);
 bool xfrm_sa_authenticated(const struct ipsm_xfrm_sa *sa);
+/* The SA's failure record: integrity failures, replays (duplicates + too old). */
+void xfrm_sa_fail(const struct ipsm_xfrm_sa *sa, struct ipsm_sa_fail *f);
 
 struct ipsm_xfrm_policy {
 	__u16 family;
@@ -133,5 +138,17 @@ int xfrm_nl_sad_count(struct xfrm_nl *x, __u32 *count);
  * means events were lost: the caller must dump again.
  */
 int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data);
+
+/* All keyed ESP and AH SAs of the kernel (no larval ones); *xs is malloc'ed. */
+int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n);
+
+/* SADINFO's SA count and the policies by direction. */
+struct ipsm_xfrm_summary {
+	__u32 sad_count;
+	__u32 policies[3]; /* XFRM_POLICY_IN, _OUT, _FWD */
+	__u32 policies_block;
+};
+
+int xfrm_summary_read(struct ipsm_xfrm_summary *sum);
 
 #endif

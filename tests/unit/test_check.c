@@ -20,16 +20,25 @@ static void pair(struct ipsm_snapshot *a, struct ipsm_snapshot *b)
 	a->ipsecmon.have_xfrm = a->ipsecmon.have_events = true;
 	a->ipsecmon.active_sas = 2;
 	a->ipsecmon.bad_spi_packets = 100;
-	a->ipsecmon.not_authenticated = 10;
-	a->ipsecmon.not_decrypted = 10;
+	a->ipsecmon.acct.not_authenticated = 10;
+	a->ipsecmon.acct.not_decrypted = 10;
 	a->time.tv_sec = 1000;
 	*b = *a;
 	b->time.tv_sec = 1002;
 	b->ipsecmon.bad_spi_packets = 120;
-	b->ipsecmon.not_authenticated = 14;
-	b->ipsecmon.not_decrypted = 14;
+	b->ipsecmon.acct.not_authenticated = 14;
+	b->ipsecmon.acct.not_decrypted = 14;
 	b->traffic[IPSM_DIR_RX][IPSM_AF_IPV4][IPSM_CLASS_ESP] = (struct ipsm_ctr){ 50, 5000 };
 	a->traffic[IPSM_DIR_RX][IPSM_AF_IPV4][IPSM_CLASS_ESP] = (struct ipsm_ctr){ 10, 1000 };
+}
+
+/* The threshold of a counter, by its JSON name. */
+static struct check_range *rate(struct check_opts *o, const char *json)
+{
+	const struct ipsm_counter_def *d = ipsm_counter_by_json(json);
+
+	assert_non_null(d);
+	return &o->rate[d - ipsm_counter_defs];
 }
 
 static struct check_opts no_checks(void)
@@ -63,15 +72,15 @@ static void test_levels(void **state)
 	(void)state;
 	pair(&a, &b);
 	/* 10 bad SPI packets per second. */
-	check_parse_range("20,50", &o.bad_spi_rate);
+	check_parse_range("20,50", rate(&o, "bad_spi_packets"));
 	assert_int_equal(check_eval(&o, &a, &b, 2, line, sizeof(line)), CHECK_OK);
 	assert_string_equal(line, "IPSECMON OK - 2 active SAs, bad SPI packets 10.000/s "
 				  "|active_sas=2;;;0 bad_spi_rate=10.000;20;50;0 "
 				  "not_decrypted_rate=2.000;;;0 not_authenticated_rate=2.000;;;0");
-	check_parse_range("10,50", &o.bad_spi_rate);
+	check_parse_range("10,50", rate(&o, "bad_spi_packets"));
 	assert_int_equal(check_eval(&o, &a, &b, 2, line, sizeof(line)), CHECK_WARNING);
 	assert_non_null(strstr(line, "IPSECMON WARNING - bad SPI packets 10.000/s >= 10 |"));
-	check_parse_range("1,2", &o.not_authenticated);
+	check_parse_range("1,2", rate(&o, "packets_not_authenticated"));
 	assert_int_equal(check_eval(&o, &a, &b, 2, line, sizeof(line)), CHECK_CRITICAL);
 	assert_non_null(strstr(line, "packets not authenticated 2.000/s >= 2"));
 	o = no_checks();
@@ -89,7 +98,7 @@ static void test_unknown(void **state)
 	(void)state;
 	pair(&a, &b);
 	a.correlation = b.correlation = IPSM_CORR_INACTIVE;
-	check_parse_range("1,5", &o.bad_spi_rate);
+	check_parse_range("1,5", rate(&o, "bad_spi_packets"));
 	assert_int_equal(check_eval(&o, &a, &b, 2, line, sizeof(line)), CHECK_UNKNOWN);
 	assert_non_null(strstr(line, "IPSECMON UNKNOWN - bad SPI packets unknown"));
 	/* A known problem outranks the blind spot. */

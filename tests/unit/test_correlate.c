@@ -74,17 +74,17 @@ static void test_contrib_kinds(void **state)
 	assert_true(sa_contrib(&row, &cbc, NULL, &c));
 	assert_true(c.confidential && c.authenticated && !c.tunnel);
 	assert_int_equal(c.bytes, 1000);
-	assert_int_equal(c.not_decrypted, 3);
-	assert_int_equal(c.not_authenticated, 3);
-	assert_int_equal(c.replayed, 3);
+	assert_int_equal(c.acct.not_decrypted, 3);
+	assert_int_equal(c.acct.not_authenticated, 3);
+	assert_int_equal(c.acct.replayed, 3);
 	assert_int_equal(c.other_drops, 0); /* no monitor record: no reconciliation */
 
 	null.stats_integrity_failed = 4;
 	null.mode = IPSM_XFRM_MODE_TUNNEL;
 	assert_true(sa_contrib(&row, &null, NULL, &c));
 	assert_true(!c.confidential && c.authenticated && c.tunnel);
-	assert_int_equal(c.not_decrypted, 0);
-	assert_int_equal(c.not_authenticated, 4);
+	assert_int_equal(c.acct.not_decrypted, 0);
+	assert_int_equal(c.acct.not_authenticated, 4);
 
 	/* Neither a kernel SA nor a record of one: not an SA of ours. */
 	assert_false(sa_contrib(&row, NULL, NULL, &c));
@@ -104,8 +104,8 @@ static void test_contrib_reconciliation(void **state)
 	assert_true(sa_contrib(&row, &x, &info, &c));
 	assert_true(c.confidential && !c.authenticated);
 	assert_int_equal(c.other_drops, 13);
-	assert_int_equal(c.not_decrypted, 13);
-	assert_int_equal(c.not_authenticated, 0);
+	assert_int_equal(c.acct.not_decrypted, 13);
+	assert_int_equal(c.acct.not_authenticated, 0);
 
 	/* Packets in flight shrink it; the recorded highest value stands. */
 	info.other_drops = 20;
@@ -122,8 +122,7 @@ static void test_contrib_reconciliation(void **state)
 static void test_contrib_from_record(void **state)
 {
 	struct ipsm_sa_info info = { .flags = IPSM_SA_I_AUTHENTICATED | IPSM_SA_I_TUNNEL,
-				     .k_integrity_failed = 6,
-				     .k_replay = 2 };
+				     .k_fail = { .integrity_failed = 6, .replayed = 2 } };
 	struct ipsm_sa row = { .packets = 3, .bytes = 300 };
 	struct ipsm_totals t = {};
 	struct ipsm_contrib c;
@@ -133,14 +132,14 @@ static void test_contrib_from_record(void **state)
 	/* Gone from the kernel, not folded yet: the record speaks for it. */
 	assert_true(sa_contrib(&row, NULL, &info, &c));
 	assert_true(!c.confidential && c.authenticated && c.tunnel);
-	assert_int_equal(c.not_authenticated, 6);
-	assert_int_equal(c.replayed, 2);
-	contrib_add_totals(&t, &c);
-	assert_int_equal(t.bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED], 300);
-	assert_int_equal(t.bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL], 300);
-	assert_int_equal(t.bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL], 0);
-	assert_int_equal(t.bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT], 0);
-	assert_int_equal(t.not_authenticated, 6);
+	assert_int_equal(c.acct.not_authenticated, 6);
+	assert_int_equal(c.acct.replayed, 2);
+	acct_add(&t.acct, &c.acct);
+	assert_int_equal(t.acct.bytes[IPSM_DIR_TX][IPSM_KIND_AUTHENTICATED], 300);
+	assert_int_equal(t.acct.bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL], 300);
+	assert_int_equal(t.acct.bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL], 0);
+	assert_int_equal(t.acct.bytes[IPSM_DIR_TX][IPSM_KIND_TRANSPORT], 0);
+	assert_int_equal(t.acct.not_authenticated, 6);
 }
 
 static void test_correlate_counters(void **state)
@@ -170,7 +169,7 @@ static void test_correlate_counters(void **state)
 	s.have_totals = true;
 	s.totals.monitor_since = 1;
 	s.totals.key_additions = 7;
-	s.totals.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 100; /* folded earlier */
+	s.totals.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 100; /* folded earlier */
 	s.dp.bad_spi_packets = 3;
 
 	assert_int_equal(correlate(&s, xs, 3, &la), 0);
@@ -180,12 +179,12 @@ static void test_correlate_counters(void **state)
 	assert_int_equal(s.ipsecmon.active_tunnels, 1); /* one pair, both ways */
 	assert_int_equal(s.ipsecmon.key_additions, 7);
 	assert_int_equal(s.ipsecmon.bad_spi_packets, 3);
-	assert_int_equal(s.ipsecmon.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL], 1500);
-	assert_int_equal(s.ipsecmon.bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED], 1400);
-	assert_int_equal(s.ipsecmon.bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL], 1400);
-	assert_int_equal(s.ipsecmon.bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT], 0);
-	assert_int_equal(s.ipsecmon.not_authenticated, 2);
-	assert_int_equal(s.ipsecmon.not_decrypted, 2);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL], 1500);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_AUTHENTICATED], 1400);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_TUNNEL], 1400);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_TRANSPORT], 0);
+	assert_int_equal(s.ipsecmon.acct.not_authenticated, 2);
+	assert_int_equal(s.ipsecmon.acct.not_decrypted, 2);
 	for (i = 0; i < s.n_sas; i++) {
 		row = &s.sas[i];
 		if (ntohl(row->key.spi) == 0x9999)

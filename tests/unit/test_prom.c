@@ -10,60 +10,31 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "http.h"
 #include "out_prom.h"
 #include "snapshot.h"
 
-#define NS 1000000000ULL
 /* Escaped per the exposition format: a"b\c becomes a\"b\\c. */
 #define IFL "interface=\"a\\\"b\\\\c\""
 
-/* A snapshot with one interface whose name needs escaping, one SA, no correlation. */
-static void fill_snapshot(struct ipsm_snapshot *s, struct ipsm_iface *ifc, struct ipsm_sa *sa)
+/* The shared fixture with an interface name that needs escaping, one hook gone, no correlation. */
+static void fill_snapshot(struct fixture *f, struct ipsm_snapshot *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->time.tv_sec = 1700000000;
-	s->time.tv_nsec = 250000000;
-	memset(ifc, 0, sizeof(*ifc));
-	ifc->ifindex = 5;
-	snprintf(ifc->name, sizeof(ifc->name), "a\"b\\c");
-	ifc->present = true;
-	ifc->hooks = (1U << IPSM_HOOK_XDP) | (1U << IPSM_HOOK_TC_EGRESS);
-	ifc->hooks_live = 1U << IPSM_HOOK_XDP;
-	s->ifaces = ifc;
-	s->n_ifaces = 1;
-	s->traffic[IPSM_DIR_RX][IPSM_AF_IPV4][IPSM_CLASS_ESP] = (struct ipsm_ctr){ 10, 1400 };
-	s->traffic[IPSM_DIR_RX][IPSM_AF_IPV6][IPSM_CLASS_ESP] = (struct ipsm_ctr){ 2, 300 };
-	s->traffic[IPSM_DIR_TX][IPSM_AF_OTHER][IPSM_CLASS_OTHER] = (struct ipsm_ctr){ 1, 46 };
-	s->ike[IPSM_DIR_RX][IPSM_IKE_V2][IPSM_IKE_X0][0] = 1;
-	s->ike[IPSM_DIR_TX][IPSM_IKE_V2][IPSM_IKE_X0][1] = 1;
-	s->ike[IPSM_DIR_RX][IPSM_IKE_V1][IPSM_IKE_X2][0] = 4;
-	s->ike[IPSM_DIR_RX][IPSM_IKE_UNKNOWN][IPSM_IKE_XOTHER][0] = 6;
-	memset(sa, 0, sizeof(*sa));
-	sa->key = (struct ipsm_sa_key){ .dir = IPSM_DIR_RX,
-					.proto = 50,
-					.family = IPSM_AF_IPV4,
-					.spi = htonl(0xabcd),
-					.daddr = { 10, 0, 0, 2 } };
-	sa->saddr[0] = 10;
-	sa->saddr[3] = 1;
-	sa->packets = 10;
-	sa->bytes = 1400;
-	sa->last_seen = 1700000000ULL * NS;
-	sa->seq_gaps = 2;
-	sa->seq_replays = 1;
-	s->sas = sa;
-	s->n_sas = 1;
-	s->max_sas = 8192;
-	s->dp.untracked_packets = 4;
-	s->dp.table_full = 3;
-	s->have_xfrm_stat = true;
-	s->xfrm_stat.n = 2;
-	snprintf(s->xfrm_stat.e[0].name, sizeof(s->xfrm_stat.e[0].name), "XfrmInNoStates");
-	s->xfrm_stat.e[0].value = 17;
+	fixture_fill(f);
+	f->s.time.tv_nsec = 250000000;
+	snprintf(f->ifc.name, sizeof(f->ifc.name), "a\"b\\c");
+	f->ifc.hooks_live = 1U << IPSM_HOOK_XDP;
+	f->s.traffic[IPSM_DIR_TX][IPSM_AF_IPV4][IPSM_CLASS_NAT_KEEPALIVE] = (struct ipsm_ctr){};
+	f->s.traffic[IPSM_DIR_TX][IPSM_AF_OTHER][IPSM_CLASS_OTHER] = (struct ipsm_ctr){ 1, 46 };
+	f->s.ike[IPSM_DIR_RX][IPSM_IKE_V2][IPSM_IKE_X1][0] = 0;
+	f->s.dp.sa_inserts = 0;
+	f->s.dp.table_full = 3;
+	f->s.xfrm_stat.n = 2;
 	/* Not a kernel name; shows that a newline in a label value is escaped. */
-	snprintf(s->xfrm_stat.e[1].name, sizeof(s->xfrm_stat.e[1].name), "X\nY");
-	s->xfrm_stat.e[1].value = 1;
+	snprintf(f->s.xfrm_stat.e[1].name, sizeof(f->s.xfrm_stat.e[1].name), "X\nY");
+	f->s.xfrm_stat.e[1].value = 1;
+	*s = f->s;
 }
 
 static char *render(const struct ipsm_snapshot *s)
@@ -173,12 +144,11 @@ static void check_structure(const char *text)
 static void test_prom_basic(void **state)
 {
 	struct ipsm_snapshot s;
-	struct ipsm_iface ifc;
-	struct ipsm_sa sa;
+	struct fixture f;
 	char *t;
 
 	(void)state;
-	fill_snapshot(&s, &ifc, &sa);
+	fill_snapshot(&f, &s);
 	t = render(&s);
 	check_structure(t);
 
@@ -256,13 +226,12 @@ static void test_prom_basic(void **state)
 static void test_prom_ipsecmon_known(void **state)
 {
 	struct ipsm_snapshot s;
-	struct ipsm_iface ifc;
-	struct ipsm_sa sa;
+	struct fixture f;
 	struct ipsm_counters *c = &s.ipsecmon;
 	char *t;
 
 	(void)state;
-	fill_snapshot(&s, &ifc, &sa);
+	fill_snapshot(&f, &s);
 	c->have_xfrm = c->have_events = true;
 	s.correlation = IPSM_CORR_MONITOR;
 	c->active_sas = 3;
@@ -272,11 +241,11 @@ static void test_prom_ipsecmon_known(void **state)
 	c->key_deletions = 4;
 	c->rekeys = 1;
 	c->bad_spi_packets = 9;
-	c->not_decrypted = 7;
-	c->not_authenticated = 6;
-	c->replayed = 8;
-	c->bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 500;
-	c->bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL] = 600;
+	c->acct.not_decrypted = 7;
+	c->acct.not_authenticated = 6;
+	c->acct.replayed = 8;
+	c->acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 500;
+	c->acct.bytes[IPSM_DIR_TX][IPSM_KIND_TUNNEL] = 600;
 	t = render(&s);
 	check_structure(t);
 	assert_line(t, "# TYPE ipsecmon_active_sas gauge");
@@ -327,13 +296,13 @@ static void test_prom_sa_cap(void **state)
 {
 	struct ipsm_bad_spi_row bad[25];
 	struct ipsm_snapshot s;
-	struct ipsm_iface ifc;
-	struct ipsm_sa sa, *sas;
+	struct fixture f;
+	struct ipsm_sa *sas;
 	char line[256], *t;
 	size_t i, n = IPSM_PROM_MAX_SA_SERIES + 5;
 
 	(void)state;
-	fill_snapshot(&s, &ifc, &sa);
+	fill_snapshot(&f, &s);
 	sas = calloc(n, sizeof(*sas));
 	assert_non_null(sas);
 	/* SPI i+1 has i+1 packets: SPIs 1..5 are the least busy. */

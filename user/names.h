@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Names and formats every output uses, so that text, JSON and metrics agree. */
+#ifndef IPSM_NAMES_H
+#define IPSM_NAMES_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "ipsecmon.h"
+
+const char *ipsm_class_name(int cls);
+const char *ipsm_af_name(int af);
+const char *ipsm_dir_name(int dir);
+const char *ipsm_hook_name(int hook);
+const char *ipsm_proto_name(__u8 proto);
+const char *ipsm_correlation_name(int correlation); /* enum ipsm_correlation */
+const char *ipsm_mode_name(__u8 mode);
+const char *ipsm_kind_name(int kind);
+/* Exchange name for a version/slot, e.g. "ike_sa_init" or "main_mode". */
+const char *ipsm_ike_exch_name(int ver, int exch);
+/* "0x0000abcd" from a network-order SPI; buf holds at least 11 bytes. */
+void ipsm_spi_str(__u32 spi_be, char *buf, size_t len);
+/* Address text for an SA key family; buf holds at least 46 bytes. */
+void ipsm_addr_str(int family, const __u8 *addr, char *buf, size_t len);
+/* RFC 3339 UTC with second precision (ns = 0 gives the epoch). */
+void ipsm_time_str(__u64 realtime_ns, char *buf, size_t len);
+
+#endif
