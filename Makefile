@@ -88,10 +88,12 @@ $(OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) | $(OUT)
+# The datapath test with its reporter, and the packet builder it shares with
+# the bench.
+$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/report.c \
+		tests/bpf/pkt.h tests/bpf/report.h $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bpf/test_datapath.c tests/bpf/pkt.c \
-		-lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
 $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
 		$(OUT)/bench_pass.skel.h | $(OUT)
