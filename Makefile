@@ -12,6 +12,7 @@ CLANG     ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL   ?= bpftool
 CC        ?= cc
+PKG_CONFIG ?= pkg-config
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 OUT       := build
@@ -24,10 +25,35 @@ CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(dir $(VMLINUX_H)) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+
+# Libraries by pkg-config module: what the monitor links, the part of it the
+# datapath test and the bench link, and the unit tests' framework.
+BPF_PKGS  := libbpf libelf zlib
+USER_PKGS := $(BPF_PKGS) libmnl jansson libmicrohttpd
+TEST_PKGS := cmocka
+
+# $(call pkgs,OPTION,MODULES): pkg-config's OPTION for MODULES, or stop and
+# name what is missing. Only recipes expand it (through the variables below),
+# so make deps, which installs pkg-config and the modules, never needs it.
+pkgs = $(call pkgs_need,$(2))$(shell $(PKG_CONFIG) $(1) $(2))
+pkgs_need = $(if $(shell $(PKG_CONFIG) --version 2>/dev/null),,$(error $(PKG_CONFIG) \
+	not found: run 'make deps'))$(if $(call pkgs_missing,$(1)),$(error $(PKG_CONFIG) \
+	finds no $(call pkgs_missing,$(1)): run 'make deps' or set PKG_CONFIG_PATH))
+pkgs_missing = $(strip $(foreach m,$(1),$(if $(shell $(PKG_CONFIG) --exists $(m) \
+	2>/dev/null && echo y),,$(m))))
+
+# Each asks pkg-config the first time a recipe uses it, then keeps the answer
+# (the variable redefines itself as a simple one).
+USER_CFLAGS = $(eval USER_CFLAGS := $$(call pkgs,--cflags,$$(USER_PKGS)))$(USER_CFLAGS)
+USER_LIBS   = $(eval USER_LIBS := $$(call pkgs,--libs,$$(USER_PKGS)))$(USER_LIBS)
+BPF_LIBS    = $(eval BPF_LIBS := $$(call pkgs,--libs,$$(BPF_PKGS)))$(BPF_LIBS)
+TEST_CFLAGS = $(eval TEST_CFLAGS := $$(call pkgs,--cflags,$$(TEST_PKGS)))$(TEST_CFLAGS)
+TEST_LIBS   = $(eval TEST_LIBS := $$(call pkgs,--libs,$$(TEST_PKGS)))$(TEST_LIBS)
+
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	-Iinclude -I$(OUT) -Iuser -DIPSM_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz -lmnl -ljansson -lmicrohttpd
+	-Iinclude -I$(OUT) -Iuser -DIPSM_VERSION='"$(VERSION)"' $(USER_CFLAGS)
+LDLIBS    = $(USER_LIBS)
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
@@ -86,18 +112,19 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c)
 
 $(OUT)/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(LIB_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) $(TEST_LIBS) -o $@
 
-$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) | $(OUT)
+# The datapath test with its reporter, and the packet builder it shares with
+# the bench.
+$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/report.c \
+		tests/bpf/pkt.h tests/bpf/report.h $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bpf/test_datapath.c tests/bpf/pkt.c \
-		-lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -o $@
 
 $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
 		$(OUT)/bench_pass.skel.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf tests/bench/bench.c tests/bpf/pkt.c \
-		-lbpf -lelf -lz -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -lm -o $@
 
 test: deps all
 	$(Q)tests/run.sh

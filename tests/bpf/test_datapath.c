@@ -9,8 +9,9 @@
  * in one slot, and each case runs with repeat = REPEAT so that counters must
  * be exactly REPEAT times the per-packet value.
  *
- * Output: "ok NAME" or "FAIL NAME: what differed" per case, then
- * "N passed, N failed". Exit 1 if any case failed.
+ * Output, all through report.c: "ok NAME" or "FAIL NAME: what differed" per
+ * case, "# " notes for what is not run, then "N passed, N failed". Exit 1
+ * if any case failed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 #include "ipsecmon.h"
 #include "ipsecmon.skel.h"
 #include "pkt.h"
+#include "report.h"
 
 #define REPEAT 7
 #define XDP_PASS_ 2
@@ -52,8 +54,6 @@ struct env {
 	struct ipsecmon *skel;
 	struct bpf_program *progs[3];
 	int ncpus;
-	int passed;
-	int failed;
 };
 
 /* What one packet must do to the maps. */
@@ -72,47 +72,6 @@ struct expect {
 	__u32 sa_flags;
 	__u8 saddr[16];
 };
-
-/* First few mismatches of one case, as one line. */
-struct result {
-	char msg[512];
-	size_t len;
-	int n;
-};
-
-static void mismatch(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void mismatch(struct result *r, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	if (r->n++ >= 4 || r->len >= sizeof(r->msg) - 1)
-		return;
-	if (r->len) {
-		w = snprintf(r->msg + r->len, sizeof(r->msg) - r->len, "; ");
-		r->len += w > 0 ? (size_t)w : 0;
-	}
-	va_start(ap, fmt);
-	w = vsnprintf(r->msg + r->len, sizeof(r->msg) - r->len, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		r->len += (size_t)w;
-	if (r->len >= sizeof(r->msg))
-		r->len = sizeof(r->msg) - 1;
-}
-
-static void report(struct env *e, const char *name, const struct result *r)
-{
-	if (!r->n) {
-		printf("ok %s\n", name);
-		e->passed++;
-	} else {
-		printf("FAIL %s: %s%s\n", name, r->msg, r->n > 4 ? " ..." : "");
-		e->failed++;
-	}
-	fflush(stdout);
-}
 
 /* --- maps -------------------------------------------------------------- */
 
@@ -438,7 +397,7 @@ static void run_case(struct env *e, int h, const char *name, const void *frame, 
 	check_ike(e, &r, hooks[h].dir, x, REPEAT);
 	check_sa(e, &r, x, REPEAT);
 out:
-	report(e, full, &r);
+	report_case(full, &r);
 }
 
 /* Direction-dependent parts of an expectation. */
@@ -988,7 +947,7 @@ static void run_table(struct env *e)
 			struct result r = { 0 };
 
 			mismatch(&r, "building the frame: %s", strerror(-err));
-			report(e, c->name, &r);
+			report_case(c->name, &r);
 			continue;
 		}
 		if (c->mutate)
@@ -1035,7 +994,7 @@ static void run_truncations(struct env *e)
 		struct result r = { 0 };
 
 		mismatch(&r, "building the frame");
-		report(e, "trunc", &r);
+		report_case("trunc", &r);
 		return;
 	}
 	for (len = 0; len <= b.len; len++) {
@@ -1160,7 +1119,7 @@ static void run_seq(struct env *e, const char *tag, const struct seq_step *steps
 		err = reset_maps(e);
 		if (err) {
 			mismatch(&r, "resetting maps: %s", strerror(-err));
-			report(e, name, &r);
+			report_case(name, &r);
 			continue;
 		}
 		for (i = 0; i < n; i++) {
@@ -1199,7 +1158,7 @@ static void run_seq(struct env *e, const char *tag, const struct seq_step *steps
 		if (!r.n && v.seq_window != final_window)
 			mismatch(&r, "window %#llx, want %#llx", (unsigned long long)v.seq_window,
 				 (unsigned long long)final_window);
-		report(e, name, &r);
+		report_case(name, &r);
 	}
 }
 
@@ -1367,7 +1326,7 @@ static void run_table_full(struct env *e)
 		if (read_sa(e, &x.key, &v) != -ENOENT)
 			mismatch(&r, "the unknown SPI got a row inside the back-off second");
 next:
-		report(e, name, &r);
+		report_case(name, &r);
 	}
 }
 
@@ -1419,7 +1378,7 @@ static void run_rate_budget(struct env *e)
 				(unsigned long long)d.table_full, RATE_BUDGET, RATE_BUDGET,
 				RATE_SPIS - RATE_BUDGET, (RATE_SPIS - RATE_BUDGET) * b.ip_len);
 next:
-		report(e, name, &r);
+		report_case(name, &r);
 	}
 }
 
@@ -1573,7 +1532,7 @@ static void run_bad_spi_monitor(struct env *e)
 					 (unsigned long long)dp_bad(e, e->skel));
 		}
 next:
-		report(e, name, &r);
+		report_case(name, &r);
 
 		/* Heartbeat gone: no one vouches for the table, nothing is bad. */
 		struct result r2 = { 0 };
@@ -1589,7 +1548,7 @@ next:
 			mismatch(&r2, "row %llu packets, bad %llu, want %d and 0",
 				 (unsigned long long)v.packets,
 				 (unsigned long long)dp_bad(e, e->skel), BAD_N);
-		report(e, name, &r2);
+		report_case(name, &r2);
 	}
 }
 
@@ -1621,7 +1580,7 @@ static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 			 (unsigned long long)bad_spi_packets(e, s, spi), BAD_N);
 	if (read_sa(e, &k, &v) || v.packets)
 		mismatch(&r, "the stale row counted %llu packets", (unsigned long long)v.packets);
-	report(e, "xdp_kfunc/bad_spi_no_sa_in_kernel", &r);
+	report_case("xdp_kfunc/bad_spi_no_sa_in_kernel", &r);
 }
 
 /* --- main ---------------------------------------------------------------- */
@@ -1666,7 +1625,7 @@ int main(void)
 {
 	struct ipsecmon *main_skel = NULL, *small = NULL, *rate = NULL, *kf = NULL;
 	struct env e = { 0 };
-	int err;
+	int err, failed = 0;
 
 	libbpf_set_print(print_fn);
 	pin_self();
@@ -1717,10 +1676,10 @@ int main(void)
 		}
 		run_bad_spi_kernel(&e, kf);
 	} else {
-		printf("# no bpf_xdp_get_xfrm_state in this kernel: kfunc case not run\n");
+		report_skip("no bpf_xdp_get_xfrm_state in this kernel: kfunc case not run");
 	}
 
-	printf("%d passed, %d failed\n", e.passed, e.failed);
+	failed = report_finish();
 	err = 0;
 cleanup:
 	ipsecmon__destroy(kf);
@@ -1729,5 +1688,5 @@ cleanup:
 	ipsecmon__destroy(main_skel);
 	if (err)
 		return 1;
-	return e.failed ? 1 : 0;
+	return failed ? 1 : 0;
 }

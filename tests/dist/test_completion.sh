@@ -12,9 +12,9 @@ set -uo pipefail
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 COMPLETION=$TEST_DIR/../../dist/ipsecmon-bpf.bash-completion
+# shellcheck source=tests/lib/assert.sh
+source "$TEST_DIR/../lib/assert.sh"
 
-PASS=0
-FAIL=0
 WORK=$(mktemp -d /tmp/ipsm-comp.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export LC_ALL=C
@@ -45,21 +45,13 @@ check() {
 		got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
 		got=${got% }
 	fi
-	if [[ $got == "$expected" ]]; then
-		PASS=$((PASS + 1))
-		echo "ok $name"
-	else
-		FAIL=$((FAIL + 1))
-		echo "FAIL $name: expected '$expected' got '$got'"
-	fi
+	check_text "$name" "$expected" "$got"
 }
 
 if complete -p ipsecmon-bpf 2>/dev/null | grep -q -- '-F _ipsecmon_bpf ipsecmon-bpf$'; then
-	PASS=$((PASS + 1))
-	echo "ok registered"
+	ok registered
 else
-	FAIL=$((FAIL + 1))
-	echo "FAIL registered: expected 'complete -F _ipsecmon_bpf ipsecmon-bpf' got '$(complete -p ipsecmon-bpf 2>&1)'"
+	fail registered "'complete -F _ipsecmon_bpf ipsecmon-bpf'" "'$(complete -p ipsecmon-bpf 2>&1)'"
 fi
 
 # Commands and top-level options.
@@ -139,17 +131,10 @@ if [[ -x $BIN ]]; then
 		while read -r o; do
 			[[ " ${COMPREPLY[*]} " == *" $o "* ]] || missing+=" $o"
 		done < <(grep -oE -- '--[a-z][a-z-]*' <<<"$h" | sort -u)
-		if [[ -z $missing ]]; then
-			PASS=$((PASS + 1))
-			echo "ok help-options-$c"
-		else
-			FAIL=$((FAIL + 1))
-			echo "FAIL help-options-$c: expected '' got '${missing# }'"
-		fi
+		check_text "help-options-$c" "" "${missing# }"
 	done
 else
-	echo "skip help-options: $BIN not built"
+	skip help-options "$BIN not built"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish

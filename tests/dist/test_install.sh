@@ -20,27 +20,12 @@ TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TEST_DIR/../.." && pwd)
 MAKE=${MAKE:-make}
 BIN=$REPO/build/ipsecmon-bpf
+# shellcheck source=tests/lib/assert.sh
+source "$TEST_DIR/../lib/assert.sh"
 
-PASS=0
-FAIL=0
 WORK=$(mktemp -d /tmp/ipsm-install.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export LC_ALL=C
-
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok $1"
-}
-
-fail() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $1: expected $2 got $3"
-}
-
-# expect NAME EXPECTED GOT
-expect() {
-	if [[ $3 == "$2" ]]; then ok "$1"; else fail "$1" "'$2'" "'$3'"; fi
-}
 
 # Files (and symlinks) under a DESTDIR with their modes, one per line.
 tree() {
@@ -62,23 +47,24 @@ else
 	fail install-usr "exit 0" "exit $?: $(tail -3 "$WORK/make.log")"
 fi
 
-expect files-usr "644 etc/default/ipsecmon-bpf
+check_text files-usr "644 etc/default/ipsecmon-bpf
 644 usr/lib/systemd/system/ipsecmon-bpf.service
 644 usr/share/bash-completion/completions/ipsecmon-bpf
 644 usr/share/man/man8/ipsecmon-bpf.8.gz
 755 usr/sbin/ipsecmon-bpf" "$(tree "$D")"
 
 UNIT=$D/usr/lib/systemd/system/ipsecmon-bpf.service
-expect unit-execstart 'ExecStart=/usr/sbin/ipsecmon-bpf run $IPSECMON_INTERFACES $IPSECMON_OPTS' \
+check_text unit-execstart \
+	'ExecStart=/usr/sbin/ipsecmon-bpf run $IPSECMON_INTERFACES $IPSECMON_OPTS' \
 	"$(grep '^ExecStart=' "$UNIT" 2>/dev/null)"
-expect unit-no-placeholder "0" "$(grep -c '@[A-Z]*@' "$UNIT" 2>/dev/null)"
-expect unit-stoppost-commented '#ExecStopPost=/usr/sbin/ipsecmon-bpf detach --all' \
+check_text unit-no-placeholder "0" "$(grep -c '@[A-Z]*@' "$UNIT" 2>/dev/null)"
+check_text unit-stoppost-commented '#ExecStopPost=/usr/sbin/ipsecmon-bpf detach --all' \
 	"$(grep '^#ExecStopPost=' "$UNIT" 2>/dev/null)"
-expect unit-envfile 'EnvironmentFile=-/etc/default/ipsecmon-bpf' \
+check_text unit-envfile 'EnvironmentFile=-/etc/default/ipsecmon-bpf' \
 	"$(grep '^EnvironmentFile=' "$UNIT" 2>/dev/null)"
 for kv in Type=simple Restart=on-failure After=network-online.target \
 	ProtectSystem=strict ReadWritePaths=/sys/fs/bpf; do
-	expect "unit-${kv%%=*}" "$kv" "$(grep "^${kv%%=*}=" "$UNIT" 2>/dev/null)"
+	check_text "unit-${kv%%=*}" "$kv" "$(grep "^${kv%%=*}=" "$UNIT" 2>/dev/null)"
 done
 for cap in CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN CAP_PERFMON; do
 	if grep -q "^CapabilityBoundingSet=.*\b$cap\b" "$UNIT" &&
@@ -88,7 +74,7 @@ for cap in CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN CAP_PERFMON; do
 		fail "unit-$cap" "$cap in CapabilityBoundingSet and AmbientCapabilities" "missing"
 	fi
 done
-expect unit-no-privatenetwork "0" "$(grep -c '^PrivateNetwork=' "$UNIT")"
+check_text unit-no-privatenetwork "0" "$(grep -c '^PrivateNetwork=' "$UNIT")"
 
 # systemd-analyze checks ExecStart's binary and the man page exist: point
 # both at the DESTDIR (the installed unit names /usr/sbin, not yet there).
@@ -109,9 +95,10 @@ fi
 # The man page: renders without a warning, documents every command and every
 # option of the binary's --help texts.
 MAN=$D/usr/share/man/man8/ipsecmon-bpf.8.gz
-expect man-groff-wall "" "$(zcat "$MAN" | groff -man -Tutf8 -wall 2>&1 >/dev/null)"
+check_text man-groff-wall "" "$(zcat "$MAN" | groff -man -Tutf8 -wall 2>&1 >/dev/null)"
 if command -v man >/dev/null; then
-	expect man-warnings "" "$(MANPATH=$D/usr/share/man man --warnings ipsecmon-bpf 2>&1 >/dev/null)"
+	check_text man-warnings "" \
+		"$(MANPATH=$D/usr/share/man man --warnings ipsecmon-bpf 2>&1 >/dev/null)"
 else
 	fail man-warnings "man (man-db)" "not installed"
 fi
@@ -124,7 +111,7 @@ missing=
 for c in attach detach status stats watch run check; do
 	grep -qE "^ +$c( |$)" <<<"$TEXT" || missing+=" $c"
 done
-expect man-commands "" "${missing# }"
+check_text man-commands "" "${missing# }"
 missing=
 if [[ -x $BIN ]]; then
 	opts=$("$BIN" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
@@ -135,7 +122,7 @@ if [[ -x $BIN ]]; then
 	while read -r o; do
 		grep -qF -- "$o" <<<"$TEXT" || missing+=" $o"
 	done < <(sort -u <<<"$opts")
-	expect man-options-of-help "" "${missing# }"
+	check_text man-options-of-help "" "${missing# }"
 else
 	fail man-options-of-help "$BIN" "not built"
 fi
@@ -147,41 +134,40 @@ for k in active_sas active_tunnels pending_key_operations key_additions key_dele
 	transport_bytes_received tunnel_bytes_sent tunnel_bytes_received; do
 	grep -qE "(^|[ ,])$k(,|\$)" <<<"$TEXT" || missing+=" $k"
 done
-expect man-counters "" "${missing# }"
+check_text man-counters "" "${missing# }"
 
-expect default-file "$(cat "$REPO/dist/ipsecmon-bpf.default")" \
+check_text default-file "$(cat "$REPO/dist/ipsecmon-bpf.default")" \
 	"$(cat "$D/etc/default/ipsecmon-bpf" 2>/dev/null)"
 # systemd reads it as VAR=value lines: only comments, blank lines, assignments.
-expect default-syntax "" "$(grep -vE '^(#.*|[A-Z_]+=".*"|)$' "$D/etc/default/ipsecmon-bpf")"
+check_text default-syntax "" "$(grep -vE '^(#.*|[A-Z_]+=".*"|)$' "$D/etc/default/ipsecmon-bpf")"
 
 # A second install keeps local settings.
 echo 'IPSECMON_INTERFACES="eth9"' >"$D/etc/default/ipsecmon-bpf"
 install_into "$D" PREFIX=/usr
-expect default-kept 'IPSECMON_INTERFACES="eth9"' "$(cat "$D/etc/default/ipsecmon-bpf")"
+check_text default-kept 'IPSECMON_INTERFACES="eth9"' "$(cat "$D/etc/default/ipsecmon-bpf")"
 
 "$MAKE" -s -C "$REPO" uninstall DESTDIR="$D" PREFIX=/usr >"$WORK/make.log" 2>&1
-expect uninstall "644 etc/default/ipsecmon-bpf" "$(tree "$D")"
+check_text uninstall "644 etc/default/ipsecmon-bpf" "$(tree "$D")"
 
 # --- PREFIX=/usr/local (the Makefile's default) ------------------------------
 
 D=$WORK/local
 install_into "$D"
-expect files-local "644 etc/default/ipsecmon-bpf
+check_text files-local "644 etc/default/ipsecmon-bpf
 644 usr/local/lib/systemd/system/ipsecmon-bpf.service
 644 usr/local/share/bash-completion/completions/ipsecmon-bpf
 644 usr/local/share/man/man8/ipsecmon-bpf.8.gz
 755 usr/local/sbin/ipsecmon-bpf" "$(tree "$D")"
-expect unit-execstart-local \
+check_text unit-execstart-local \
 	'ExecStart=/usr/local/sbin/ipsecmon-bpf run $IPSECMON_INTERFACES $IPSECMON_OPTS' \
 	"$(grep '^ExecStart=' "$D/usr/local/lib/systemd/system/ipsecmon-bpf.service" 2>/dev/null)"
 
 # SBINDIR on its own.
 D=$WORK/sbindir
 install_into "$D" PREFIX=/usr SBINDIR=/opt/ipsm/bin
-expect unit-execstart-sbindir \
+check_text unit-execstart-sbindir \
 	'ExecStart=/opt/ipsm/bin/ipsecmon-bpf run $IPSECMON_INTERFACES $IPSECMON_OPTS' \
 	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/ipsecmon-bpf.service" 2>/dev/null)"
-expect binary-sbindir "755" "$(stat -c %a "$D/opt/ipsm/bin/ipsecmon-bpf" 2>/dev/null)"
+check_text binary-sbindir "755" "$(stat -c %a "$D/opt/ipsm/bin/ipsecmon-bpf" 2>/dev/null)"
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish

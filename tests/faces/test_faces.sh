@@ -35,7 +35,7 @@ screen_has() {
 		grep -qE "$2" "$WORK/screen" && break
 		sleep 0.2
 	done
-	check_eq "$1" 1 "$(grep -cE "$2" "$WORK/screen" || true)"
+	check_lines "$1" 1 "$WORK/screen" -E "$2"
 }
 
 test_watch_tty() {
@@ -68,7 +68,7 @@ test_watch_pipes() {
 	sleep 1.2
 	kill -TERM $! && wait $! || rc=$?
 	check_eq "watch text: SIGTERM ends it with 0" 0 "$rc"
-	check_eq "watch text: plain snapshots, no escapes" 0 "$(grep -c $'\033' "$WORK/text" || true)"
+	check_lines "watch text: plain snapshots, no escapes" 0 "$WORK/text" $'\033'
 	check_eq "watch text: several snapshots" 1 \
 		"$(grep -c '^TRAFFIC' "$WORK/text" | awk '{ print ($1 >= 3) }')"
 
@@ -160,7 +160,7 @@ check_plugin() {
 	shift 3
 	ipsm check --netns "$NS_B" --interval 0.5 "$@" >"$WORK/check.out" 2>/dev/null || rc=$?
 	check_eq "check $name: exit code" "$want" "$rc"
-	check_eq "check $name: status line" 1 "$(grep -cE "$pattern" "$WORK/check.out" || true)"
+	check_lines "check $name: status line" 1 "$WORK/check.out" -E "$pattern"
 }
 
 test_check() {
@@ -181,13 +181,7 @@ test_check() {
 }
 
 main() {
-	for t in tmux jq; do
-		command -v "$t" >/dev/null || {
-			echo "FAIL preflight: $t is not installed"
-			echo "0 passed, 1 failed"
-			exit 1
-		}
-	done
+	need_tools tmux jq
 	trap cleanup EXIT
 	ipsm_netns_create
 	trap cleanup EXIT

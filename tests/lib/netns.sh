@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Throwaway test bed, sourced by tests/netns/test_netns.sh and tests/demo.sh:
-# two network namespaces joined by one veth pair.
+# Throwaway test bed, sourced by the netns, faces and prom suites and by
+# tests/demo.sh: two network namespaces joined by one veth pair.
 #
 #   NS_A (va, 02:77:00:00:00:01)  10.77.0.1/24  fd77::1/64
 #   NS_B (vb, 02:77:00:00:00:02)  10.77.0.2/24  fd77::2/64
@@ -41,6 +41,16 @@ IP6_A=fd77::1
 IP6_B=fd77::2
 IPSM_EXTRA_PIN_DIRS=()
 IPSM_NETNS_CREATED=0
+
+# ipsm_netns_preflight TOOL...: a suite's preflight (needs tests/lib/assert.sh):
+# bail unless root, TOOL... on PATH, the binary built and scapy importable.
+ipsm_netns_preflight() {
+	local -a extra=()
+	need_root
+	[ -x "$IPSM_BIN" ] || extra+=("$IPSM_BIN (make)")
+	"$IPSM_PYTHON" -c 'import scapy' 2>/dev/null || extra+=(python3-scapy)
+	need_tools "$@" -- "${extra[@]}"
+}
 
 # Idempotent, never fails: it runs from the EXIT trap, also after an error
 # half-way through setup.

@@ -21,33 +21,14 @@ source "$TEST_DIR/../lib/assert.sh"
 DEFAULT_PIN_DIR=/sys/fs/bpf/ipsecmon
 OTHER_PIN_DIR=/sys/fs/bpf/ipsm-other-$$
 WORK=$(mktemp -d /tmp/ipsm-netns.XXXXXX)
+# check_rc keeps the output of the last command here.
+LAST_OUT=$WORK/last.out
 # SA round 1 skips one sequence number and replays one, so gaps and replays
 # are checked against non-zero numbers.
 MIX1=(--count 6 --skip 3 --replay 2 --plain 2)
 MIX2=(--count 6 --seq-start 7 --plain 2)
 # --plain 2 sends two TCP SYNs; B answers each with a reset.
 SYNS=2
-
-
-# check_rc NAME EXPECTED_RC COMMAND...: the exit code, stdout+stderr kept in
-# $WORK/last.out for the checks that follow.
-check_rc() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$WORK/last.out" 2>&1 || rc=$?
-	if [ "$rc" == "$want" ]; then
-		ok "$name"
-	else
-		fail "$name" "exit $want" "exit $rc ($(head -c 300 "$WORK/last.out" | tr '\n' ' '))"
-	fi
-}
-
-# check_json NAME FILE FILTER EXPECTED (jq -c output)
-check_json() {
-	local got
-	got=$(jq -c "$3" "$2" 2>&1) || got="jq error: $got"
-	check_eq "$1" "$4" "$got"
-}
 
 ipsm() {
 	"$IPSM_BIN" "$@"
@@ -62,20 +43,7 @@ cleanup_all() {
 # Checks that cannot even start count as one failure, so that the summary
 # line is still there for tests/run.sh.
 preflight() {
-	local t missing=()
-	if [ "$(id -u)" != 0 ]; then
-		fail preflight "root" "uid $(id -u)"
-		finish || exit 1
-	fi
-	for t in ip tc jq taskset setpriv "$IPSM_PYTHON"; do
-		command -v "$t" >/dev/null || missing+=("$t")
-	done
-	[ -x "$IPSM_BIN" ] || missing+=("$IPSM_BIN (make)")
-	"$IPSM_PYTHON" -c 'import scapy' 2>/dev/null || missing+=("python3-scapy")
-	if [ ${#missing[@]} -gt 0 ]; then
-		fail preflight "tools present" "missing ${missing[*]}"
-		finish || exit 1
-	fi
+	ipsm_netns_preflight ip tc jq taskset setpriv "$IPSM_PYTHON"
 }
 
 # The network namespace cookie of B, which names B's pin directory.
@@ -317,8 +285,8 @@ test_default_lifecycle() {
 	check_json "stats twice: same IKE counters" "$s-1b.json" '.ike' \
 		"$(jq -c '.ike' "$s-1.json")"
 	check_rc "stats (text) exits 0" 0 ipsm stats --netns "$NS_B"
-	check_eq "stats (text) has the esp row" 1 \
-		"$(grep -cE '^esp +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' "$WORK/last.out" || true)"
+	check_lines "stats (text) has the esp row" 1 "$LAST_OUT" \
+		-E '^esp +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$'
 	check_rc "stats vb (named) exits 0" 0 ipsm stats --json --netns "$NS_B" vb
 	check_rc "stats of an interface not attached exits 7" 7 \
 		ipsm stats --netns "$NS_B" lo

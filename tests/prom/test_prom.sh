@@ -28,8 +28,6 @@ PROM_PID=
 # How long a real Prometheus may take to start and scrape (seconds).
 PROM_TIMEOUT=30
 
-
-
 # Stop what we started, by its PID, before the namespaces go.
 stop_pid() {
 	local pid=$1
@@ -53,23 +51,9 @@ cleanup_all() {
 }
 
 preflight() {
-	local t missing=()
-	if [ "$(id -u)" != 0 ]; then
-		fail preflight "root" "uid $(id -u)"
-		finish || exit 1
-	fi
-	for t in ip ss jq curl taskset promtool prometheus "$IPSM_PYTHON"; do
-		command -v "$t" >/dev/null || missing+=("$t")
-	done
-	[ -x "$IPSM_BIN" ] || missing+=("$IPSM_BIN (make)")
-	"$IPSM_PYTHON" -c 'import scapy' 2>/dev/null || missing+=("python3-scapy")
-	if [ ${#missing[@]} -gt 0 ]; then
-		fail preflight "tools present" "missing ${missing[*]}"
-		finish || exit 1
-	fi
+	ipsm_netns_preflight ip ss jq curl taskset promtool prometheus "$IPSM_PYTHON"
 	if ! "$IPSM_BIN" run --help 2>&1 | grep -q -- --prometheus; then
-		fail preflight "run --prometheus" "not in run --help"
-		finish || exit 1
+		bail preflight "run --prometheus" "not in run --help"
 	fi
 }
 
@@ -196,8 +180,8 @@ test_scrape() {
 
 	# No SA exists on B: every inbound ESP/AH is a bad SPI, decided by the
 	# kernel (XDP, 6.8+) or by the SA table this monitor keeps.
-	check_eq "correlation active" 1 \
-		"$(grep -cE '^ipsecmon_correlation_info\{mode="(kernel|monitor)"\} 1$' "$m" || true)"
+	check_lines "correlation active" 1 "$m" \
+		-E '^ipsecmon_correlation_info\{mode="(kernel|monitor)"\} 1$'
 	check_eq "bad_spi_packets_total" \
 		"$(jq '[.sas[] | select(.dir == "rx") | .packets] | add' "$exp")" \
 		"$(metric_value "$m" ipsecmon_bad_spi_packets_total)"
@@ -213,8 +197,8 @@ test_scrape() {
 		"$(metric_value "$m" ipsecmon_datapath_untracked_packets_total)"
 	check_eq "interface_hook_live xdp" 1 \
 		"$(metric_value "$m" 'ipsecmon_interface_hook_live{interface="vb",hook="xdp"}')"
-	check_eq "kernel_xfrm_stat_total XfrmInNoStates present" 1 \
-		"$(grep -c '^ipsecmon_kernel_xfrm_stat_total{counter="XfrmInNoStates"} ' "$m" || true)"
+	check_lines "kernel_xfrm_stat_total XfrmInNoStates present" 1 "$m" \
+		'^ipsecmon_kernel_xfrm_stat_total{counter="XfrmInNoStates"} '
 }
 
 test_prometheus() {
