@@ -194,7 +194,7 @@ uninstall:
 
 .PHONY: test-dist
 test-dist: $(BIN)
-	$(Q)rc=0; tests/dist/test_completion.sh || rc=1; tests/dist/test_install.sh || rc=1; exit $$rc
+	$(Q)tests/dist/run.sh
 
 # Regenerate the checked-in vmlinux.h from the running kernel (see vmlinux/README.md).
 vmlinux:

@@ -55,7 +55,7 @@ else
 fi
 
 # Commands and top-level options.
-check commands "attach detach status stats watch run check" ipsecmon-bpf ""
+check commands "attach detach status stats watch run check counters" ipsecmon-bpf ""
 check commands-s "status stats" ipsecmon-bpf st
 check commands-r "run" ipsecmon-bpf r
 check top-options "--help --version" ipsecmon-bpf -
@@ -121,7 +121,7 @@ check after-option-arg "eth0 eth1 lo veth-b" ipsecmon-bpf attach --xdp-mode skb 
 # Every option the binary's COMMAND --help lists is offered for COMMAND.
 BIN=$TEST_DIR/../../build/ipsecmon-bpf
 if [[ -x $BIN ]]; then
-	for c in attach detach status stats watch run check; do
+	for c in attach detach status stats watch run check counters; do
 		h=$("$BIN" "$c" --help 2>/dev/null) || continue
 		COMP_WORDS=(ipsecmon-bpf "$c" --)
 		COMP_CWORD=2

@@ -108,14 +108,14 @@ for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS OUTPUT "IPSECMON COUNTERS" \
 	if grep -q "^$s\$" <<<"$TEXT"; then ok "man-section-$s"; else fail "man-section-$s" "a section" "none"; fi
 done
 missing=
-for c in attach detach status stats watch run check; do
+for c in attach detach status stats watch run check counters; do
 	grep -qE "^ +$c( |$)" <<<"$TEXT" || missing+=" $c"
 done
 check_text man-commands "" "${missing# }"
 missing=
 if [[ -x $BIN ]]; then
 	opts=$("$BIN" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
-	for c in attach detach status stats watch run check; do
+	for c in attach detach status stats watch run check counters; do
 		h=$("$BIN" "$c" --help 2>/dev/null) || continue
 		opts+=$'\n'$(grep -oE -- '--[a-z][a-z-]*' <<<"$h")
 	done
@@ -127,11 +127,8 @@ else
 	fail man-options-of-help "$BIN" "not built"
 fi
 missing=
-for k in active_sas active_tunnels pending_key_operations key_additions key_deletions \
-	rekeys bad_spi_packets packets_not_authenticated packets_not_decrypted \
-	packets_replayed confidential_bytes_sent confidential_bytes_received \
-	authenticated_bytes_sent authenticated_bytes_received transport_bytes_sent \
-	transport_bytes_received tunnel_bytes_sent tunnel_bytes_received; do
+# The counters as the binary's table names them (ipsecmon-bpf counters).
+for k in $("$BIN" counters --json | jq -r '.counters[].json'); do
 	grep -qE "(^|[ ,])$k(,|\$)" <<<"$TEXT" || missing+=" $k"
 done
 check_text man-counters "" "${missing# }"
