@@ -49,6 +49,8 @@ USER_LIBS   = $(eval USER_LIBS := $$(call pkgs,--libs,$$(USER_PKGS)))$(USER_LIBS
 BPF_LIBS    = $(eval BPF_LIBS := $$(call pkgs,--libs,$$(BPF_PKGS)))$(BPF_LIBS)
 TEST_CFLAGS = $(eval TEST_CFLAGS := $$(call pkgs,--cflags,$$(TEST_PKGS)))$(TEST_CFLAGS)
 TEST_LIBS   = $(eval TEST_LIBS := $$(call pkgs,--libs,$$(TEST_PKGS)))$(TEST_LIBS)
+MNL_CFLAGS  = $(eval MNL_CFLAGS := $$(call pkgs,--cflags,libmnl))$(MNL_CFLAGS)
+MNL_LIBS    = $(eval MNL_LIBS := $$(call pkgs,--libs,libmnl))$(MNL_LIBS)
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -63,7 +65,9 @@ SKEL      := $(OUT)/ipsecmon.skel.h
 BIN       := $(OUT)/ipsecmon-bpf
 
 # Debian packages for build, tests and demo (tests/vm adds its own list).
-DEPS := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
+# libclang-rt-dev: libFuzzer and the ASan/UBSan runtimes for the default
+# clang (clang-14 only recommends them, and deps installs no recommends).
+DEPS := make clang libclang-rt-dev llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
 	libjansson-dev libcmocka-dev pkg-config iproute2 jq python3-scapy tcpdump \
 	libmicrohttpd-dev prometheus curl tmux groff man-db \
 	$(shell cat tests/vm/packages.txt 2>/dev/null)
@@ -77,7 +81,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .PHONY: all deps test test-unit test-bpf test-netns test-vm test-prom bench demo install \
-	uninstall vmlinux clean format
+	uninstall vmlinux clean format test-fuzz test-sanitize fuzz fuzz-corpus
 
 all: $(BIN)
 
@@ -125,6 +129,69 @@ $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
 		$(OUT)/bench_pass.skel.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -lm -o $@
+
+# --- fuzzing and sanitizers (tests/fuzz) -------------------------------------
+
+# The unit tests and the libFuzzer harnesses are built again from source
+# with ASan and UBSan (never from the -O2 objects above). Every UBSan check
+# aborts except alignment, which must stay recoverable for the known bugs
+# listed in tests/fuzz/ubsan.supp to be suppressible (a suppressed error
+# of a non-recoverable check still aborts); halt_on_error in SAN_ENV makes
+# every other alignment error fatal as well.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-fsanitize-recover=alignment
+SAN_WARN  := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-Wno-gnu-variable-sized-type-not-at-end
+SAN_CFLAGS = -g -O1 $(SAN_FLAGS) $(SAN_WARN) -Iinclude -I$(OUT) -Iuser \
+	-DIPSM_VERSION='"$(VERSION)"' $(USER_CFLAGS)
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer $(SAN_FLAGS) $(SAN_WARN) -Iinclude -Iuser $(MNL_CFLAGS)
+SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp
+
+SAN_OBJS  := $(patsubst user/%.c,$(OUT)/asan/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+SAN_UNIT  := $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test_*.c))
+FUZZ_BINS := $(OUT)/fuzz_datapath $(OUT)/fuzz/fuzz_xfrm_nl $(OUT)/fuzz/fuzz_xfrm_stat
+
+$(OUT)/asan $(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUT)/asan/%.o: user/%.c $(wildcard user/*.h) include/ipsecmon.h $(SKEL) | $(OUT)/asan
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(SAN_OBJS)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) \
+		$(TEST_LIBS) -o $@
+
+# Each harness with the one parser it tests, both instrumented.
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/%.c user/%.h include/ipsecmon.h | $(OUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(MNL_LIBS) -o $@
+
+$(OUT)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/bpf/pkt.c tests/bpf/report.c \
+		tests/bpf/pkt.h tests/bpf/report.h $(SKEL) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -o $@
+
+$(OUT)/gen_xfrm_corpus: tests/fuzz/gen_xfrm_corpus.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(MNL_LIBS) -o $@
+
+# Rewrite the checked-in netlink seeds (the crash-* reproducers stay).
+fuzz-corpus: $(OUT)/gen_xfrm_corpus
+	$(Q)$(OUT)/gen_xfrm_corpus tests/fuzz/corpus/xfrm_nl
+
+test-sanitize: $(SAN_UNIT)
+	$(Q)rc=0; for t in $(SAN_UNIT); do $(SAN_ENV) $$t || rc=1; done; exit $$rc
+
+# Bounded: 10^5 frames per program, 20 s per libFuzzer target.
+test-fuzz: $(FUZZ_BINS)
+	$(Q)$(SAN_ENV) tests/fuzz/run.sh
+
+# Long: 10^7 frames per program, 10 min per libFuzzer target (see README).
+fuzz: deps all $(FUZZ_BINS)
+	$(Q)$(SAN_ENV) tests/fuzz/run.sh long
 
 test: deps all
 	$(Q)tests/run.sh

@@ -1,17 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The whole test suite: unit, datapath (BPF_PROG_TEST_RUN), netns integration
-# and the real-kernel VM scenarios. Each suite ends with its own count; this
+# The whole test suite: unit, the unit tests again under ASan/UBSan
+# (sanitize), datapath (BPF_PROG_TEST_RUN), fuzzing (bounded), netns
+# integration and the real-kernel VM scenarios. Each suite ends with its own count; this
 # script adds them up and ends with "N passed, N failed".
 #
 #   tests/run.sh              everything
-#   tests/run.sh unit bpf     only those suites (unit, bpf, netns, faces, prom, dist, vm)
+#   tests/run.sh unit bpf     only those suites (unit, sanitize, bpf, fuzz, netns, faces,
+#                             prom, dist, vm)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit bpf netns faces prom dist vm)
+[ ${#suites[@]} -gt 0 ] || suites=(unit sanitize bpf fuzz netns faces prom dist vm)
 
 total_pass=0
 total_fail=0
@@ -33,9 +35,9 @@ count() {
 
 for s in "${suites[@]}"; do
 	case $s in
-	unit | bpf | netns | faces | prom | dist | vm) ;;
+	unit | sanitize | bpf | fuzz | netns | faces | prom | dist | vm) ;;
 	*)
-		echo "unknown suite '$s' (unit, bpf, netns, faces, prom, dist, vm)" >&2
+		echo "unknown suite '$s' (unit, sanitize, bpf, fuzz, netns, faces, prom, dist, vm)" >&2
 		exit 2
 		;;
 	esac
