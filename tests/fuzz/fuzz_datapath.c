@@ -99,42 +99,93 @@ static const struct pkt_spec seed_specs[] = {
 	{ .l3 = 6, .l4 = PKT_L4_ESP, .spi = 0x2002, .seq = 9, .payload_len = 48 },
 	{ .l3 = 4, .l4 = PKT_L4_AH, .spi = 0x3003, .seq = 1 },
 	{ .l3 = 6, .l4 = PKT_L4_AH, .spi = 0x3004, .seq = 2 },
-	{ .vlans = 1, .tpid = { Q }, .l3 = 4, .l4 = PKT_L4_ESP, .spi = 0x11, .seq = 1,
+	{ .vlans = 1,
+	  .tpid = { Q },
+	  .l3 = 4,
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x11,
+	  .seq = 1,
 	  .payload_len = 32 },
-	{ .vlans = 1, .tpid = { AD }, .l3 = 6, .l4 = PKT_L4_ESP, .spi = 0x12, .seq = 1,
+	{ .vlans = 1,
+	  .tpid = { AD },
+	  .l3 = 6,
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x12,
+	  .seq = 1,
 	  .payload_len = 32 },
 	{ .vlans = 2, .tpid = { AD, Q }, .l3 = 4, .l4 = PKT_L4_AH, .spi = 0x13, .seq = 1 },
-	{ .vlans = 2, .tpid = { Q, Q }, .l3 = 6, .l4 = PKT_L4_ESP, .spi = 0x14, .seq = 1,
+	{ .vlans = 2,
+	  .tpid = { Q, Q },
+	  .l3 = 6,
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x14,
+	  .seq = 1,
 	  .payload_len = 16 },
 	{ .vlans = 3, .l3 = 4, .l4 = PKT_L4_ESP, .spi = 0x15, .seq = 1, .payload_len = 16 },
-	{ .l3 = 6, .n_ext = 3, .ext = { 0, 43, 60 }, .l4 = PKT_L4_ESP, .spi = 0x21, .seq = 3,
+	{ .l3 = 6,
+	  .n_ext = 3,
+	  .ext = { 0, 43, 60 },
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x21,
+	  .seq = 3,
 	  .payload_len = 32 },
-	{ .l3 = 6, .n_ext = 2, .ext = { 0, 44 }, .l4 = PKT_L4_ESP, .spi = 0x22, .seq = 3,
+	{ .l3 = 6,
+	  .n_ext = 2,
+	  .ext = { 0, 44 },
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x22,
+	  .seq = 3,
 	  .payload_len = 32 },
-	{ .l3 = 6, .n_ext = 1, .ext = { 44 }, .frag_off = 3, .mf = true, .l4 = PKT_L4_ESP,
-	  .spi = 0x23, .payload_len = 32 },
+	{ .l3 = 6,
+	  .n_ext = 1,
+	  .ext = { 44 },
+	  .frag_off = 3,
+	  .mf = true,
+	  .l4 = PKT_L4_ESP,
+	  .spi = 0x23,
+	  .payload_len = 32 },
 	{ .l3 = 6, .n_ext = 4, .ext = { 0, 60, 43, 60 }, .l4 = PKT_L4_AH, .spi = 0x24, .seq = 1 },
-	{ .l3 = 6, .n_ext = 2, .ext = { 60, 43 }, .l4 = PKT_L4_UDP_ESP, .spi = 0x25, .seq = 1,
+	{ .l3 = 6,
+	  .n_ext = 2,
+	  .ext = { 60, 43 },
+	  .l4 = PKT_L4_UDP_ESP,
+	  .spi = 0x25,
+	  .seq = 1,
 	  .payload_len = 32 },
 	{ .l3 = 4, .ip_opt_len = 4, .l4 = PKT_L4_ESP, .spi = 0x31, .seq = 1, .payload_len = 32 },
-	{ .l3 = 4, .ip_opt_len = 40, .l4 = PKT_L4_UDP_ESP, .spi = 0x32, .seq = 1,
-	  .payload_len = 32 },
+	{ .l3 = 4, .ip_opt_len = 40, .l4 = PKT_L4_UDP_ESP, .spi = 0x32, .seq = 1, .payload_len = 32 },
 	{ .l3 = 4, .mf = true, .l4 = PKT_L4_ESP, .spi = 0x33, .payload_len = 64 },
 	{ .l3 = 4, .frag_off = 185, .l4 = PKT_L4_ESP, .spi = 0x34, .payload_len = 64 },
 	{ .l3 = 4, .l4 = PKT_L4_UDP_ESP, .spi = 0x41, .seq = 5, .payload_len = 48 },
 	{ .l3 = 6, .l4 = PKT_L4_UDP_ESP, .spi = 0x42, .seq = 5, .payload_len = 48 },
 	{ .l3 = 4, .l4 = PKT_L4_UDP_MARKER_IKE, .ike_ver = 2, .ike_exch = 35, .payload_len = 80 },
-	{ .l3 = 6, .l4 = PKT_L4_UDP_MARKER_IKE, .ike_ver = 2, .ike_exch = 37, .ike_flags = 0x20,
+	{ .l3 = 6,
+	  .l4 = PKT_L4_UDP_MARKER_IKE,
+	  .ike_ver = 2,
+	  .ike_exch = 37,
+	  .ike_flags = 0x20,
 	  .payload_len = 40 },
 	{ .l3 = 4, .l4 = PKT_L4_UDP_KEEPALIVE, .pad_to = PKT_ETH_MIN },
 	{ .l3 = 6, .l4 = PKT_L4_UDP_KEEPALIVE },
 	{ .l3 = 4, .l4 = PKT_L4_UDP_IKE, .ike_ver = 2, .ike_exch = 34, .payload_len = 40 },
-	{ .l3 = 6, .l4 = PKT_L4_UDP_IKE, .ike_ver = 2, .ike_exch = 36, .ike_flags = 0x28,
+	{ .l3 = 6,
+	  .l4 = PKT_L4_UDP_IKE,
+	  .ike_ver = 2,
+	  .ike_exch = 36,
+	  .ike_flags = 0x28,
 	  .payload_len = 40 },
 	{ .l3 = 4, .l4 = PKT_L4_UDP_IKE, .ike_ver = 1, .ike_exch = 2, .payload_len = 40 },
-	{ .l3 = 4, .l4 = PKT_L4_UDP_IKE, .ike_ver = 1, .ike_exch = 32, .ike_flags = 1,
+	{ .l3 = 4,
+	  .l4 = PKT_L4_UDP_IKE,
+	  .ike_ver = 1,
+	  .ike_exch = 32,
+	  .ike_flags = 1,
 	  .payload_len = 40 },
-	{ .vlans = 1, .l3 = 4, .l4 = PKT_L4_UDP_IKE, .ike_ver = 2, .ike_exch = 35,
+	{ .vlans = 1,
+	  .l3 = 4,
+	  .l4 = PKT_L4_UDP_IKE,
+	  .ike_ver = 2,
+	  .ike_exch = 35,
 	  .payload_len = 24 },
 	{ .l3 = 4, .l4 = PKT_L4_UDP, .payload_len = 20 },
 	{ .l3 = 6, .l4 = PKT_L4_TCP, .payload_len = 10 },
@@ -178,10 +229,10 @@ static int build_seeds(void)
 /* --- mutations ------------------------------------------------------------ */
 
 /* Values the classifier branches on: EtherTypes, protocols, ports, markers. */
-static const __u16 magic16[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x0806, 500,
-				 4500,	 0,	 0xffff, 0x4500, 0x6000, 0x0001, 0x2000,
-				 0x3fff, 0x0028, 0x0014, 0x0008 };
-static const __u8 magic8[] = { 0,  6,  17, 41, 43, 44, 50,   51,   59,	 60,   135,
+static const __u16 magic16[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x0806,
+				 500,	 4500,	 0,	 0xffff, 0x4500, 0x6000,
+				 0x0001, 0x2000, 0x3fff, 0x0028, 0x0014, 0x0008 };
+static const __u8 magic8[] = { 0,   6,	 17,  41, 43,	44,   50,   51,	  59,	60,   135,
 			       139, 140, 253, 1,  0x45, 0x4f, 0x46, 0x60, 0xff, 0x7f, 0x80 };
 
 struct frame {
@@ -430,8 +481,8 @@ static bool skb_refuses(const struct frame *f)
 }
 
 /* Run frame f through p and note what breaks fail-open or counting. */
-static void check_frame(struct env *e, struct prog *p, const struct frame *f, __u64 seed,
-			__u64 idx, const __u64 *before, __u64 *after)
+static void check_frame(struct env *e, struct prog *p, const struct frame *f, __u64 seed, __u64 idx,
+			const __u64 *before, __u64 *after)
 {
 	__u8 out[FRAME_MAX + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->data, .data_size_in = f->len,
@@ -550,12 +601,15 @@ static int open_env(struct env *e, bool kfunc)
 		goto err_destroy;
 	e->skel = s;
 	e->progs[0] = (struct prog){ "xdp", s->progs.ipsecmon_xdp, 0, IPSM_DIR_RX, XDP_PASS_, 1 };
-	e->progs[1] = (struct prog){ "tc_in", s->progs.ipsecmon_tc_ingress, 0, IPSM_DIR_RX,
-				     TC_ACT_UNSPEC_, 1, 1 };
-	e->progs[2] = (struct prog){ "tc_eg", s->progs.ipsecmon_tc_egress, 0, IPSM_DIR_TX,
-				     TC_ACT_UNSPEC_, 1, 1 };
-	e->progs[3] = (struct prog){ "xdp_kfunc", s->progs.ipsecmon_xdp_kfunc, 0, IPSM_DIR_RX,
-				     XDP_PASS_, kfunc };
+	e->progs[1] = (struct prog){
+		"tc_in", s->progs.ipsecmon_tc_ingress, 0, IPSM_DIR_RX, TC_ACT_UNSPEC_, 1, 1
+	};
+	e->progs[2] = (struct prog){
+		"tc_eg", s->progs.ipsecmon_tc_egress, 0, IPSM_DIR_TX, TC_ACT_UNSPEC_, 1, 1
+	};
+	e->progs[3] = (struct prog){ "xdp_kfunc", s->progs.ipsecmon_xdp_kfunc,
+				     0,		  IPSM_DIR_RX,
+				     XDP_PASS_,	  kfunc };
 	e->nprogs = 4;
 	for (i = 0; i < e->nprogs; i++)
 		e->progs[i].fd = e->progs[i].on ? bpf_program__fd(e->progs[i].bp) : -1;
@@ -601,7 +655,8 @@ int main(int argc, char **argv)
 	char name[64];
 
 	frames = env_ull("IPSM_FUZZ_FRAMES", 100000);
-	seed = env_ull("IPSM_FUZZ_SEED", (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 16));
+	seed = env_ull("IPSM_FUZZ_SEED",
+		       (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 16));
 	while ((opt = getopt(argc, argv, "n:s:f:")) != -1) {
 		switch (opt) {
 		case 'n':
@@ -694,8 +749,9 @@ int main(int argc, char **argv)
 		       pr->per_class[IPSM_CLASS_NAT_KEEPALIVE], pr->per_class[IPSM_CLASS_OTHER],
 		       pr->per_class[IPSM_CLASS_FRAGMENT], pr->per_class[IPSM_CLASS_MALFORMED]);
 		if (pr->refused)
-			report_skip("%s: %llu frames with a short IP header refused by the kernel's skb test run",
-				    pr->name, pr->refused);
+			report_skip(
+				"%s: %llu frames with a short IP header refused by the kernel's skb test run",
+				pr->name, pr->refused);
 	}
 	printf("# %llu frames x %d programs in %.1f s: %.0f frames/s\n", last - first,
 	       e.progs[3].on ? 4 : 3, dt,

@@ -268,14 +268,14 @@ int main(int argc, char **argv)
 	}
 	d = argv[1];
 
-	err |= one(d, "newsa-v4-cbc-sha256", newsa(buf, XFRM_MSG_NEWSA, AF_INET, IPPROTO_ESP,
-						   0xc0010001, 0));
-	err |= one(d, "newsa-v4-gcm-udp-esn", newsa(buf, XFRM_MSG_NEWSA, AF_INET, IPPROTO_ESP,
-						    0xc0010002, 1));
-	err |= one(d, "newsa-v6-ah-sha1", newsa(buf, XFRM_MSG_NEWSA, AF_INET6, IPPROTO_AH,
-						0xc0010003, 2));
-	err |= one(d, "updsa-v6-null", newsa(buf, XFRM_MSG_UPDSA, AF_INET6, IPPROTO_ESP,
-					     0xc0010004, 3));
+	err |= one(d, "newsa-v4-cbc-sha256",
+		   newsa(buf, XFRM_MSG_NEWSA, AF_INET, IPPROTO_ESP, 0xc0010001, 0));
+	err |= one(d, "newsa-v4-gcm-udp-esn",
+		   newsa(buf, XFRM_MSG_NEWSA, AF_INET, IPPROTO_ESP, 0xc0010002, 1));
+	err |= one(d, "newsa-v6-ah-sha1",
+		   newsa(buf, XFRM_MSG_NEWSA, AF_INET6, IPPROTO_AH, 0xc0010003, 2));
+	err |= one(d, "updsa-v6-null",
+		   newsa(buf, XFRM_MSG_UPDSA, AF_INET6, IPPROTO_ESP, 0xc0010004, 3));
 
 	/* DELSA: the id, then the whole SA in XFRMA_SA (xfrm_notify_sa()). */
 	{
@@ -331,10 +331,10 @@ int main(int argc, char **argv)
 		err |= one(d, "acquire-v4", nlh);
 	}
 
-	err |= one(d, "newpolicy-v4-out", newpolicy(buf, XFRM_MSG_NEWPOLICY, AF_INET,
-						    XFRM_POLICY_OUT));
-	err |= one(d, "updpolicy-v6-fwd", newpolicy(buf, XFRM_MSG_UPDPOLICY, AF_INET6,
-						    XFRM_POLICY_FWD));
+	err |= one(d, "newpolicy-v4-out",
+		   newpolicy(buf, XFRM_MSG_NEWPOLICY, AF_INET, XFRM_POLICY_OUT));
+	err |= one(d, "updpolicy-v6-fwd",
+		   newpolicy(buf, XFRM_MSG_UPDPOLICY, AF_INET6, XFRM_POLICY_FWD));
 	{
 		struct xfrm_userpolicy_id *id;
 		struct xfrm_userpolicy_info p;
