@@ -133,20 +133,16 @@ $(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
 # --- fuzzing and sanitizers (tests/fuzz) -------------------------------------
 
 # The unit tests and the libFuzzer harnesses are built again from source
-# with ASan and UBSan (never from the -O2 objects above). Every UBSan check
-# aborts except alignment, which must stay recoverable for the known bugs
-# listed in tests/fuzz/ubsan.supp to be suppressible (a suppressed error
-# of a non-recoverable check still aborts); halt_on_error in SAN_ENV makes
-# every other alignment error fatal as well.
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-	-fsanitize-recover=alignment
+# with ASan and UBSan (never from the -O2 objects above); every finding
+# aborts.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_WARN  := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-Wno-gnu-variable-sized-type-not-at-end
 SAN_CFLAGS = -g -O1 $(SAN_FLAGS) $(SAN_WARN) -Iinclude -I$(OUT) -Iuser \
 	-DIPSM_VERSION='"$(VERSION)"' $(USER_CFLAGS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer $(SAN_FLAGS) $(SAN_WARN) -Iinclude -Iuser $(MNL_CFLAGS)
 SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 SAN_OBJS  := $(patsubst user/%.c,$(OUT)/asan/%.o,$(filter-out user/main.c,$(USER_SRCS)))
 SAN_UNIT  := $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test_*.c))
@@ -178,7 +174,7 @@ $(OUT)/gen_xfrm_corpus: tests/fuzz/gen_xfrm_corpus.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(MNL_LIBS) -o $@
 
-# Rewrite the checked-in netlink seeds (the crash-* reproducers stay).
+# Rewrite the checked-in netlink seeds (the regress-* inputs stay).
 fuzz-corpus: $(OUT)/gen_xfrm_corpus
 	$(Q)$(OUT)/gen_xfrm_corpus tests/fuzz/corpus/xfrm_nl
 

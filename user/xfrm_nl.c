@@ -99,8 +99,16 @@ static void alg_name(char *dst, const struct nlattr *a)
 	dst[IPSM_XFRM_ALG_NAMELEN - 1] = '\0';
 }
 
-static void sa_from_info(struct ipsm_xfrm_sa *sa, const struct xfrm_usersa_info *p)
+/*
+ * Attributes are only 4-byte aligned, and these structs hold __u64s: they
+ * are copied out before any member is read.
+ */
+static void sa_from_info(struct ipsm_xfrm_sa *sa, const void *payload)
 {
+	struct xfrm_usersa_info info;
+	const struct xfrm_usersa_info *p = &info;
+
+	memcpy(&info, payload, sizeof(info));
 	sa->family = p->family;
 	sa->proto = p->id.proto;
 	sa->mode = p->mode;
@@ -170,8 +178,12 @@ static void sa_from_attrs(struct ipsm_xfrm_sa *sa, const struct attr_tb *tb)
 		sa->if_id = mnl_attr_get_u32(tb->a[XFRMA_IF_ID]);
 }
 
-static void policy_from_info(struct ipsm_xfrm_policy *pol, const struct xfrm_userpolicy_info *p)
+static void policy_from_info(struct ipsm_xfrm_policy *pol, const void *payload)
 {
+	struct xfrm_userpolicy_info info;
+	const struct xfrm_userpolicy_info *p = &info;
+
+	memcpy(&info, payload, sizeof(info));
 	pol->family = p->sel.family;
 	pol->dir = p->dir;
 	pol->action = p->action;

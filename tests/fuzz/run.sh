@@ -38,9 +38,8 @@ frames=${IPSM_FUZZ_FRAMES:-$frames}
 secs=${IPSM_FUZZ_TIME:-$secs}
 
 # As the Makefile's SAN_ENV sets them, for a direct run.
-supp=$PWD/tests/fuzz/ubsan.supp
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$supp}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 out=build/fuzz
 targets=(xfrm_nl xfrm_stat)
@@ -68,23 +67,7 @@ fi
 
 # --- (b) libFuzzer ---------------------------------------------------------
 
-# Known bugs first, loudly: their reproducers stay in the corpus and pass
-# only through tests/fuzz/ubsan.supp. Without it each must still fail; one
-# that no longer does means the bug is fixed and its suppression must go.
-for t in "${targets[@]}"; do
-	for c in tests/fuzz/corpus/"$t"/crash-*; do
-		[ -e "$c" ] || continue
-		if UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			"$out/fuzz_$t" "$c" >"$work/known.log" 2>&1; then
-			echo "# KNOWN BUG GONE: $c no longer fails: delete it and its line in tests/fuzz/ubsan.supp"
-		else
-			echo "# KNOWN BUG (suppressed in tests/fuzz/ubsan.supp, not fixed): $c:" \
-				"$(grep -m1 'runtime error\|ERROR:' "$work/known.log")"
-		fi
-	done
-done
-
-# Every checked-in input once, crash-* included (they pass via ubsan.supp).
+# Every checked-in input once, the regress-* inputs of fixed bugs included.
 for t in "${targets[@]}"; do
 	n=$(find tests/fuzz/corpus/"$t" -type f | wc -l)
 	if "$out/fuzz_$t" tests/fuzz/corpus/"$t"/* >"$work/replay-$t.log" 2>&1; then
