@@ -4,6 +4,7 @@
  * programs. Counts only; every path passes the packet on unchanged.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "ipsecmon.h"
@@ -14,6 +15,7 @@
 
 /* Set by the loader before load. */
 const volatile __u32 inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC;
+const volatile __u64 revalidate_ns = IPSM_REVALIDATE_NS;
 
 /* Per interface. */
 struct {
@@ -81,6 +83,21 @@ struct {
 	__type(value, struct ipsm_totals);
 } totals SEC(".maps");
 
+/* Kept by attach and the monitor, read on the miss path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPSM_MAX_LOCAL_ADDRS);
+	__type(key, struct ipsm_addr_key);
+	__type(value, __u8);
+} local_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ipsm_marks);
+} marks SEC(".maps");
+
 /*
  * The kernel's own SA lookup (6.8+). Weak, so that the object still loads
  * where it is missing; the loader then leaves ipsecmon_xdp_kfunc unloaded.
@@ -90,13 +107,18 @@ extern struct xfrm_state *bpf_xdp_get_xfrm_state(struct xdp_md *ctx,
 						 __u32 opts__sz) __ksym __weak;
 extern void bpf_xdp_xfrm_state_release(struct xfrm_state *x) __ksym __weak;
 
-/* What is known about the packet's SA before the SA table is consulted. */
+/* What the kernel's SA lookup said about an inbound packet's SA. */
 enum sa_check {
-	SA_UNCHECKED, /* no kernel lookup: decide by the SA table */
-	SA_EXISTS, /* the kernel has the SA */
-	SA_MISSING, /* the kernel has no such SA: bad SPI if addressed to us */
-	SA_TRANSIT, /* not addressed to this host: never a bad SPI here */
+	SA_UNCHECKED, /* not asked, or it could not say */
+	SA_EXISTS,
+	SA_MISSING,
 };
+
+/* The hook a packet came through, and what its frame showed. */
+#define CS_RX (1U << 0)
+#define CS_XDP (1U << 1) /* ctx is an xdp_md, else an __sk_buff */
+#define CS_KFUNC (1U << 2) /* XDP with the kernel's SA lookup (6.8+) */
+#define CS_OTHER_HOST (1U << 3) /* to another host's MAC: never ours */
 
 static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 {
@@ -187,14 +209,6 @@ static __always_inline void count_untracked(__u32 bytes)
 	}
 }
 
-static __always_inline void copy_addr(__u8 *dst, const void *src, __u32 af)
-{
-	if (af == IPSM_AF_IPV4)
-		__builtin_memcpy(dst, src, 4);
-	else
-		__builtin_memcpy(dst, src, 16);
-}
-
 static __always_inline bool addr_eq(const __u8 *a, const __u8 *b, __u32 af)
 {
 	if (af == IPSM_AF_IPV4)
@@ -202,18 +216,16 @@ static __always_inline bool addr_eq(const __u8 *a, const __u8 *b, __u32 af)
 	return *(__u64 *)a == *(__u64 *)b && *(__u64 *)(a + 8) == *(__u64 *)(b + 8);
 }
 
-/* The monitor's heartbeat: while fresh, the SA table mirrors the kernel's SAD. */
-static __always_inline bool correlation_live(__u64 now)
+static __always_inline struct ipsm_config *ns_config(void)
 {
-	struct ipsm_config *c;
 	__u32 k = 0;
 
-	c = bpf_map_lookup_elem(&correlation, &k);
-	return c && now < c->live_until;
+	return bpf_map_lookup_elem(&correlation, &k);
 }
 
 static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 {
+	struct ipsm_config *c = ns_config();
 	struct ipsm_bad_spi *b;
 	struct ipsm_dp *d;
 	__u32 k = 0, h;
@@ -224,23 +236,26 @@ static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 	d->bad_spi_packets++;
 	d->bad_spi_bytes += p->ip_len;
 
-	/* Cheap mix of the identifying words; attackers choose SPIs, not slots. */
-	h = p->spi ^ *(__u32 *)p->src * 0x9e3779b1 ^ *(__u32 *)p->dst * 0x85ebca6b;
-	h ^= h >> 15;
+	/* Seeded per namespace: a flood cannot aim its SPIs at one slot. */
+	h = (p->spi ^ (c ? c->hash_seed : 0)) * 0x9e3779b1;
+	h ^= *(__u32 *)p->src * 0x85ebca6b ^ *(__u32 *)p->dst * 0xc2b2ae35;
+	h ^= h >> 16;
 	k = h & (IPSM_BAD_SPI_SLOTS - 1);
 	b = bpf_map_lookup_elem(&bad_spis, &k);
 	if (!b)
 		return;
 	if (b->spi != p->spi || b->proto != p->proto || b->family != p->af ||
 	    !addr_eq(b->saddr, p->src, p->af) || !addr_eq(b->daddr, p->dst, p->af)) {
+		/* Take the slot over field by field: no clearing of the whole slot. */
 		if (b->spi)
 			d->bad_spi_evicted++;
-		__builtin_memset(b, 0, sizeof(*b));
 		b->spi = p->spi;
 		b->proto = p->proto;
 		b->family = p->af;
-		copy_addr(b->saddr, p->src, p->af);
-		copy_addr(b->daddr, p->dst, p->af);
+		__builtin_memcpy(b->saddr, p->src, 16);
+		__builtin_memcpy(b->daddr, p->dst, 16);
+		b->packets = 0;
+		b->bytes = 0;
 		b->first_seen = now;
 	}
 	b->packets++;
@@ -250,14 +265,23 @@ static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 
 /*
  * XFRM only decrypts what is addressed to the host; ESP it forwards is not
- * its SAs' business, so a "bad SPI" needs a local destination. Asked only on
- * the miss path: a FIB lookup is not cheap.
+ * its SAs' business, so a bad SPI needs a local destination. The monitor
+ * and attach keep the namespace's addresses in local_addrs; before they
+ * have, the FIB is asked (it says "not forwarded" for local addresses, and
+ * also for some it cannot route).
  */
 static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex)
 {
+	struct ipsm_config *c = ns_config();
 	struct bpf_fib_lookup fib = {};
+	struct ipsm_addr_key key = {};
 	long ret;
 
+	if (c && (c->flags & IPSM_CFG_LOCAL_ADDRS)) {
+		key.family = p->af;
+		__builtin_memcpy(key.addr, p->dst, 16);
+		return bpf_map_lookup_elem(&local_addrs, &key) != NULL;
+	}
 	fib.ifindex = ifindex;
 	fib.l4_protocol = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPPROTO_UDP_ : p->proto;
 	if (p->af == IPSM_AF_IPV4) {
@@ -270,108 +294,204 @@ static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex)
 		__builtin_memcpy(fib.ipv6_dst, p->dst, 16);
 	}
 	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	/* A host that does not forward keeps everything it receives. */
 	return ret == BPF_FIB_LKUP_RET_NOT_FWDED || ret == BPF_FIB_LKUP_RET_FWD_DISABLED;
 }
 
-static __always_inline void count_sa(struct pkt *p, __u32 dir, void *ctx, __u32 ifindex,
-				     enum sa_check check)
-{
-	struct ipsm_sa_key key = {};
-	struct ipsm_sa_val *v;
-	__u64 now;
-
-	key.dir = dir;
-	key.proto = p->proto;
-	key.family = p->af;
-	key.spi = p->spi;
-	copy_addr(key.daddr, p->dst, p->af);
-
-	now = bpf_ktime_get_coarse_ns();
-	if (check == SA_MISSING) {
-		if (dst_is_local(ctx, p, ifindex)) {
-			count_bad_spi(p, now);
-			return;
-		}
-		check = SA_TRANSIT;
-	}
-	v = bpf_map_lookup_elem(&sa_stats, &key);
-	if (!v) {
-		/* With the monitor live, rows exist for exactly the kernel's SAs. */
-		if (check == SA_UNCHECKED && dir == IPSM_DIR_RX && correlation_live(now) &&
-		    dst_is_local(ctx, p, ifindex)) {
-			count_bad_spi(p, now);
-			return;
-		}
-		if (sa_insert(&key, now, p->ip_len))
-			return;
-		v = bpf_map_lookup_elem(&sa_stats, &key);
-		if (!v) {
-			/* Deleted again at once (the monitor pruning it): rare. */
-			count_untracked(p->ip_len);
-			return;
-		}
-	}
-	if (!v->first_seen)
-		v->first_seen = now;
-	v->last_seen = now;
-	v->packets++;
-	v->bytes += p->ip_len;
-	v->flags |= p->cls == IPSM_CLASS_ESP_IN_UDP ? IPSM_SA_F_UDP_ENCAP : IPSM_SA_F_PLAIN;
-	copy_addr(v->saddr, p->src, p->af);
-	seq_track(v, p->seq);
-}
-
-/* Ask the kernel's SAD whether the inbound packet's SA exists (XDP, 6.8+). */
-static __always_inline enum sa_check kernel_sa_check(struct xdp_md *ctx, struct pkt *p)
+/*
+ * Ask the kernel's SAD whether the inbound packet's SA exists (XDP, 6.8+),
+ * with no mark and then with each mark its SAs use.
+ */
+static __noinline int kernel_sa_check(struct xdp_md *ctx, struct pkt *p)
 {
 	struct bpf_xfrm_state_opts opts = {};
 	struct xfrm_state *x;
+	struct ipsm_marks *m;
+	__u32 k = 0, i, n = 0;
+	int res = SA_MISSING;
 
+	m = bpf_map_lookup_elem(&marks, &k);
+	if (m)
+		n = m->n < IPSM_MAX_MARKS ? m->n : IPSM_MAX_MARKS;
 	opts.netns_id = BPF_F_CURRENT_NETNS;
 	opts.spi = p->spi;
 	opts.proto = p->proto;
 	opts.family = p->af == IPSM_AF_IPV4 ? 2 /* AF_INET */ : 10 /* AF_INET6 */;
-	copy_addr((__u8 *)&opts.daddr, p->dst, p->af);
-	x = bpf_xdp_get_xfrm_state(ctx, &opts, sizeof(opts));
-	if (x) {
-		bpf_xdp_xfrm_state_release(x);
-		return SA_EXISTS;
+	__builtin_memcpy(&opts.daddr, p->dst, 16);
+	for (i = 0; i <= IPSM_MAX_MARKS; i++) {
+		if (i > n)
+			break;
+		opts.mark = i && m ? m->mark[(i - 1) & (IPSM_MAX_MARKS - 1)] : 0;
+		opts.error = 0;
+		x = bpf_xdp_get_xfrm_state(ctx, &opts, sizeof(opts));
+		if (x) {
+			bpf_xdp_xfrm_state_release(x);
+			return SA_EXISTS;
+		}
+		/* -ENOENT is "no such SA"; anything else says nothing about the SPI. */
+		if (opts.error != -2)
+			res = SA_UNCHECKED;
 	}
-	/* -ENOENT is "no such SA"; anything else says nothing about the SPI. */
-	return opts.error == -2 ? SA_MISSING : SA_UNCHECKED;
+	return res;
+}
+
+/* Update a row: the only writes a known SA's packet makes. */
+static __always_inline void sa_account(struct ipsm_sa_val *v, struct pkt *p, __u64 now)
+{
+	__u32 f = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPSM_SA_F_UDP_ENCAP : IPSM_SA_F_PLAIN;
+
+	if (!v->first_seen) {
+		v->first_seen = now;
+		__builtin_memcpy(v->saddr, p->src, 16);
+	}
+	v->last_seen = now;
+	v->packets++;
+	v->bytes += p->ip_len;
+	if (!(v->flags & f))
+		v->flags |= f;
+	seq_track(v, p->seq);
 }
 
 /*
- * ctx and ifindex are the hook's, for the FIB lookup; kfunc says whether to
- * ask the kernel's SAD (XDP on 6.8+ only: ctx is then an xdp_md).
+ * No row for the key, or one whose kernel lookup is due again (v != NULL).
+ * Inbound: a bad SPI when nothing has the SA and it is addressed to us;
+ * otherwise a row is made (within the insert budget, except for SAs the
+ * kernel confirmed) and the packet counted.
  */
-static __always_inline void count(void *ctx, __u32 ifindex, bool kfunc, void *data, void *data_end,
-				  __u32 frame_len, __u32 dir)
+static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key,
+			       struct ipsm_sa_val *v, __u32 how)
 {
-	struct pkt p = {};
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct ipsm_config *c;
+	int check = SA_UNCHECKED;
+	bool local = false;
+
+	if (how & CS_RX) {
+		if (how & CS_KFUNC)
+			check = kernel_sa_check(ctx, p);
+		if (check != SA_EXISTS && !(how & CS_OTHER_HOST))
+			local = dst_is_local(ctx, p, p->ifindex);
+		if (local) {
+			c = ns_config();
+			if (check == SA_MISSING ||
+			    (check == SA_UNCHECKED && !v && c && now < c->live_until)) {
+				count_bad_spi(p, now);
+				return;
+			}
+		}
+	}
+	if (!v) {
+		if (check == SA_EXISTS) {
+			/* A kernel SA: its row, whatever the budget. */
+			struct ipsm_sa_val zero = {};
+
+			bpf_map_update_elem(&sa_stats, key, &zero, BPF_NOEXIST);
+		} else if (sa_insert(key, now, p->ip_len)) {
+			return;
+		}
+		v = bpf_map_lookup_elem(&sa_stats, key);
+		if (!v) {
+			/* Table full, or deleted again at once (the monitor pruning it). */
+			count_untracked(p->ip_len);
+			return;
+		}
+	}
+	/* Decided (the kernel's SA, or not ours to decide): ask again only later. */
+	if (check == SA_EXISTS || ((how & CS_KFUNC) && !local))
+		v->checked = now;
+	sa_account(v, p, now);
+}
+
+/* Whether an XDP frame is for another host's MAC: the stack would drop it. */
+static __always_inline bool other_host(void *data, void *data_end)
+{
+	struct ipsm_iface_meta *m;
+	__u8 *eth = data;
+	__u32 k = 0;
+
+	if ((void *)(eth + 6) > data_end || (eth[0] & 1))
+		return false; /* multicast and broadcast are everyone's */
+	m = bpf_map_lookup_elem(&iface_meta, &k);
+	if (!m || !(*(__u32 *)m->mac | *(__u16 *)(m->mac + 4)))
+		return false;
+	return *(__u32 *)eth != *(__u32 *)m->mac || *(__u16 *)(eth + 4) != *(__u16 *)(m->mac + 4);
+}
+
+/* The slow path's view of the hook: the ifindex and whether the frame is ours. */
+static __always_inline __u32 slow_how(void *ctx, struct pkt *p, __u32 how, void *data,
+				      void *data_end)
+{
+	if (how & CS_XDP) {
+		p->ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
+		if ((how & CS_RX) && other_host(data, data_end))
+			how |= CS_OTHER_HOST;
+	} else {
+		p->ifindex = ((struct __sk_buff *)ctx)->ifindex;
+		if ((how & CS_RX) && ((struct __sk_buff *)ctx)->pkt_type == 3 /* OTHERHOST */)
+			how |= CS_OTHER_HOST;
+	}
+	return how;
+}
+
+static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *data,
+				     void *data_end)
+{
+	struct ipsm_sa_key key;
+	struct ipsm_sa_val *v;
+	__u64 now;
+
+	/* SPIs 1-255 are reserved (RFC 4303 §2.1): no SA, so no row and no bad SPI. */
+	if (!(p->spi & bpf_htonl(0xffffff00))) {
+		struct ipsm_dp *d;
+		__u32 k = 0;
+
+		d = bpf_map_lookup_elem(&dp, &k);
+		if (d)
+			d->reserved_spi_packets++;
+		return;
+	}
+	key.dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
+	key.proto = p->proto;
+	key.family = p->af;
+	key.pad = 0;
+	key.spi = p->spi;
+	__builtin_memcpy(key.daddr, p->dst, 16);
+	v = bpf_map_lookup_elem(&sa_stats, &key);
+	if (!v) {
+		sa_slow(ctx, p, &key, NULL, slow_how(ctx, p, how, data, data_end));
+		return;
+	}
+	now = bpf_ktime_get_coarse_ns();
+	/* A row decided lately is trusted; an older one is asked about again. */
+	if ((how & CS_KFUNC) && now - v->checked > revalidate_ns) {
+		sa_slow(ctx, p, &key, v, slow_how(ctx, p, how, data, data_end));
+		return;
+	}
+	sa_account(v, p, now);
+}
+
+/* Count a classified packet; how: CS_* of the hook. */
+static __always_inline void account(void *ctx, struct pkt *p, __u32 how, void *data, void *data_end)
+{
+	const __u32 dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
 	struct ipsm_ctr *c;
 	__u64 *n;
 	__u32 k;
 
-	classify(&p, data, data_end, frame_len);
-
-	k = IPSM_TRAFFIC_IDX(dir, p.af, p.cls);
+	k = IPSM_TRAFFIC_IDX(dir, p->af, p->cls);
 	c = bpf_map_lookup_elem(&traffic, &k);
 	if (c) {
 		c->packets++;
-		c->bytes += p.ip_len;
+		c->bytes += p->ip_len;
 	}
 
-	switch (p.cls) {
+	switch (p->cls) {
 	case IPSM_CLASS_ESP:
 	case IPSM_CLASS_AH:
 	case IPSM_CLASS_ESP_IN_UDP:
-		count_sa(&p, dir, ctx, ifindex,
-			 kfunc && dir == IPSM_DIR_RX ? kernel_sa_check(ctx, &p) : SA_UNCHECKED);
+		count_sa(ctx, p, how, data, data_end);
 		break;
 	case IPSM_CLASS_IKE:
-		k = IPSM_IKE_IDX(dir, p.ike_ver, p.ike_exch, p.ike_resp);
+		k = IPSM_IKE_IDX(dir, p->ike_ver, p->ike_exch, p->ike_resp);
 		n = bpf_map_lookup_elem(&ike, &k);
 		if (n)
 			(*n)++;
@@ -385,7 +505,10 @@ int ipsecmon_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	count(ctx, ctx->ingress_ifindex, false, data, data_end, data_end - data, IPSM_DIR_RX);
+	struct pkt p = {};
+
+	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
+	account(ctx, &p, CS_RX | CS_XDP, data, data_end);
 	return XDP_PASS;
 }
 
@@ -396,38 +519,57 @@ int ipsecmon_xdp_kfunc(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	count(ctx, ctx->ingress_ifindex, true, data, data_end, data_end - data, IPSM_DIR_RX);
+	struct pkt p = {};
+
+	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
+	account(ctx, &p, CS_RX | CS_XDP | CS_KFUNC, data, data_end);
 	return XDP_PASS;
 }
 
-/* Headers past the linear part of an skb are invisible to direct access. */
-static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir)
+/*
+ * TC reads the linear part of the skb in place. Only when the headers did
+ * not all fit in it (which locally built and GRO'd skbs never do) is the
+ * skb pulled and the packet classified again: a pull may un-clone and
+ * reallocate the skb, so it must not happen to every packet.
+ */
+static __always_inline void tc_count(struct __sk_buff *skb, const __u32 how)
 {
+	const __u32 dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
 	__u32 want = skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct pkt p = {};
 
-	if (skb->data_end - skb->data < want)
+	classify(&p, data, data_end, skb->len, dir);
+	if (data_end - data < want &&
+	    (p.cls == IPSM_CLASS_MALFORMED ||
+	     (p.cls == IPSM_CLASS_IKE && p.ike_ver == IPSM_IKE_UNKNOWN))) {
 		bpf_skb_pull_data(skb, want);
-	/*
-	 * The pull moved skb->data: reload it. The barrier also stops clang from
-	 * turning the ctx field offsets into pointer arithmetic the verifier
-	 * rejects.
-	 */
-	asm volatile("" : "+r"(skb));
-	count(skb, skb->ifindex, false, (void *)(long)skb->data, (void *)(long)skb->data_end,
-	      skb->len, dir);
+		/*
+		 * The pull moved skb->data: reload it. The barrier also stops
+		 * clang from turning the ctx field offsets into pointer
+		 * arithmetic the verifier rejects.
+		 */
+		asm volatile("" : "+r"(skb));
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		__builtin_memset(&p, 0, sizeof(p));
+		classify(&p, data, data_end, skb->len, dir);
+	}
+	account(skb, &p, how, data, data_end);
 }
 
 SEC("tc")
 int ipsecmon_tc_ingress(struct __sk_buff *skb)
 {
-	tc_count(skb, IPSM_DIR_RX);
+	tc_count(skb, CS_RX);
 	return TC_ACT_UNSPEC_;
 }
 
 SEC("tc")
 int ipsecmon_tc_egress(struct __sk_buff *skb)
 {
-	tc_count(skb, IPSM_DIR_TX);
+	tc_count(skb, 0);
 	return TC_ACT_UNSPEC_;
 }
 

@@ -51,16 +51,18 @@ struct pkt {
 	/* Addresses, copied for IPsec packets only: IPv4 in the first 4 bytes. */
 	__u8 src[16];
 	__u8 dst[16];
+	__u32 ifindex; /* the hook's, set on the slow path only */
 };
 
+/* One (unaligned) load and a byte swap, not four byte loads. */
 static __always_inline __u16 load_be16(const __u8 *p)
 {
-	return ((__u16)p[0] << 8) | p[1];
+	return __builtin_bswap16(*(const __u16 *)p);
 }
 
 static __always_inline __u32 load_be32(const __u8 *p)
 {
-	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+	return __builtin_bswap32(*(const __u32 *)p);
 }
 
 /*
@@ -160,11 +162,18 @@ static __always_inline void parse_ipsec(struct pkt *p, __u8 *h, __u32 len, void 
  * UDP at l4, l4_len bytes of it inside the IP packet. RFC 3948 §2.2-2.3.
  * A first fragment (more follow) carries the whole datagram's UDP length,
  * so there only what is present is read.
+ *
+ * Our port is the destination of what we receive and the source of what we
+ * send; the other end's may be anything (a NAT's), so only ours decides.
+ * Payloads on 4500 are told apart as the kernel's UDP encapsulation does
+ * (xfrm4_udp_encap_rcv): one 0xff byte is a keepalive, more than 8 bytes
+ * that do not start with four zeros are ESP, anything else goes to the IKE
+ * daemon's socket.
  */
 static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, bool first_frag,
-				      void *data_end, __u8 *ip, const __u32 af)
+				      void *data_end, __u8 *ip, const __u32 af, const __u32 dir)
 {
-	__u16 sport, dport, ulen;
+	__u16 port, ulen;
 	__u32 avail;
 	__u8 *pl;
 
@@ -172,13 +181,12 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
-	sport = load_be16(l4);
-	dport = load_be16(l4 + 2);
+	port = load_be16(dir == IPSM_DIR_RX ? l4 + 2 : l4);
 	ulen = load_be16(l4 + 4);
 	pl = l4 + 8;
 	avail = l4_len - 8;
 
-	if (dport == NATT_PORT || sport == NATT_PORT) {
+	if (port == NATT_PORT) {
 		if (ulen < 8 || (!first_frag && ulen > l4_len)) {
 			p->cls = IPSM_CLASS_MALFORMED;
 			return;
@@ -186,27 +194,23 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 		ulen -= 8;
 		if (!first_frag)
 			avail = ulen;
-		if (ulen == 1) {
-			if (avail < 1 || (void *)(pl + 1) > data_end || pl[0] != 0xff) {
-				p->cls = IPSM_CLASS_MALFORMED;
-				return;
-			}
+		if (ulen == 1 && avail >= 1 && (void *)(pl + 1) <= data_end && pl[0] == 0xff) {
 			p->cls = IPSM_CLASS_NAT_KEEPALIVE;
 			return;
 		}
-		if (ulen < 4 || avail < 4 || (void *)(pl + 4) > data_end) {
-			p->cls = IPSM_CLASS_MALFORMED;
+		if (ulen > 8 && avail >= 4 && (void *)(pl + 4) <= data_end && *(__u32 *)pl) {
+			parse_ipsec(p, pl, avail, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8,
+				    0, ip, af);
 			return;
 		}
-		if (*(__u32 *)pl == 0) {
+		/* For the daemon: IKE behind the non-ESP marker, or too short to say. */
+		if (ulen >= 4 && avail >= 4 && (void *)(pl + 4) <= data_end && !*(__u32 *)pl)
 			parse_ike(p, pl + 4, avail - 4, data_end);
-			return;
-		}
-		parse_ipsec(p, pl, avail, data_end, IPSM_CLASS_ESP_IN_UDP, IPPROTO_ESP_, 8, 0, ip,
-			    af);
+		else
+			parse_ike(p, pl, 0, data_end);
 		return;
 	}
-	if (dport == IKE_PORT || sport == IKE_PORT) {
+	if (port == IKE_PORT) {
 		parse_ike(p, pl, avail, data_end);
 		return;
 	}
@@ -214,7 +218,8 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 }
 
 static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 l4_len,
-				     bool first_frag, void *data_end, __u8 *ip, const __u32 af)
+				     bool first_frag, void *data_end, __u8 *ip, const __u32 af,
+				     const __u32 dir)
 {
 	switch (proto) {
 	case IPPROTO_ESP_:
@@ -224,14 +229,15 @@ static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 
 		parse_ipsec(p, l4, l4_len, data_end, IPSM_CLASS_AH, IPPROTO_AH_, 12, 4, ip, af);
 		break;
 	case IPPROTO_UDP_:
-		parse_udp(p, l4, l4_len, first_frag, data_end, ip, af);
+		parse_udp(p, l4, l4_len, first_frag, data_end, ip, af, dir);
 		break;
 	default:
 		p->cls = IPSM_CLASS_OTHER;
 	}
 }
 
-static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
+				       const __u32 dir)
 {
 	__u32 ihl, tot;
 	__u16 frag;
@@ -244,6 +250,9 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 	}
 	ihl = (ip[0] & 0x0f) * 4;
 	tot = load_be16(ip + 2);
+	/* Total length 0 is an IPv4 BIG TCP packet (over 64 KiB): trust the frame. */
+	if (!tot)
+		tot = avail;
 	p->ip_len = tot;
 	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > avail) {
 		p->ip_len = avail;
@@ -260,10 +269,11 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		return;
 	}
 	/* MF with offset 0: the first of several fragments. */
-	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end, ip, IPSM_AF_IPV4);
+	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end, ip, IPSM_AF_IPV4, dir);
 }
 
-static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
+				       const __u32 dir)
 {
 	__u32 plen, off = 40, i;
 	bool first_frag = false;
@@ -322,7 +332,8 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
-			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end, ip, IPSM_AF_IPV6);
+			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end, ip, IPSM_AF_IPV6,
+				 dir);
 			return;
 		}
 		if (off > p->ip_len) {
@@ -336,9 +347,10 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 
 /*
  * Classify one frame. frame_len is the whole frame's length (it exceeds
- * data_end - data for a non-linear skb at TC).
+ * data_end - data for a non-linear skb at TC); dir is the hook's.
  */
-static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len)
+static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len,
+				     const __u32 dir)
 {
 	__u8 *pos = data;
 	__u16 proto;
@@ -374,9 +386,9 @@ static __always_inline void classify(struct pkt *p, void *data, void *data_end, 
 		return;
 	}
 	if (proto == ETH_P_IP_)
-		parse_ipv4(p, pos, frame_len - l2, data_end);
+		parse_ipv4(p, pos, frame_len - l2, data_end, dir);
 	else if (proto == ETH_P_IPV6_)
-		parse_ipv6(p, pos, frame_len - l2, data_end);
+		parse_ipv6(p, pos, frame_len - l2, data_end, dir);
 	else
 		p->ip_len = frame_len - l2; /* not IP (or a third tag): L3 bytes */
 }

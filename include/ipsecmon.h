@@ -9,7 +9,7 @@
 #ifndef IPSECMON_H
 #define IPSECMON_H
 
-#define IPSM_ABI_VERSION 1
+#define IPSM_ABI_VERSION 2
 
 enum ipsm_dir {
 	IPSM_DIR_RX = 0, /* XDP or TC ingress */
@@ -91,6 +91,8 @@ struct ipsm_sa_key {
  * Per-CPU value of an SA. Sequence analysis is per CPU: RSS and RPS hash an
  * SA's packets (same addresses, same SPI) to one CPU, so a CPU sees the SA's
  * whole sequence. The loader sums counters and takes the max of seq_max.
+ * Only what changes is written per packet: the source is recorded with the
+ * CPU's first packet.
  */
 struct ipsm_sa_val {
 	__u64 packets;
@@ -101,10 +103,18 @@ struct ipsm_sa_val {
 	__u64 seq_gaps; /* sequence numbers skipped: lost before us */
 	__u64 seq_replays; /* duplicates inside the window: replays on the wire */
 	__u64 seq_late; /* older than the window: counted, not classified */
+	__u64 checked; /* when the kernel's SA lookup last confirmed it (6.8+ XDP) */
 	__u32 seq_max; /* highest sequence number (low 32 bits with ESN) */
 	__u32 flags; /* IPSM_SA_F_* */
-	__u8 saddr[16]; /* source of the last packet */
+	__u8 saddr[16]; /* source of this CPU's first packet */
 };
+
+/*
+ * How long a row confirmed by the kernel's SA lookup is trusted before the
+ * next packet asks again: a deleted SA is a bad SPI again at most this late,
+ * and a busy SA costs one kernel lookup per CPU per period.
+ */
+#define IPSM_REVALIDATE_NS 10000000ULL /* 10 ms */
 
 /*
  * Datapath bookkeeping shared by all interfaces of a network namespace, one
@@ -123,6 +133,7 @@ struct ipsm_dp {
 	__u64 bad_spi_packets; /* inbound ESP/AH for which no SA existed */
 	__u64 bad_spi_bytes;
 	__u64 bad_spi_evicted; /* bad-SPI slots taken over by another SPI */
+	__u64 reserved_spi_packets; /* ESP/AH with SPI 1-255 (RFC 4303): no SA can match */
 };
 
 /*
@@ -130,8 +141,38 @@ struct ipsm_dp {
  * fresh the SA table holds exactly the kernel's SAs, so an inbound miss is a
  * bad SPI.
  */
+#define IPSM_CFG_LOCAL_ADDRS (1U << 0) /* local_addrs holds this namespace's addresses */
+
 struct ipsm_config {
 	__u64 live_until; /* CLOCK_MONOTONIC_COARSE ns */
+	__u32 hash_seed; /* of the bad-SPI slots, random per namespace */
+	__u32 flags; /* IPSM_CFG_* */
+};
+
+/*
+ * The namespace's own addresses, kept by attach and the monitor: only ESP
+ * to one of them can be a bad SPI (XFRM never decrypts what it forwards).
+ * Without IPSM_CFG_LOCAL_ADDRS the datapath asks the FIB instead.
+ */
+#define IPSM_MAX_LOCAL_ADDRS 1024
+
+struct ipsm_addr_key {
+	__u8 family; /* IPSM_AF_IPV4 or IPSM_AF_IPV6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/*
+ * The marks of the kernel's SAs. The kernel's lookup finds an SA with a mark
+ * only when asked with that mark, and XDP runs before any rule sets
+ * skb->mark: on a miss each mark in use is tried (the miss path only, so a
+ * known SA costs the same whatever the number of marks).
+ */
+#define IPSM_MAX_MARKS 16
+
+struct ipsm_marks {
+	__u32 n;
+	__u32 mark[IPSM_MAX_MARKS];
 };
 
 /*
@@ -227,7 +268,7 @@ enum ipsm_hook {
 /*
  * What attach recorded about one interface, so that detach removes exactly
  * what it made and status can tell what is attached. Written by the loader
- * only; the datapath never reads it.
+ * only; the datapath reads the MAC on its miss path.
  */
 struct ipsm_iface_meta {
 	__u32 abi;
@@ -240,6 +281,8 @@ struct ipsm_iface_meta {
 	__u32 prog_id[IPSM_HOOK_MAX];
 	__u32 pad;
 	__u64 attached_at; /* CLOCK_REALTIME seconds of the first attach */
+	__u8 mac[6]; /* the interface's address: a frame to another is not ours */
+	__u8 pad2[2];
 };
 
 /*

@@ -48,6 +48,7 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus)
 		sum->bad_spi_packets += percpu[i].bad_spi_packets;
 		sum->bad_spi_bytes += percpu[i].bad_spi_bytes;
 		sum->bad_spi_evicted += percpu[i].bad_spi_evicted;
+		sum->reserved_spi_packets += percpu[i].reserved_spi_packets;
 	}
 }
 

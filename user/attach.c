@@ -17,12 +17,15 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "attach.h"
+#include "dp_config.h"
 #include "ipsecmon.skel.h"
 #include "log.h"
 #include "maps.h"
@@ -281,13 +284,43 @@ static void prog_name(__u32 id, char *buf, size_t len)
 	close(fd);
 }
 
+/*
+ * Drivers whose native XDP costs the traffic it watches: on veth it turns
+ * GRO off (TCP through a veth drops to a third), virtio_net gives up its
+ * offloads for it. There, "auto" means generic XDP, which sees the same
+ * packets; --xdp-mode native still asks for the driver's.
+ */
+static bool native_xdp_harms(const char *ifname, char *driver, size_t len)
+{
+	static const char *const harmful[] = { "veth", "virtio_net" };
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	bool found = false;
+	size_t i;
+	int fd;
+
+	driver[0] = '\0';
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr)) {
+		snprintf(driver, len, "%s", info.driver);
+		for (i = 0; i < sizeof(harmful) / sizeof(harmful[0]); i++)
+			found |= !strcmp(info.driver, harmful[i]);
+	}
+	close(fd);
+	return found;
+}
+
 static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct attach_opts *o,
 		      bool *attached_now)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = c->prog_fd[IPSM_HOOK_XDP]);
-	__u32 modes[2], cur_id, cur_mode, flags;
+	__u32 modes[2] = {}, cur_id, cur_mode, flags;
+	char name[64], driver[32];
 	int n = 0, i, err;
-	char name[64];
 
 	err = xdp_attached_id(c->ifindex, &cur_id, &cur_mode);
 	if (err)
@@ -316,8 +349,12 @@ static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct atta
 				  "or --hooks tc-ingress,tc-egress",
 				  ifname, cur_id, name);
 	}
-	if (o->xdp_mode != IPSM_XDP_SKB)
+	if (o->xdp_mode == IPSM_XDP_NATIVE ||
+	    (o->xdp_mode == IPSM_XDP_AUTO && !native_xdp_harms(ifname, driver, sizeof(driver))))
 		modes[n++] = XDP_FLAGS_DRV_MODE;
+	else if (o->xdp_mode == IPSM_XDP_AUTO)
+		pr_info("%s: generic XDP (driver %s: native XDP would slow its traffic)", ifname,
+			driver);
 	if (o->xdp_mode != IPSM_XDP_NATIVE)
 		modes[n++] = XDP_FLAGS_SKB_MODE;
 	/* --force: replace in place where the mode allows, else remove theirs first. */
@@ -483,7 +520,7 @@ static void undo_hooks(struct iface_ctx *c, __u32 mask, bool destroy_clsact)
  * WireGuard) it would read the IP header as one. Loopback carries a zeroed
  * Ethernet header, so it qualifies.
  */
-static int check_link_type(const char *ifname)
+static int check_link_type(const char *ifname, __u8 *mac)
 {
 	struct ifreq ifr = {};
 	int fd, err = 0;
@@ -501,6 +538,8 @@ static int check_link_type(const char *ifname)
 				 "%s is not an Ethernet interface (link type %u); attach to the "
 				 "interface that carries the ESP packets",
 				 ifname, ifr.ifr_hwaddr.sa_family);
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
 }
@@ -511,12 +550,13 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 	bool fresh, created_clsact = false, now[IPSM_HOOK_MAX] = {};
 	__u32 done = 0, all;
 	struct stat st;
+	__u8 mac[6];
 	int hook, err;
 
 	c.ifindex = if_nametoindex(ifname);
 	if (!c.ifindex)
 		return ipsm_error(IPSM_EXIT_NODEV, -ENODEV, "no interface '%s'", ifname);
-	err = check_link_type(ifname);
+	err = check_link_type(ifname, mac);
 	if (err)
 		return err;
 	pins_iface_dir(p, c.ifindex, c.dir, sizeof(c.dir));
@@ -546,6 +586,7 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 	}
 	c.meta.hooks |= o->hooks;
 	c.meta.created_clsact |= created_clsact;
+	memcpy(c.meta.mac, mac, sizeof(c.meta.mac));
 	snprintf(c.meta.name, sizeof(c.meta.name), "%s", ifname);
 	err = meta_access(c.dir, &c.meta, true);
 	if (err) {
@@ -690,6 +731,10 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 		pr_info("attached to %s", names[i]);
 	}
 	free(fresh);
+	j = dp_config_refresh(p);
+	if (j)
+		return ipsm_error(IPSM_EXIT_FAIL, j, "cannot set up the datapath's config: %s",
+				  strerror(-j));
 	return 0;
 }
 

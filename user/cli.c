@@ -171,7 +171,8 @@ const struct cli_opt cli_attach_opts[] = {
 	{ "hooks", 0, "LIST",
 	  "comma-separated: xdp, tc-ingress, tc-egress\n(default xdp,tc-egress; xdp and tc-ingress\nexclude each other)",
 	  set_hooks, "bad --hooks '%s': use xdp, tc-ingress, tc-egress" },
-	{ "xdp-mode", 0, "MODE", "native, skb (generic) or auto\n(default: native, else skb)",
+	{ "xdp-mode", 0, "MODE",
+	  "native, skb (generic) or auto (default: native\nwhere it does not slow the traffic, else skb)",
 	  set_xdp_mode, "bad --xdp-mode '%s': use native, skb or auto" },
 	{ "max-sas", 0, "N",
 	  "SA table size when the namespace's maps are first made\n(default " IPSM_STR(

@@ -17,6 +17,8 @@ const struct ipsm_map_def ipsm_maps[IPSM_MAP_MAX] = {
 	[IPSM_MAP_BAD_SPIS] = { "bad_spis", true },
 	[IPSM_MAP_SA_INFO] = { "sa_info", true },
 	[IPSM_MAP_TOTALS] = { "totals", true },
+	[IPSM_MAP_LOCAL_ADDRS] = { "local_addrs", true },
+	[IPSM_MAP_MARKS] = { "marks", true },
 };
 
 const struct ipsm_map_def *ipsm_map_find(const char *name)

@@ -24,6 +24,8 @@ enum ipsm_map_id {
 	IPSM_MAP_BAD_SPIS, /* recent bad SPIs */
 	IPSM_MAP_SA_INFO, /* the monitor's record per SA */
 	IPSM_MAP_TOTALS, /* the monitor's folded totals */
+	IPSM_MAP_LOCAL_ADDRS, /* the namespace's addresses */
+	IPSM_MAP_MARKS, /* the marks of the kernel's SAs */
 	IPSM_MAP_MAX,
 };
 

@@ -15,6 +15,7 @@
 
 #include "aggregate.h"
 #include "correlate.h"
+#include "dp_config.h"
 #include "events.h"
 #include "log.h"
 #include "loop.h"
@@ -55,7 +56,8 @@ struct monitor {
 	const struct ipsm_paths *p;
 	const struct monitor_opts *o;
 	int ncpus;
-	int fd_sa, fd_info, fd_totals, fd_corr;
+	int fd_sa, fd_info, fd_totals;
+	struct dp_config dc; /* heartbeat, addresses, marks */
 	struct xfrm_nl *ev;
 	struct local_addrs la;
 	struct ipsm_xfrm_sa *sas; /* the kernel's SAs as we know them now */
@@ -423,6 +425,13 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 	if (err)
 		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot list local addresses: %s",
 				  strerror(-err));
+	/* The datapath's view follows addresses and SAs as they come and go. */
+	err = dp_config_addrs(&m->dc, &m->la);
+	if (!err)
+		err = dp_config_marks(&m->dc, xs, n);
+	if (err)
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot update the datapath's config: %s",
+				  strerror(-err));
 	for (i = 0; i < n; i++) {
 		struct ipsm_sa_key key;
 
@@ -477,16 +486,12 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 
 static void heartbeat(struct monitor *m, bool alive)
 {
-	struct ipsm_config cfg = {};
-	__u32 k = 0;
 	__u64 grace = 3ULL * m->o->interval_ms * 1000000ULL;
 
 	/* Three missed ticks, and at least five seconds, before the datapath stops trusting us. */
 	if (grace < 5000000000ULL)
 		grace = 5000000000ULL;
-	if (alive)
-		cfg.live_until = mono_coarse_ns() + grace;
-	bpf_map_update_elem(m->fd_corr, &k, &cfg, BPF_ANY);
+	dp_config_heartbeat(&m->dc, alive ? mono_coarse_ns() + grace : 0);
 }
 
 static void write_totals(struct monitor *m)
@@ -612,7 +617,7 @@ static int on_xfrm(void *ctx)
 int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 {
 	struct monitor m = {
-		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .fd_corr = -1
+		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .dc = { -1, -1, -1 }
 	};
 	struct loop l = { .interval_ms = o->interval_ms,
 			  .on_tick = on_tick,
@@ -633,8 +638,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	m.fd_sa = ipsm_map_open(p, 0, IPSM_MAP_SA_STATS);
 	m.fd_info = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
 	m.fd_totals = ipsm_map_open(p, 0, IPSM_MAP_TOTALS);
-	m.fd_corr = ipsm_map_open(p, 0, IPSM_MAP_CORRELATION);
-	if (m.fd_sa < 0 || m.fd_info < 0 || m.fd_totals < 0 || m.fd_corr < 0) {
+	if (m.fd_sa < 0 || m.fd_info < 0 || m.fd_totals < 0 || dp_config_open(p, &m.dc)) {
 		err = -ENOENT;
 		goto out;
 	}
@@ -665,8 +669,7 @@ out:
 	stream_close(&m.out);
 	free(m.sas);
 	local_addrs_free(&m.la);
-	if (m.fd_corr >= 0)
-		close(m.fd_corr);
+	dp_config_close(&m.dc);
 	if (m.fd_totals >= 0)
 		close(m.fd_totals);
 	if (m.fd_info >= 0)

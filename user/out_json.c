@@ -291,6 +291,8 @@ json_t *json_snapshot(const struct ipsm_snapshot *s)
 			"bad_spi_packets", jint(s->dp.bad_spi_packets), "bad_spi_bytes",
 			jint(s->dp.bad_spi_bytes), "bad_spi_evicted", jint(s->dp.bad_spi_evicted),
 			"kernel", kernel_obj(s));
+	json_object_set_new(json_object_get(doc, "datapath"), "reserved_spi_packets",
+			    jint(s->dp.reserved_spi_packets));
 	return doc;
 }
 

@@ -349,6 +349,9 @@ static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 		{ "ipsecmon_datapath_bad_spi_evicted_total",
 		  "Bad-SPI slots taken over by another SPI.",
 		  offsetof(struct ipsm_dp, bad_spi_evicted) },
+		{ "ipsecmon_datapath_reserved_spi_packets_total",
+		  "ESP/AH packets with a reserved SPI (1-255): no SA can have one.",
+		  offsetof(struct ipsm_dp, reserved_spi_packets) },
 	};
 	unsigned int i;
 

@@ -56,6 +56,7 @@ static const size_t attr_min_len[XFRMA_MAX + 1] = {
 	[XFRMA_REPLAY_ESN_VAL] = sizeof(struct xfrm_replay_state_esn),
 	[XFRMA_LASTUSED] = sizeof(__u64),
 	[XFRMA_IF_ID] = sizeof(__u32),
+	[XFRMA_MARK] = sizeof(struct xfrm_mark),
 	[XFRMA_TMPL] = 0,
 };
 
@@ -176,6 +177,12 @@ static void sa_from_attrs(struct ipsm_xfrm_sa *sa, const struct attr_tb *tb)
 		sa->lastused = mnl_attr_get_u64(tb->a[XFRMA_LASTUSED]);
 	if (tb->a[XFRMA_IF_ID])
 		sa->if_id = mnl_attr_get_u32(tb->a[XFRMA_IF_ID]);
+	if (tb->a[XFRMA_MARK]) {
+		const struct xfrm_mark *m = mnl_attr_get_payload(tb->a[XFRMA_MARK]);
+
+		sa->mark = m->v;
+		sa->mark_mask = m->m;
+	}
 }
 
 static void policy_from_info(struct ipsm_xfrm_policy *pol, const void *payload)

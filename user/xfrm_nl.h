@@ -39,6 +39,7 @@ struct ipsm_xfrm_sa {
 	__u8 saddr[16];
 	__u32 reqid;
 	__u32 if_id;
+	__u32 mark, mark_mask; /* XFRMA_MARK: found by lookups with (mark & mask) == mark */
 	__u8 flags; /* XFRM_STATE_* */
 	__u8 replay_window;
 	__u16 encap_type; /* 0, or UDP_ENCAP_ESPINUDP (2) / _NON_IKE (1) / TCP_ENCAP_ESPINTCP (7) */

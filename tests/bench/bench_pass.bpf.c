@@ -1,11 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Baselines for the classifier benchmark: the cheapest XDP program there is,
- * and the cheapest one that counts (one per-CPU array increment), so the
- * classifier's cost can be told apart from the hook's and from counting.
+ * Baselines and drivers for the datapath benchmark.
+ *
+ * bench_pass_*: the cheapest program of each hook, the baseline every
+ * ipsecmon program is measured against. bench_count: one per-CPU array
+ * increment, to tell the cost of counting at all from the classifier's.
+ *
+ * bench_drive_*: for cases that need a different packet each time
+ * (random SPIs, many SAs in turn), which BPF_PROG_TEST_RUN's repeat cannot
+ * give: rewrite the SPI in place, then tail-call the program in slot 0 or
+ * 1 of the hook's program array. Both the baseline and the program under
+ * test are driven alike, so the driver's cost cancels out.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#define TC_ACT_UNSPEC_ (-1)
+
+enum { DRIVE_RANDOM = 0, DRIVE_ROUND_ROBIN = 1 };
+
+struct drive_cfg {
+	__u32 mode;
+	__u32 spi_off; /* SPI's offset in the frame */
+	__u32 n; /* round robin: SPIs base .. base + n - 1 */
+	__u32 base;
+};
+
+struct drive_state {
+	__u64 rnd;
+	__u32 next;
+	__u32 pad;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -14,10 +40,44 @@ struct {
 	__type(value, __u64);
 } bench_count_map SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drive_cfg);
+} drive_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drive_state);
+} drive_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} xdp_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} tc_targets SEC(".maps");
+
 SEC("xdp")
 int bench_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
+}
+
+SEC("tc")
+int bench_pass_tc(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC_;
 }
 
 SEC("xdp")
@@ -30,6 +90,131 @@ int bench_count(struct xdp_md *ctx)
 	if (n)
 		(*n)++;
 	return XDP_PASS;
+}
+
+/*
+ * References for what a known SA's packet cannot avoid in today's design:
+ * one lookup in a per-CPU hash keyed like sa_stats (24 bytes), and one
+ * read of the coarse clock. Their cost bounds the known-SA case from below.
+ */
+struct ref_key {
+	__u8 dir, proto, family, pad;
+	__u32 spi;
+	__u8 daddr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct ref_key);
+	__type(value, __u64);
+} ref_hash SEC(".maps");
+
+SEC("xdp")
+int bench_ref_hash(struct xdp_md *ctx)
+{
+	struct ref_key k = { .proto = 50, .spi = 0x01100000, .daddr = { 198, 51, 100, 1 } };
+	__u64 *v;
+
+	v = bpf_map_lookup_elem(&ref_hash, &k);
+	if (v)
+		(*v)++;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_ref_clock(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	__u64 *n;
+
+	n = bpf_map_lookup_elem(&bench_count_map, &k);
+	if (n)
+		*n = bpf_ktime_get_coarse_ns();
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_ref_jiffies(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	__u64 *n;
+
+	n = bpf_map_lookup_elem(&bench_count_map, &k);
+	if (n)
+		*n = bpf_jiffies64();
+	return XDP_PASS;
+}
+
+/* The next SPI, never a reserved one (1-255). */
+static __always_inline __u32 next_spi(void)
+{
+	struct drive_state *st;
+	struct drive_cfg *c;
+	__u32 k = 0, spi;
+
+	c = bpf_map_lookup_elem(&drive_cfg, &k);
+	st = bpf_map_lookup_elem(&drive_state, &k);
+	if (!c || !st)
+		return 0x1000;
+	if (c->mode == DRIVE_ROUND_ROBIN && c->n) {
+		spi = c->base + st->next;
+		st->next = st->next + 1 < c->n ? st->next + 1 : 0;
+		return spi;
+	}
+	/* xorshift64 */
+	st->rnd ^= st->rnd << 13;
+	st->rnd ^= st->rnd >> 7;
+	st->rnd ^= st->rnd << 17;
+	return (__u32)st->rnd | 0x100;
+}
+
+static __always_inline void put_spi(void *data, void *data_end)
+{
+	struct drive_cfg *c;
+	__u32 k = 0, off;
+	__u8 *p;
+
+	c = bpf_map_lookup_elem(&drive_cfg, &k);
+	if (!c)
+		return;
+	off = c->spi_off & 0xff;
+	p = (__u8 *)data + off;
+	if ((void *)(p + 4) > data_end)
+		return;
+	*(__u32 *)p = bpf_htonl(next_spi());
+}
+
+SEC("xdp")
+int bench_drive_xdp0(struct xdp_md *ctx)
+{
+	put_spi((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	bpf_tail_call(ctx, &xdp_targets, 0);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_drive_xdp1(struct xdp_md *ctx)
+{
+	put_spi((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	bpf_tail_call(ctx, &xdp_targets, 1);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int bench_drive_tc0(struct __sk_buff *skb)
+{
+	put_spi((void *)(long)skb->data, (void *)(long)skb->data_end);
+	bpf_tail_call(skb, &tc_targets, 0);
+	return TC_ACT_UNSPEC_;
+}
+
+SEC("tc")
+int bench_drive_tc1(struct __sk_buff *skb)
+{
+	put_spi((void *)(long)skb->data, (void *)(long)skb->data_end);
+	bpf_tail_call(skb, &tc_targets, 1);
+	return TC_ACT_UNSPEC_;
 }
 
 char LICENSE[] SEC("license") = "GPL";
