@@ -35,26 +35,20 @@ GW2_NET=192.168.2.1
 # ---------------------------------------------------------------------------
 # Assertions and scenario lifecycle
 
-_ASSERT_TOTAL=0
-_ASSERT_FAILED=0
-_BG_PIDS=()
+# ok, fail, check_eq NAME EXPECTED ACTUAL and finish: the shared assertions
+# of all shell suites. A failure makes the scenario exit 1 at the end (the
+# rest still runs, to show everything wrong).
+# shellcheck source=tests/lib/assert.sh
+. "$GUEST_LIB_DIR/../../lib/assert.sh"
 
-# assert_eq NAME EXPECTED ACTUAL: one "ok"/"FAIL" line; any failure makes the
-# scenario exit 1 at the end (the rest still runs, to show everything wrong).
-assert_eq() {
-	local name=$1 expected=$2 actual=$3
-	_ASSERT_TOTAL=$((_ASSERT_TOTAL + 1))
-	if [[ "$expected" == "$actual" ]]; then
-		printf 'ok   %s = %s\n' "$name" "$actual"
-	else
-		printf 'FAIL %s: expected %s, got %s\n' "$name" "$expected" "$actual"
-		_ASSERT_FAILED=$((_ASSERT_FAILED + 1))
-	fi
-}
+_BG_PIDS=()
 
 # note TEXT: an informational line that is not an assertion.
 note() { printf '#    %s\n' "$*"; }
 
+# On exit: stop the helpers, count an abort or a scenario without a single
+# assertion as a failure, and end with finish's "N passed, N failed" line,
+# which tests/vm/run.sh adds up.
 _guest_on_exit() {
 	local rc=$?
 	local pid
@@ -62,15 +56,12 @@ _guest_on_exit() {
 		kill "$pid" 2>/dev/null || true
 	done
 	if ((rc != 0)); then
-		printf 'FAIL scenario aborted with status %d (see the error above)\n' "$rc"
-	elif ((_ASSERT_FAILED > 0)); then
-		rc=1
-	elif ((_ASSERT_TOTAL == 0)); then
-		printf 'FAIL scenario made no assertions\n'
-		rc=1
+		fail "scenario ran to its end (see the error above)" "exit status 0" "exit status $rc"
+	elif ((PASS + FAIL == 0)); then
+		fail "scenario made assertions" "at least one" none
 	fi
-	printf '# %d assertions, %d failed\n' "$_ASSERT_TOTAL" "$_ASSERT_FAILED"
-	exit "$rc"
+	finish && exit 0
+	exit 1
 }
 trap _guest_on_exit EXIT
 # Name the command that stopped a `set -e` scenario, to make aborts readable.
@@ -425,7 +416,7 @@ ipsecmon_attach() {
 	local ns=$1 iface=$2 rc=0
 	_IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-$ns-$iface-$RANDOM$RANDOM
 	"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
-	assert_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
+	check_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
 	if ((rc != 0)); then
 		_IPSECMON_BROKEN=1
 		# Show why (e.g. the verifier's complaint on this older kernel).
@@ -486,7 +477,7 @@ ipsecmon_monitor_stop() {
 	kill -TERM "$_IPSECMON_MON_PID" 2>/dev/null || true
 	wait "$_IPSECMON_MON_PID" || rc=$?
 	_IPSECMON_MON_PID=""
-	assert_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
+	check_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
 }
 
 # ipsecmon_monitor_sync: wait until the monitor wrote a snapshot after now,
