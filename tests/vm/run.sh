@@ -1,32 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Real-IPsec test bed: boots Debian's pinned 6.1 kernel under qemu (TCG; the
-# host kernel has no ESP/AH) with the host's userspace over read-only 9p, and
-# runs each scenario of tests/vm/scenarios/ as root in its own fresh VM.
+# Real-IPsec test bed: boots each Debian kernel pinned in kernel.conf under
+# qemu (TCG; the host kernel has no ESP/AH) with the host's userspace over
+# read-only 9p, and runs each scenario of tests/vm/scenarios/ as root in its
+# own fresh VM, on every kernel.
 #
-#   tests/vm/run.sh              run every scenario
-#   tests/vm/run.sh NAME...      run the named ones (file scenarios/NAME.sh)
+#   tests/vm/run.sh              every scenario on every kernel
+#   tests/vm/run.sh NAME...      the named ones (file scenarios/NAME.sh)
 #
 # Environment:
+#   IPSECMON_VM_KERNEL   run only the kernel(s) whose package version starts
+#                        with this (e.g. 6.12), or whose package name it is
+#   IPSECMON_VM_KERNELS  "PACKAGE=VERSION ..." instead of kernel.conf's list
 #   IPSECMON_VM_CACHE    download/unpack/initramfs cache, outside the tree
 #                        (default /var/cache/ipsecmon-vm)
-#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario VM (default 120)
+#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario VM (default 240)
 #   IPSECMON_VM_KEEP=1   keep the per-run work folder (console logs, outputs)
 #   IPSECMON_BIN         datapath binary the scenarios also check when it is
 #                        executable (default build/ipsecmon-bpf of this
 #                        checkout; a path as seen in the guest, not under /tmp;
 #                        a missing path runs the kernel checks only)
-#   IPSECMON_VM_KERNEL_PACKAGE / IPSECMON_VM_KERNEL_VERSION override kernel.conf
 #
-# The last line is always "N passed, N failed"; the exit status is non-zero
-# when any scenario failed.
+# One PASS/FAIL line per scenario and kernel, a table of them, and last
+# "N passed, N failed" over the assertions of all runs (a run that ended
+# without reporting counts as one failure); the exit status is non-zero
+# when any run failed.
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${IPSECMON_VM_CACHE:-/var/cache/ipsecmon-vm}
-TIMEOUT=${IPSECMON_VM_TIMEOUT:-120}
+TIMEOUT=${IPSECMON_VM_TIMEOUT:-240}
 
 log() { printf 'ipsecmon-vm: %s\n' "$*" >&2; }
 die() {
@@ -34,8 +39,8 @@ die() {
 	exit 2
 }
 
-# kernel.conf is data, not code: read the two keys without sourcing it so
-# that values from the environment win and nothing else in it can run.
+# kernel.conf is data, not code: read the key without sourcing it so that
+# the environment wins and nothing else in it can run.
 conf_get() {
 	local key=$1 line
 	while IFS= read -r line; do
@@ -43,9 +48,10 @@ conf_get() {
 	done <"$VM_DIR/kernel.conf"
 	die "$key missing from $VM_DIR/kernel.conf"
 }
-KPKG=${IPSECMON_VM_KERNEL_PACKAGE:-$(conf_get IPSECMON_VM_KERNEL_PACKAGE)}
-KVERSION=${IPSECMON_VM_KERNEL_VERSION:-$(conf_get IPSECMON_VM_KERNEL_VERSION)}
-KREL=${KPKG#linux-image-} # uname -r of that kernel, e.g. 6.1.0-50-amd64
+
+# The kernel being prepared or booted: package, version, and what comes out
+# of the unpacked package (uname -r, tree, initramfs).
+KPKG="" KVERSION="" KREL="" KROOT="" INITRD=""
 
 # The modules the initramfs must load before it can mount the host root.
 BOOT_MODULES=(virtio_pci 9pnet_virtio 9p)
@@ -53,7 +59,7 @@ BOOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 need_tools() {
 	local t missing=()
 	for t in qemu-system-x86_64 apt-get dpkg depmod modprobe busybox cpio \
-		timeout sha256sum mktemp; do
+		xz timeout sha256sum mktemp flock; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) ||
@@ -61,11 +67,24 @@ need_tools() {
 	[[ $(id -u) == 0 ]] || die "must run as root (namespaces and XFRM in the guest, 9p export of /)"
 }
 
+# krel_of DIR: the uname -r of an unpacked kernel package, read from its one
+# lib/modules folder. Package names do not give it reliably (the 6.12
+# packages are named *-unsigned, their modules folder is not).
+krel_of() {
+	local dirs=("$1"/lib/modules/*/) d
+	((${#dirs[@]} == 1)) && [[ -d ${dirs[0]} ]] || return 1
+	d=${dirs[0]%/}
+	printf '%s\n' "${d##*/}"
+}
+
 # Fetch the kernel package into the cache and unpack it there: the host's
 # /boot and /lib are never touched. Done once per version; later runs reuse it.
 prepare_kernel() {
 	KROOT=$CACHE/kernel/${KPKG}_$KVERSION
-	[[ -e $KROOT/.complete ]] && return 0
+	if [[ -e $KROOT/.complete ]]; then
+		KREL=$(krel_of "$KROOT") || die "$KROOT: not one lib/modules folder (delete it)"
+		return 0
+	fi
 	local deb=$CACHE/debs/${KPKG}_${KVERSION}_amd64.deb
 	if [[ ! -s $deb ]]; then
 		log "downloading $KPKG=$KVERSION from the apt repository"
@@ -86,8 +105,8 @@ prepare_kernel() {
 	local tmp
 	tmp=$(mktemp -d "$CACHE/kernel/.unpack.XXXXXX")
 	dpkg -x "$deb" "$tmp"
-	[[ -f $tmp/boot/vmlinuz-$KREL && -d $tmp/lib/modules/$KREL ]] ||
-		die "$deb does not contain vmlinuz-$KREL and lib/modules/$KREL"
+	KREL=$(krel_of "$tmp") || die "$deb does not contain exactly one lib/modules folder"
+	[[ -f $tmp/boot/vmlinuz-$KREL ]] || die "$deb does not contain boot/vmlinuz-$KREL"
 	depmod -b "$tmp" "$KREL"
 	touch "$tmp/.complete"
 	rm -rf "$KROOT"
@@ -115,7 +134,8 @@ prepare_initramfs() {
 	# Contents only, not paths: another checkout path must hit the same entry.
 	key=$({
 		cat "$bb" "$VM_DIR/lib/initramfs-init" "${mods[@]}"
-		printf '%s\n' "$KPKG $KVERSION" "${mods[@]##*/}"
+		# "plain": modules go in decompressed (an older cache kept them as-is).
+		printf '%s\n' "$KPKG $KVERSION plain" "${mods[@]##*/}"
 	} | sha256sum | cut -c1-16)
 	INITRD=$CACHE/initramfs/$KREL-$key.cpio
 	[[ -s $INITRD ]] && return 0
@@ -131,9 +151,17 @@ prepare_initramfs() {
 		ln -s busybox "$tree/bin/$applet"
 	done
 	install -m 0755 "$VM_DIR/lib/initramfs-init" "$tree/init"
+	# busybox's insmod wants plain ELF: 6.12's modules come as .ko.xz.
+	local base
 	for m in "${mods[@]}"; do
-		cp "$m" "$tree/modules/"
-		basename "$m" >>"$tree/modules/order"
+		base=${m##*/}
+		case $m in
+		*.ko.xz) xz -dc "$m" >"$tree/modules/${base%.xz}" ;;
+		*.ko.zst) zstd -qdc "$m" >"$tree/modules/${base%.zst}" ;;
+		*.ko.gz) gzip -dc "$m" >"$tree/modules/${base%.gz}" ;;
+		*) cp "$m" "$tree/modules/" ;;
+		esac
+		printf '%s\n' "${base%.ko*}.ko" >>"$tree/modules/order"
 	done
 	# Uncompressed newc cpio: the kernel reads it directly and it is small.
 	(cd "$tree" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$INITRD.tmp"
@@ -145,10 +173,10 @@ prepare_initramfs() {
 # path is written as two commas.
 qemu_path() { printf '%s' "${1//,/,,}"; }
 
-# run_scenario NAME: boot one VM for one scenario; returns its status.
+# run_scenario NAME DIR: boot one VM of the current kernel for one scenario,
+# its console log and work share in DIR; returns its status.
 run_scenario() {
-	local name=$1 dir start end rc
-	dir=$RUNDIR/$name
+	local name=$1 dir=$2 start end rc
 	mkdir -p "$dir/share"
 	{
 		printf 'IPSECMON_VM_SCENARIO=%q\n' "$name"
@@ -179,14 +207,48 @@ run_scenario() {
 	ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
 
 	if ((rc == 124 || rc == 137)); then
-		log "$name: VM hit the ${TIMEOUT}s hard cap"
+		log "$name on $KREL: VM hit the ${TIMEOUT}s hard cap"
 		return 1
 	fi
 	if [[ ! -f $dir/share/rc ]]; then
-		log "$name: the guest did not report a result (qemu status $rc)"
+		log "$name on $KREL: the guest did not report a result (qemu status $rc)"
 		return 1
 	fi
 	return "$(<"$dir/share/rc")"
+}
+
+# assertion_counts FILE: "PASSED FAILED" from the last "N passed, N failed"
+# line of a scenario's output (tests/lib/assert.sh's finish), "0 0" without.
+assertion_counts() {
+	local p=0 f=0 line
+	if [[ -f $1 ]]; then
+		while IFS= read -r line; do
+			[[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] &&
+				p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+		done <"$1"
+	fi
+	echo "$p $f"
+}
+
+# select_kernels: fill K_PKG/K_VER from kernel.conf (or IPSECMON_VM_KERNELS),
+# keeping those IPSECMON_VM_KERNEL selects.
+select_kernels() {
+	local list entry pkg ver sel=${IPSECMON_VM_KERNEL:-}
+	list=${IPSECMON_VM_KERNELS:-$(conf_get IPSECMON_VM_KERNELS)}
+	K_PKG=() K_VER=()
+	for entry in $list; do
+		pkg=${entry%%=*}
+		ver=${entry#*=}
+		[[ $entry == *=* && -n $pkg && -n $ver ]] ||
+			die "kernel entry '$entry' is not PACKAGE=VERSION"
+		if [[ -n $sel && $pkg != "$sel" && $ver != "$sel" && $ver != "$sel".* &&
+			$ver != "$sel"-* ]]; then
+			continue
+		fi
+		K_PKG+=("$pkg")
+		K_VER+=("$ver")
+	done
+	((${#K_PKG[@]} > 0)) || die "no kernel in '$list' matches IPSECMON_VM_KERNEL=$sel"
 }
 
 main() {
@@ -206,14 +268,23 @@ main() {
 	fi
 
 	need_tools
+	select_kernels
 	mkdir -p "$CACHE/kernel"
 	# Serialise cache preparation between concurrent runs on one machine.
+	# Every kernel is prepared before the first VM boots, so a download
+	# failure shows at once and not after minutes of scenarios.
+	local k K_REL=() K_ROOT=() K_INITRD=()
 	exec 9>"$CACHE/.lock"
 	flock 9
-	prepare_kernel
-	prepare_initramfs
+	for k in "${!K_PKG[@]}"; do
+		KPKG=${K_PKG[k]} KVERSION=${K_VER[k]}
+		prepare_kernel
+		prepare_initramfs
+		K_REL[k]=$KREL K_ROOT[k]=$KROOT K_INITRD[k]=$INITRD
+		log "kernel $KPKG=$KVERSION ($KREL)"
+	done
 	flock -u 9
-	log "kernel $KPKG=$KVERSION ($KREL), cache $CACHE"
+	log "cache $CACHE"
 
 	RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/ipsecmon-vm.XXXXXX")
 	if [[ ${IPSECMON_VM_KEEP:-0} == 1 ]]; then
@@ -222,29 +293,56 @@ main() {
 		trap 'rm -rf "$RUNDIR"' EXIT
 	fi
 
-	local passed=0 failed=0 failed_names=() total_start=$SECONDS
-	for n in "${names[@]}"; do
-		printf '=== %s\n' "$n"
-		ELAPSED='?'
-		if run_scenario "$n"; then
-			[[ -f $RUNDIR/$n/share/output ]] && sed 's/^/    /' "$RUNDIR/$n/share/output"
-			printf 'PASS %s (%s s)\n' "$n" "$ELAPSED"
-			passed=$((passed + 1))
-		else
-			if [[ -f $RUNDIR/$n/share/output ]]; then
-				sed 's/^/    /' "$RUNDIR/$n/share/output"
+	# All scenarios on one kernel, then the next: a kernel-wide problem
+	# shows as a block, and the table below puts the kernels side by side.
+	local passed=0 failed=0 failed_runs=() total_start=$SECONDS dir p f ok
+	declare -A cell=()
+	for k in "${!K_PKG[@]}"; do
+		KPKG=${K_PKG[k]} KVERSION=${K_VER[k]}
+		KREL=${K_REL[k]} KROOT=${K_ROOT[k]} INITRD=${K_INITRD[k]}
+		for n in "${names[@]}"; do
+			printf '=== %s on %s\n' "$n" "$KREL"
+			dir=$RUNDIR/$KREL/$n
+			ELAPSED='?'
+			ok=1
+			run_scenario "$n" "$dir" || ok=0
+			[[ -f $dir/share/output ]] && sed 's/^/    /' "$dir/share/output"
+			read -r p f < <(assertion_counts "$dir/share/output")
+			# A run that failed without a failed assertion (hard cap,
+			# panic, no report) still counts as one failure.
+			((ok || f > 0)) || f=1
+			passed=$((passed + p))
+			failed=$((failed + f))
+			if ((ok)); then
+				printf 'PASS %s on %s: %d assertions (%s s)\n' "$n" "$KREL" "$p" "$ELAPSED"
+				cell[$k,$n]="PASS $p/$((p + f)) ${ELAPSED}s"
+			else
+				printf -- '--- guest console log of %s on %s:\n' "$n" "$KREL"
+				sed 's/^/  | /' "$dir/console.log"
+				printf 'FAIL %s on %s: %d of %d assertions failed (%s s)\n' \
+					"$n" "$KREL" "$f" "$((p + f))" "$ELAPSED"
+				cell[$k,$n]="FAIL $p/$((p + f)) ${ELAPSED}s"
+				failed_runs+=("$n@$KREL")
 			fi
-			printf -- '--- guest console log of %s:\n' "$n"
-			sed 's/^/  | /' "$RUNDIR/$n/console.log"
-			printf 'FAIL %s (%s s)\n' "$n" "$ELAPSED"
-			failed=$((failed + 1))
-			failed_names+=("$n")
-		fi
+		done
 	done
-	printf 'kernel %s=%s, %d s in total\n' "$KPKG" "$KVERSION" "$((SECONDS - total_start))"
-	((failed == 0)) || printf 'failed: %s\n' "${failed_names[*]}"
+
+	# The table: scenario x kernel -> result, assertions passed/run, time.
+	printf '\n%-18s' scenario
+	for k in "${!K_PKG[@]}"; do printf ' %-26s' "${K_REL[k]}"; done
+	printf '\n'
+	for n in "${names[@]}"; do
+		printf '%-18s' "$n"
+		for k in "${!K_PKG[@]}"; do printf ' %-26s' "${cell[$k,$n]}"; done
+		printf '\n'
+	done
+	for k in "${!K_PKG[@]}"; do
+		printf 'kernel %s=%s (%s)\n' "${K_PKG[k]}" "${K_VER[k]}" "${K_REL[k]}"
+	done
+	printf '%d s in total\n' "$((SECONDS - total_start))"
+	((${#failed_runs[@]} == 0)) || printf 'failed: %s\n' "${failed_runs[*]}"
 	printf '%d passed, %d failed\n' "$passed" "$failed"
-	((failed == 0))
+	((${#failed_runs[@]} == 0))
 }
 
 main "$@"

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers sourced by tests/vm/scenarios/*.sh inside the guest (root, Debian's
-# 6.1 kernel, the host's userspace read-only). They build two IPsec gateways
-# as network namespaces joined by a veth pair, install SAs by hand with
-# `ip xfrm` or run strongSwan, send an exact number of packets, read the
-# kernel's own counters and compare them with what is expected.
+# Helpers sourced by tests/vm/scenarios/*.sh inside the guest (root, one of
+# the Debian kernels of kernel.conf, the host's userspace read-only). They
+# build two IPsec gateways as network namespaces joined by a veth pair,
+# install SAs by hand with `ip xfrm` or run strongSwan, send an exact number
+# of packets, read the kernel's own counters and compare them with what is
+# expected.
 #
 #   gw1  v1  10.0.0.1  fd00::1   02:00:00:00:00:01
 #   gw2  v2  10.0.0.2  fd00::2   02:00:00:00:00:02
@@ -35,26 +36,20 @@ GW2_NET=192.168.2.1
 # ---------------------------------------------------------------------------
 # Assertions and scenario lifecycle
 
-_ASSERT_TOTAL=0
-_ASSERT_FAILED=0
-_BG_PIDS=()
+# ok, fail, check_eq NAME EXPECTED ACTUAL and finish: the shared assertions
+# of all shell suites. A failure makes the scenario exit 1 at the end (the
+# rest still runs, to show everything wrong).
+# shellcheck source=tests/lib/assert.sh
+. "$GUEST_LIB_DIR/../../lib/assert.sh"
 
-# assert_eq NAME EXPECTED ACTUAL: one "ok"/"FAIL" line; any failure makes the
-# scenario exit 1 at the end (the rest still runs, to show everything wrong).
-assert_eq() {
-	local name=$1 expected=$2 actual=$3
-	_ASSERT_TOTAL=$((_ASSERT_TOTAL + 1))
-	if [[ "$expected" == "$actual" ]]; then
-		printf 'ok   %s = %s\n' "$name" "$actual"
-	else
-		printf 'FAIL %s: expected %s, got %s\n' "$name" "$expected" "$actual"
-		_ASSERT_FAILED=$((_ASSERT_FAILED + 1))
-	fi
-}
+_BG_PIDS=()
 
 # note TEXT: an informational line that is not an assertion.
 note() { printf '#    %s\n' "$*"; }
 
+# On exit: stop the helpers, count an abort or a scenario without a single
+# assertion as a failure, and end with finish's "N passed, N failed" line,
+# which tests/vm/run.sh adds up.
 _guest_on_exit() {
 	local rc=$?
 	local pid
@@ -62,15 +57,12 @@ _guest_on_exit() {
 		kill "$pid" 2>/dev/null || true
 	done
 	if ((rc != 0)); then
-		printf 'FAIL scenario aborted with status %d (see the error above)\n' "$rc"
-	elif ((_ASSERT_FAILED > 0)); then
-		rc=1
-	elif ((_ASSERT_TOTAL == 0)); then
-		printf 'FAIL scenario made no assertions\n'
-		rc=1
+		fail "scenario ran to its end (see the error above)" "exit status 0" "exit status $rc"
+	elif ((PASS + FAIL == 0)); then
+		fail "scenario made assertions" "at least one" none
 	fi
-	printf '# %d assertions, %d failed\n' "$_ASSERT_TOTAL" "$_ASSERT_FAILED"
-	exit "$rc"
+	finish && exit 0
+	exit 1
 }
 trap _guest_on_exit EXIT
 # Name the command that stopped a `set -e` scenario, to make aborts readable.
@@ -416,23 +408,60 @@ await_eq() {
 _IPSECMON_BROKEN=0
 have_ipsecmon() { [[ -x $IPSECMON_BIN ]] && ((!_IPSECMON_BROKEN)); }
 
+# kernel_sa_lookup: "kernel" when the running kernel offers the XDP SA lookup
+# (its BTF has the bpf_xdp_get_xfrm_state kfunc, 6.8+), else "map". Asked of
+# the kernel itself, so no expectation hangs on a version number.
+kernel_sa_lookup() {
+	if grep -qaF bpf_xdp_get_xfrm_state /sys/kernel/btf/vmlinux; then
+		echo kernel
+	else
+		echo map
+	fi
+}
+
+# What the scenarios expect of correlation, set by ipsecmon_attach from the
+# SA lookup the attached XDP program reports:
+#   IPSECMON_SA_LOOKUP     kernel (the kfunc) or map (the known-SA map)
+#   IPSECMON_CORR          ipsecmon.correlation while `run` is up:
+#                          kernel, or monitor (the map is only in sync then)
+#   IPSECMON_CORR_IDLE     the same without a monitor: kernel or inactive
+#   IPSECMON_BAD_SPI_IDLE  ipsecmon.bad_spi_detection without a monitor:
+#                          active (the kfunc needs none) or inactive
+IPSECMON_SA_LOOKUP="" IPSECMON_CORR="" IPSECMON_CORR_IDLE="" IPSECMON_BAD_SPI_IDLE=""
+
 _IPSECMON_PIN=""
 # ipsecmon_attach NS IFACE: attach with a pin folder of its own, so a new
 # attach starts from zero. A failure is an assertion failure, and the
 # scenario carries on without the datapath checks so the kernel-counter
 # checks still report.
 ipsecmon_attach() {
-	local ns=$1 iface=$2 rc=0
+	local ns=$1 iface=$2 rc=0 got
 	_IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-$ns-$iface-$RANDOM$RANDOM
 	"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
-	assert_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
+	check_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
 	if ((rc != 0)); then
 		_IPSECMON_BROKEN=1
-		# Show why (e.g. the verifier's complaint on this older kernel).
+		# Show why (e.g. the verifier's complaint on an older kernel).
 		echo "--- ipsecmon-bpf -v attach, last lines:"
 		"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" -v 2>&1 | tail -n 40 || true
 		echo "---"
+		return 0
 	fi
+	got=$(ipsecmon_q "$ns" "[([.interfaces[] | select(.name == \"$iface\")][0].xdp_sa_lookup),
+		.ipsecmon.correlation, .ipsecmon.bad_spi_detection] | join(\" \")")
+	IPSECMON_SA_LOOKUP=${got%% *}
+	# The kfunc path must be taken wherever the kernel has it: otherwise
+	# every expectation below would quietly follow the weaker mode.
+	check_eq "ipsecmon $iface XDP SA lookup (kernel where the BTF has the kfunc)" \
+		"$(kernel_sa_lookup)" "$IPSECMON_SA_LOOKUP"
+	if [[ $IPSECMON_SA_LOOKUP == kernel ]]; then
+		IPSECMON_CORR=kernel IPSECMON_CORR_IDLE=kernel IPSECMON_BAD_SPI_IDLE=active
+	else
+		IPSECMON_CORR=monitor IPSECMON_CORR_IDLE=inactive IPSECMON_BAD_SPI_IDLE=inactive
+	fi
+	note "XDP SA lookup: $IPSECMON_SA_LOOKUP; correlation $IPSECMON_CORR with run, $IPSECMON_CORR_IDLE without"
+	check_eq "ipsecmon correlation, bad-SPI detection before run" \
+		"$IPSECMON_SA_LOOKUP $IPSECMON_CORR_IDLE $IPSECMON_BAD_SPI_IDLE" "$got"
 }
 
 # ipsecmon_rx NS CLASS: received packets of CLASS (esp, ah, esp_in_udp, ike,
@@ -469,8 +498,8 @@ _IPSECMON_MON_PID=""
 IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
 # ipsecmon_monitor NS IFACE: `run` (the monitor) in the background on the
 # attached interface, 0.5 s interval, JSON lines in $IPSECMON_MON_OUT (its
-# stderr beside it). On 6.1 there is no XDP SA lookup: this is what makes
-# bad-SPI detection live. Waits for its first snapshot.
+# stderr beside it). Where the kernel has no XDP SA lookup (map), this is
+# what makes bad-SPI detection live. Waits for its first snapshot.
 ipsecmon_monitor() {
 	"$IPSECMON_BIN" run "$2" --netns "$1" --pin-dir "$_IPSECMON_PIN" --interval 0.5 \
 		>"$IPSECMON_MON_OUT" 2>"$IPSECMON_MON_OUT.err" &
@@ -486,7 +515,7 @@ ipsecmon_monitor_stop() {
 	kill -TERM "$_IPSECMON_MON_PID" 2>/dev/null || true
 	wait "$_IPSECMON_MON_PID" || rc=$?
 	_IPSECMON_MON_PID=""
-	assert_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
+	check_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
 }
 
 # ipsecmon_monitor_sync: wait until the monitor wrote a snapshot after now,

@@ -22,24 +22,24 @@ fi
 
 udp_send gw1 "$GW2_V4" 9000 "$N"
 await_eq "$N" sa_stat gw2 ah "$SPI12" integrity_failed
-assert_eq "gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 ah "$SPI12" packets)"
-assert_eq "gw2 in SA $SPI12 integrity failures" "$N" "$(sa_stat gw2 ah "$SPI12" integrity_failed)"
-assert_eq "gw2 in SA $SPI12 packets accepted" 0 "$(sa_stat gw2 ah "$SPI12" packets)"
-assert_eq "gw2 XfrmInStateProtoError" "$N" "$(xfrm_stat gw2 XfrmInStateProtoError)"
-assert_eq "gw2 xfrm_stat errors" "XfrmInStateProtoError=$N" "$(xfrm_errors gw2)"
-assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
+check_eq "gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 ah "$SPI12" packets)"
+check_eq "gw2 in SA $SPI12 integrity failures" "$N" "$(sa_stat gw2 ah "$SPI12" integrity_failed)"
+check_eq "gw2 in SA $SPI12 packets accepted" 0 "$(sa_stat gw2 ah "$SPI12" packets)"
+check_eq "gw2 XfrmInStateProtoError" "$N" "$(xfrm_stat gw2 XfrmInStateProtoError)"
+check_eq "gw2 xfrm_stat errors" "XfrmInStateProtoError=$N" "$(xfrm_errors gw2)"
+check_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 if have_ipsecmon; then
-	assert_eq "ipsecmon gw2 rx ah packets" "$N" "$(ipsecmon_rx gw2 ah)"
+	check_eq "ipsecmon gw2 rx ah packets" "$N" "$(ipsecmon_rx gw2 ah)"
 	ipsecmon_monitor_sync
 	# AH authenticates and does not encrypt.
-	assert_eq "ipsecmon packets_not_authenticated" "$N" \
+	check_eq "ipsecmon packets_not_authenticated" "$N" \
 		"$(ipsecmon_q gw2 .ipsecmon.packets_not_authenticated)"
-	assert_eq "ipsecmon packets_not_decrypted" 0 "$(ipsecmon_q gw2 .ipsecmon.packets_not_decrypted)"
-	assert_eq "ipsecmon SA $SPI12 kernel integrity_failed" "$N" \
+	check_eq "ipsecmon packets_not_decrypted" 0 "$(ipsecmon_q gw2 .ipsecmon.packets_not_decrypted)"
+	check_eq "ipsecmon SA $SPI12 kernel integrity_failed" "$N" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx .kernel.integrity_failed)"
-	assert_eq "ipsecmon SA $SPI12 authenticated, not confidential" "[true,false]" \
+	check_eq "ipsecmon SA $SPI12 authenticated, not confidential" "[true,false]" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx '.kernel | [.authenticated, .confidential]')"
-	assert_eq "ipsecmon authenticated/confidential bytes received" \
+	check_eq "ipsecmon authenticated/confidential bytes received" \
 		"[$(ipsecmon_sa gw2 "$SPI12" rx .bytes),0]" \
 		"$(ipsecmon_q gw2 '[.ipsecmon.authenticated_bytes_received, .ipsecmon.confidential_bytes_received]')"
 	ipsecmon_monitor_stop

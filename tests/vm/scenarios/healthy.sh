@@ -40,23 +40,25 @@ ipsecmon_check() {
 	local label=$1 conf=$2 auth=$3 tunnel=$4 b0=$5 mode=transport rxb txb want
 	((tunnel)) && mode=tunnel
 	ipsecmon_monitor_sync
-	assert_eq "$label: ipsecmon correlation, active SAs, bad SPIs, SADINFO count" '["monitor",2,0,2]' \
+	# Correlation as this kernel offers it (kernel or monitor, both with run
+	# up); no false bad SPI either way.
+	check_eq "$label: ipsecmon correlation, active SAs, bad SPIs, SADINFO count" "[\"$IPSECMON_CORR\",2,0,2]" \
 		"$(ipsecmon_q gw2 '[.ipsecmon.correlation, .ipsecmon.active_sas, .ipsecmon.bad_spi_packets,
 			.kernel.sad.sa_count]')"
-	assert_eq "$label: ipsecmon in SA $SPI12 [known, mode, wire, kernel packets]" \
+	check_eq "$label: ipsecmon in SA $SPI12 [known, mode, wire, kernel packets]" \
 		"[true,\"$mode\",$N,$N]" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx '[.known, .mode, .packets, .kernel.packets]')"
-	assert_eq "$label: ipsecmon out SA $SPI21 [known, wire, kernel packets]" "[true,$N,$N]" \
+	check_eq "$label: ipsecmon out SA $SPI21 [known, wire, kernel packets]" "[true,$N,$N]" \
 		"$(ipsecmon_sa gw2 "$SPI21" tx '[.known, .packets, .kernel.packets]')"
-	assert_eq "$label: ipsecmon in SA $SPI12 [confidential, authenticated]" \
+	check_eq "$label: ipsecmon in SA $SPI12 [confidential, authenticated]" \
 		"[$( ((conf)) && echo true || echo false),$( ((auth)) && echo true || echo false)]" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx '[.kernel.confidential, .kernel.authenticated]')"
 	rxb=$(ipsecmon_sa gw2 "$SPI12" rx .bytes)
 	txb=$(ipsecmon_sa gw2 "$SPI21" tx .bytes)
 	want="[$((conf * rxb)),$((auth * rxb)),$(((1 - tunnel) * rxb)),$((tunnel * rxb)),$((conf * txb)),$((auth * txb)),$(((1 - tunnel) * txb)),$((tunnel * txb))]"
-	assert_eq "$label: ipsecmon byte counters moved by the SAs' wire bytes" "$want" \
+	check_eq "$label: ipsecmon byte counters moved by the SAs' wire bytes" "$want" \
 		"$(ipsecmon_q gw2 "$BYTES" | jq -c --argjson b0 "$b0" '[range(length) as $i | .[$i] - $b0[$i]]')"
-	assert_eq "$label: ipsecmon failures" "[0,0,0]" \
+	check_eq "$label: ipsecmon failures" "[0,0,0]" \
 		"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated, .ipsecmon.packets_replayed]')"
 }
 
@@ -88,21 +90,21 @@ check_flavour() {
 		b0=$(ipsecmon_q gw2 "$BYTES")
 	fi
 
-	assert_eq "$label: echo replies" "$N" "$(ping_n gw1 "$dst" "$N" "${src[@]}")"
+	check_eq "$label: echo replies" "$N" "$(ping_n gw1 "$dst" "$N" "${src[@]}")"
 	settle
-	assert_eq "$label: gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 "$proto" "$SPI12" packets)"
-	assert_eq "$label: gw2 in SA $SPI12 packets" "$N" "$(sa_stat gw2 "$proto" "$SPI12" packets)"
-	assert_eq "$label: gw2 out SA $SPI21 packets" "$N" "$(sa_stat gw2 "$proto" "$SPI21" packets)"
-	assert_eq "$label: gw1 in SA $SPI21 packets" "$N" "$(sa_stat gw1 "$proto" "$SPI21" packets)"
-	assert_eq "$label: gw1 out SA $SPI12 bytes" "$((N * size))" "$(sa_stat gw1 "$proto" "$SPI12" bytes)"
-	assert_eq "$label: gw2 in SA $SPI12 bytes" "$((N * size))" "$(sa_stat gw2 "$proto" "$SPI12" bytes)"
-	assert_eq "$label: gw2 in SA $SPI12 integrity failures" 0 "$(sa_stat gw2 "$proto" "$SPI12" integrity_failed)"
-	assert_eq "$label: gw2 in SA $SPI12 replays" 0 "$(sa_stat gw2 "$proto" "$SPI12" replay)"
-	assert_eq "$label: gw1 xfrm_stat errors" none "$(xfrm_errors gw1 /tmp/xs1)"
-	assert_eq "$label: gw2 xfrm_stat errors" none "$(xfrm_errors gw2 /tmp/xs2)"
+	check_eq "$label: gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 "$proto" "$SPI12" packets)"
+	check_eq "$label: gw2 in SA $SPI12 packets" "$N" "$(sa_stat gw2 "$proto" "$SPI12" packets)"
+	check_eq "$label: gw2 out SA $SPI21 packets" "$N" "$(sa_stat gw2 "$proto" "$SPI21" packets)"
+	check_eq "$label: gw1 in SA $SPI21 packets" "$N" "$(sa_stat gw1 "$proto" "$SPI21" packets)"
+	check_eq "$label: gw1 out SA $SPI12 bytes" "$((N * size))" "$(sa_stat gw1 "$proto" "$SPI12" bytes)"
+	check_eq "$label: gw2 in SA $SPI12 bytes" "$((N * size))" "$(sa_stat gw2 "$proto" "$SPI12" bytes)"
+	check_eq "$label: gw2 in SA $SPI12 integrity failures" 0 "$(sa_stat gw2 "$proto" "$SPI12" integrity_failed)"
+	check_eq "$label: gw2 in SA $SPI12 replays" 0 "$(sa_stat gw2 "$proto" "$SPI12" replay)"
+	check_eq "$label: gw1 xfrm_stat errors" none "$(xfrm_errors gw1 /tmp/xs1)"
+	check_eq "$label: gw2 xfrm_stat errors" none "$(xfrm_errors gw2 /tmp/xs2)"
 	if have_ipsecmon; then
 		# gw2's hook sees only what arrives on v2: the N requests.
-		assert_eq "$label: ipsecmon gw2 rx $class packets" "$N" "$(($(ipsecmon_rx gw2 "$class") - rx0))"
+		check_eq "$label: ipsecmon gw2 rx $class packets" "$N" "$(($(ipsecmon_rx gw2 "$class") - rx0))"
 		ipsecmon_check "$label" "$conf" "$auth" "$tunnel" "$b0"
 	fi
 }
@@ -115,14 +117,14 @@ check_flavour "esp null transport v4" null-sha256 0 1
 check_flavour "ah transport v4" ah-sha256 0 1
 check_flavour "esp-in-udp cbc transport v4" cbc-sha256 1 1 --encap
 # Nothing may have gone wrong at any point, in either namespace.
-assert_eq "gw1 xfrm_stat errors overall" none "$(xfrm_errors gw1)"
-assert_eq "gw2 xfrm_stat errors overall" none "$(xfrm_errors gw2)"
+check_eq "gw1 xfrm_stat errors overall" none "$(xfrm_errors gw1)"
+check_eq "gw2 xfrm_stat errors overall" none "$(xfrm_errors gw2)"
 if have_ipsecmon; then
 	# 7 flavours of 2 SAs each; the 6 flushes between them removed 2 each.
 	ipsecmon_monitor_sync
-	assert_eq "ipsecmon key additions, deletions, rekeys" "[14,12,0]" \
+	check_eq "ipsecmon key additions, deletions, rekeys" "[14,12,0]" \
 		"$(ipsecmon_q gw2 '[.ipsecmon.key_additions, .ipsecmon.key_deletions, .ipsecmon.rekeys]')"
-	assert_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
+	check_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
 	ipsecmon_monitor_stop
 fi
 teardown_gateways

@@ -18,7 +18,7 @@ OUT=/tmp/ipsecmon-all-output
 KEYS=/tmp/keys
 
 have_ipsecmon || {
-	assert_eq "ipsecmon-bpf is built" yes no
+	check_eq "ipsecmon-bpf is built" yes no
 	exit 1
 }
 
@@ -50,7 +50,7 @@ mon=$!
 _BG_PIDS+=("$mon")
 wait_for 60 grep -q '"interfaces"' "$OUT"
 
-assert_eq "echo replies" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
+check_eq "echo replies" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 # A DELSA and a NEWSA while the monitor listens: both carry keys.
 sa_del gw2 "$GW1_V4" "$GW2_V4" esp 0x4001
 sa_add gw2 cbc-sha256 "$GW1_V4" "$GW2_V4" 0x6001
@@ -69,7 +69,7 @@ ipsecmon_detach gw2 v2
 "$IPSECMON_BIN" stats --netns gw2 --pin-dir "$_IPSECMON_PIN" >>"$OUT" 2>&1 || true
 
 note "$(wc -c <"$OUT") bytes of output scanned"
-assert_eq "output mentions the SAs (the scan looks at real output)" 1 \
+check_eq "output mentions the SAs (the scan looks at real output)" 1 \
 	"$(grep -c '"spi":"0x00003001"' "$OUT" | awk '{ print ($1 > 0) }')"
 # Hex in any case and with any separators: compare against the output with
 # everything but hex digits removed. And the keys as raw bytes.
@@ -83,10 +83,10 @@ for key in open(sys.argv[2]).read().split():
     if k in hexonly or bytes.fromhex(key) in out:
         found.append(key)
 print(" ".join(found) if found else "none")' "$OUT" "$KEYS")
-assert_eq "keys found in ipsecmon-bpf's output" none "$leaks"
+check_eq "keys found in ipsecmon-bpf's output" none "$leaks"
 # The check itself must be able to fail: one key written out is found.
 key_hex k0x1001-enc 16 | sed 's/../&:/g' >>"$OUT"
-assert_eq "a key planted with colons is detected" 1 \
+check_eq "a key planted with colons is detected" 1 \
 	"$(/usr/bin/python3 -I -S -c '
 import re, sys
 out = open(sys.argv[1], "rb").read()

@@ -32,29 +32,29 @@ fi
 note "$(nsx gw1 taskset -c 0 /usr/bin/python3 -I -S "$GUEST_LIB_DIR/esp_replay.py" v1 "$GW2_V4" 9000 "$N" \
 	"$((N - IN_WINDOW + 1))-$N,1-$TOO_OLD")"
 await_eq "$((IN_WINDOW + TOO_OLD))" xfrm_stat gw2 XfrmInStateSeqError
-assert_eq "gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 esp "$SPI12" packets)"
-assert_eq "gw2 in SA $SPI12 packets accepted" "$N" "$(sa_stat gw2 esp "$SPI12" packets)"
-assert_eq "gw2 in SA $SPI12 replay" "$IN_WINDOW" "$(sa_stat gw2 esp "$SPI12" replay)"
-assert_eq "gw2 in SA $SPI12 replay-window" "$TOO_OLD" "$(sa_stat gw2 esp "$SPI12" replay_window)"
-assert_eq "gw2 in SA $SPI12 integrity failures" 0 "$(sa_stat gw2 esp "$SPI12" integrity_failed)"
-assert_eq "gw2 XfrmInStateSeqError" "$((IN_WINDOW + TOO_OLD))" "$(xfrm_stat gw2 XfrmInStateSeqError)"
-assert_eq "gw2 xfrm_stat errors" "XfrmInStateSeqError=$((IN_WINDOW + TOO_OLD))" "$(xfrm_errors gw2)"
-assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
+check_eq "gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 esp "$SPI12" packets)"
+check_eq "gw2 in SA $SPI12 packets accepted" "$N" "$(sa_stat gw2 esp "$SPI12" packets)"
+check_eq "gw2 in SA $SPI12 replay" "$IN_WINDOW" "$(sa_stat gw2 esp "$SPI12" replay)"
+check_eq "gw2 in SA $SPI12 replay-window" "$TOO_OLD" "$(sa_stat gw2 esp "$SPI12" replay_window)"
+check_eq "gw2 in SA $SPI12 integrity failures" 0 "$(sa_stat gw2 esp "$SPI12" integrity_failed)"
+check_eq "gw2 XfrmInStateSeqError" "$((IN_WINDOW + TOO_OLD))" "$(xfrm_stat gw2 XfrmInStateSeqError)"
+check_eq "gw2 xfrm_stat errors" "XfrmInStateSeqError=$((IN_WINDOW + TOO_OLD))" "$(xfrm_errors gw2)"
+check_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 if have_ipsecmon; then
-	assert_eq "ipsecmon gw2 rx esp packets" "$((N + IN_WINDOW + TOO_OLD))" "$(ipsecmon_rx gw2 esp)"
+	check_eq "ipsecmon gw2 rx esp packets" "$((N + IN_WINDOW + TOO_OLD))" "$(ipsecmon_rx gw2 esp)"
 	ipsecmon_monitor_sync
 	# The kernel's two replay counters, both "replayed".
-	assert_eq "ipsecmon packets_replayed" "$((IN_WINDOW + TOO_OLD))" \
+	check_eq "ipsecmon packets_replayed" "$((IN_WINDOW + TOO_OLD))" \
 		"$(ipsecmon_q gw2 .ipsecmon.packets_replayed)"
-	assert_eq "ipsecmon SA $SPI12 kernel replay/replay_window" "[$IN_WINDOW,$TOO_OLD]" \
+	check_eq "ipsecmon SA $SPI12 kernel replay/replay_window" "[$IN_WINDOW,$TOO_OLD]" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx '.kernel | [.replay, .replay_window]')"
 	# On the wire all eight are duplicates of recent sequence numbers (the
 	# datapath's window is 64), none is a gap.
-	assert_eq "ipsecmon SA $SPI12 wire seq [max, gaps, replays]" "[$N,0,$((IN_WINDOW + TOO_OLD))]" \
+	check_eq "ipsecmon SA $SPI12 wire seq [max, gaps, replays]" "[$N,0,$((IN_WINDOW + TOO_OLD))]" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx '[.seq_max, .seq_gaps, .seq_replays]')"
-	assert_eq "ipsecmon not decrypted/authenticated" "[0,0]" \
+	check_eq "ipsecmon not decrypted/authenticated" "[0,0]" \
 		"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated]')"
-	assert_eq "ipsecmon SA $SPI12 kernel_dropped (wire - accepted)" "$((IN_WINDOW + TOO_OLD))" \
+	check_eq "ipsecmon SA $SPI12 kernel_dropped (wire - accepted)" "$((IN_WINDOW + TOO_OLD))" \
 		"$(ipsecmon_sa gw2 "$SPI12" rx .kernel_dropped)"
 	ipsecmon_monitor_stop
 fi

@@ -87,28 +87,28 @@ if ! swanctl_ns gw1 --initiate --child net --timeout 30 >/tmp/initiate.log 2>&1;
 	cat /tmp/initiate.log
 	charon_log gw1
 	charon_log gw2
-	assert_eq "swanctl --initiate" ok failed
+	check_eq "swanctl --initiate" ok failed
 	exit 1
 fi
 
 old=$(spis gw2 esp)
-assert_eq "ESP SAs after IKE_AUTH (gw1 vs gw2)" "$old" "$(spis gw1 esp)"
-assert_eq "ESP SAs after IKE_AUTH" 2 "$(count_words "$old")"
+check_eq "ESP SAs after IKE_AUTH (gw1 vs gw2)" "$old" "$(spis gw1 esp)"
+check_eq "ESP SAs after IKE_AUTH" 2 "$(count_words "$old")"
 note "SPIs before rekey: $old"
 
 # The inbound SA on gw2 is the one whose destination is gw2.
 in_spi() { ip -n gw2 xfrm state list dst "$GW2_V4" proto esp | awk '$1 == "proto" { print $4 }'; }
 
 spi_in=$(in_spi)
-assert_eq "echo replies before rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
+check_eq "echo replies before rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 settle
-assert_eq "gw2 in SA $spi_in packets before rekey" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
+check_eq "gw2 in SA $spi_in packets before rekey" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
 if have_ipsecmon; then
 	ipsecmon_monitor_sync
-	assert_eq "ipsecmon after IKE_AUTH [active SAs, tunnels, additions, deletions, rekeys]" \
+	check_eq "ipsecmon after IKE_AUTH [active SAs, tunnels, additions, deletions, rekeys]" \
 		"[2,1,2,0,0]" "$(ipsecmon_q gw2 '.ipsecmon | [.active_sas, .active_tunnels,
 			.key_additions, .key_deletions, .rekeys]')"
-	assert_eq "ipsecmon in SA $spi_in [known, mode, wire, kernel packets]" \
+	check_eq "ipsecmon in SA $spi_in [known, mode, wire, kernel packets]" \
 		"[true,\"tunnel\",$N,$(sa_stat gw2 esp "$spi_in" packets)]" \
 		"$(ipsecmon_sa gw2 "$spi_in" rx '[.known, .mode, .packets, .kernel.packets]')"
 fi
@@ -120,50 +120,50 @@ if ! wait_for 20 both_have_two_new "$old"; then
 fi
 new=$(spis gw2 esp)
 note "SPIs after rekey: $new"
-assert_eq "ESP SAs after rekey (gw1 vs gw2)" "$new" "$(spis gw1 esp)"
-assert_eq "ESP SAs after rekey" 2 "$(count_words "$new")"
+check_eq "ESP SAs after rekey (gw1 vs gw2)" "$new" "$(spis gw1 esp)"
+check_eq "ESP SAs after rekey" 2 "$(count_words "$new")"
 for s in $old; do
-	assert_eq "old SPI $s gone from gw1" absent "$(sa_stat gw1 esp "$s" packets)"
-	assert_eq "old SPI $s gone from gw2" absent "$(sa_stat gw2 esp "$s" packets)"
+	check_eq "old SPI $s gone from gw1" absent "$(sa_stat gw1 esp "$s" packets)"
+	check_eq "old SPI $s gone from gw2" absent "$(sa_stat gw2 esp "$s" packets)"
 done
 
 spi_in=$(in_spi)
-assert_eq "echo replies after rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
+check_eq "echo replies after rekey" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 settle
-assert_eq "gw2 new in SA $spi_in packets" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
+check_eq "gw2 new in SA $spi_in packets" "$N" "$(sa_stat gw2 esp "$spi_in" packets)"
 if have_ipsecmon; then
 	ipsecmon_monitor_sync
 	# Two new SAs (one per direction) replaced two old ones of the same CHILD_SA.
-	assert_eq "ipsecmon after rekey [active SAs, additions, deletions, rekeys, bad SPIs]" \
+	check_eq "ipsecmon after rekey [active SAs, additions, deletions, rekeys, bad SPIs]" \
 		"[2,4,2,2,0]" "$(ipsecmon_q gw2 '.ipsecmon | [.active_sas, .key_additions,
 			.key_deletions, .rekeys, .bad_spi_packets]')"
-	assert_eq "ipsecmon new in SA $spi_in [known, wire, kernel packets]" \
+	check_eq "ipsecmon new in SA $spi_in [known, wire, kernel packets]" \
 		"[true,$N,$(sa_stat gw2 esp "$spi_in" packets)]" \
 		"$(ipsecmon_sa gw2 "$spi_in" rx '[.known, .packets, .kernel.packets]')"
 	# Both SAs' wire bytes, the old one folded and the new one live.
-	assert_eq "ipsecmon tunnel bytes received = wire ESP bytes" \
+	check_eq "ipsecmon tunnel bytes received = wire ESP bytes" \
 		"$(ipsecmon_q gw2 .traffic.rx.esp.bytes)" "$(ipsecmon_q gw2 .ipsecmon.tunnel_bytes_received)"
 	note "monitor events: $(jq -c 'select(.event) | [.event, .spi, .dir, .reqid]' "$IPSECMON_MON_OUT" | tr '\n' ' ')"
-	assert_eq "ipsecmon sa_rekeyed events" 2 \
+	check_eq "ipsecmon sa_rekeyed events" 2 \
 		"$(jq -c 'select(.event == "sa_rekeyed")' "$IPSECMON_MON_OUT" | wc -l)"
-	assert_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
+	check_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
 	ipsecmon_monitor_stop
 fi
-assert_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
-assert_eq "gw2 xfrm_stat errors" none "$(xfrm_errors gw2)"
-assert_eq "gw1 charon child-rekey counter" 1 "$(ike_counter gw1 child-rekey)"
-assert_eq "gw2 charon child-rekey counter" 1 "$(ike_counter gw2 child-rekey)"
+check_eq "gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
+check_eq "gw2 xfrm_stat errors" none "$(xfrm_errors gw2)"
+check_eq "gw1 charon child-rekey counter" 1 "$(ike_counter gw1 child-rekey)"
+check_eq "gw2 charon child-rekey counter" 1 "$(ike_counter gw2 child-rekey)"
 if have_ipsecmon; then
-	assert_eq "ipsecmon gw2 rx esp packets" "$((2 * N))" "$(ipsecmon_rx gw2 esp)"
+	check_eq "ipsecmon gw2 rx esp packets" "$((2 * N))" "$(ipsecmon_rx gw2 esp)"
 	kill -INT "$TCPDUMP_PID"
 	wait "$TCPDUMP_PID" || true
 	wire_ike=$(tcpdump -r /tmp/ike.pcap -n 2>/dev/null | wc -l)
 	# charon counts messages it processed; a retransmit under this slow
 	# emulation is on the wire (and in our count) but not in charon's.
 	note "gw2 charon processed $(ike_counter gw2 in) IKE messages, $wire_ike arrived on v2"
-	assert_eq "ipsecmon gw2 rx ike packets = IKE packets tcpdump saw" "$wire_ike" \
+	check_eq "ipsecmon gw2 rx ike packets = IKE packets tcpdump saw" "$wire_ike" \
 		"$(ipsecmon_rx gw2 ike)"
-	assert_eq "ipsecmon gw2 IKEv2 requests received >= charon's" 1 \
+	check_eq "ipsecmon gw2 IKEv2 requests received >= charon's" 1 \
 		"$("$IPSECMON_BIN" stats --json --netns gw2 --pin-dir "$_IPSECMON_PIN" |
 			jq --argjson c "$(ike_counter gw2 in)" '.ike.ikev2.rx | [.[].requests] | add >= $c | if . then 1 else 0 end')"
 fi

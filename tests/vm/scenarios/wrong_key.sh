@@ -28,25 +28,25 @@ check_suite() {
 	# One-way UDP: dropped at gw2 after the failed check, nothing returns.
 	udp_send gw1 "$GW2_V4" 9000 "$N"
 	await_eq "$N" sa_stat gw2 esp "$SPI12" integrity_failed
-	assert_eq "$suite: gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 esp "$SPI12" packets)"
-	assert_eq "$suite: gw2 in SA $SPI12 integrity failures" "$N" "$(sa_stat gw2 esp "$SPI12" integrity_failed)"
-	assert_eq "$suite: gw2 in SA $SPI12 packets accepted" 0 "$(sa_stat gw2 esp "$SPI12" packets)"
-	assert_eq "$suite: gw2 in SA $SPI12 replays" 0 "$(sa_stat gw2 esp "$SPI12" replay)"
-	assert_eq "$suite: gw2 XfrmInStateProtoError" "$N" "$(xfrm_stat gw2 XfrmInStateProtoError)"
-	assert_eq "$suite: gw2 xfrm_stat errors" "XfrmInStateProtoError=$N" "$(xfrm_errors gw2)"
-	assert_eq "$suite: gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
+	check_eq "$suite: gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 esp "$SPI12" packets)"
+	check_eq "$suite: gw2 in SA $SPI12 integrity failures" "$N" "$(sa_stat gw2 esp "$SPI12" integrity_failed)"
+	check_eq "$suite: gw2 in SA $SPI12 packets accepted" 0 "$(sa_stat gw2 esp "$SPI12" packets)"
+	check_eq "$suite: gw2 in SA $SPI12 replays" 0 "$(sa_stat gw2 esp "$SPI12" replay)"
+	check_eq "$suite: gw2 XfrmInStateProtoError" "$N" "$(xfrm_stat gw2 XfrmInStateProtoError)"
+	check_eq "$suite: gw2 xfrm_stat errors" "XfrmInStateProtoError=$N" "$(xfrm_errors gw2)"
+	check_eq "$suite: gw1 xfrm_stat errors" none "$(xfrm_errors gw1)"
 	if have_ipsecmon; then
-		assert_eq "$suite: ipsecmon gw2 rx esp packets" "$N" "$(ipsecmon_rx gw2 esp)"
+		check_eq "$suite: ipsecmon gw2 rx esp packets" "$N" "$(ipsecmon_rx gw2 esp)"
 		ipsecmon_monitor_sync
 		# Linux checks the ICV first: a failed packet was neither
 		# authenticated nor decrypted.
-		assert_eq "$suite: ipsecmon not decrypted/authenticated" "[$N,$N]" \
+		check_eq "$suite: ipsecmon not decrypted/authenticated" "[$N,$N]" \
 			"$(ipsecmon_q gw2 '[.ipsecmon.packets_not_decrypted, .ipsecmon.packets_not_authenticated]')"
-		assert_eq "$suite: ipsecmon SA $SPI12 kernel integrity_failed" "$N" \
+		check_eq "$suite: ipsecmon SA $SPI12 kernel integrity_failed" "$N" \
 			"$(ipsecmon_sa gw2 "$SPI12" rx .kernel.integrity_failed)"
-		assert_eq "$suite: ipsecmon SA $SPI12 kernel_dropped" "$N" \
+		check_eq "$suite: ipsecmon SA $SPI12 kernel_dropped" "$N" \
 			"$(ipsecmon_sa gw2 "$SPI12" rx .kernel_dropped)"
-		assert_eq "$suite: ipsecmon packets_replayed, bad SPIs" "[0,0]" \
+		check_eq "$suite: ipsecmon packets_replayed, bad SPIs" "[0,0]" \
 			"$(ipsecmon_q gw2 '[.ipsecmon.packets_replayed, .ipsecmon.bad_spi_packets]')"
 		ipsecmon_detach gw2 v2
 	fi
