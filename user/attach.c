@@ -716,9 +716,15 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 	if (!fresh)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
+		struct attach_opts oi = *o;
+		struct ipsm_iface ifc;
+
 		pins_iface_dir(p, if_nametoindex(names[i]), dir, sizeof(dir));
 		fresh[i] = access(dir, F_OK) != 0;
-		j = ipsm_attach(p, names[i], o);
+		if (!fresh[i] && o->keep_hooks &&
+		    !ipsm_iface_read(p, if_nametoindex(names[i]), &ifc) && ifc.hooks)
+			oi.hooks = ifc.hooks;
+		j = ipsm_attach(p, names[i], &oi);
 		if (j) {
 			/* All or none: undo the interfaces this call attached from scratch. */
 			while (i--)

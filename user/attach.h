@@ -21,6 +21,7 @@ struct attach_opts {
 	bool force; /* replace another XDP program */
 	__u32 max_sas; /* SA table size when the namespace's maps are created */
 	__u32 inserts_per_sec;
+	bool keep_hooks; /* an interface attached before keeps its hooks (run) */
 };
 
 #define IPSM_DEFAULT_HOOKS ((1U << IPSM_HOOK_XDP) | (1U << IPSM_HOOK_TC_EGRESS))

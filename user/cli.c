@@ -107,6 +107,7 @@ static int set_gap(struct cli_args *a, const struct cli_opt *o, const char *arg)
 static int set_hooks(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
 	(void)o;
+	a->hooks_given = true;
 	return attach_parse_hooks(arg, &a->attach.hooks);
 }
 
@@ -338,8 +339,8 @@ void cli_usage(const struct cli_cmd *const *cmds)
 	printf("\n"
 	       "Exit codes: 0 ok, 1 runtime error, 2 usage, 3 not privileged, 4 no such\n"
 	       "interface or namespace, 5 kernel lacks BTF/BPF/hook, 6 attach conflict,\n"
-	       "7 nothing attached, 8 bpffs unavailable; check: 0 OK, 1 WARNING,\n"
-	       "2 CRITICAL, 3 UNKNOWN.\n");
+	       "7 nothing attached, 8 bpffs unavailable, 9 another monitor runs here;\n"
+	       "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
 }
 
 /* A usage error; check answers the plugin way. */

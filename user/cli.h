@@ -26,6 +26,7 @@ struct cli_args {
 	int verbose;
 	bool json, pretty, all;
 	struct attach_opts attach;
+	bool hooks_given; /* --hooks named them: attach exactly those */
 	unsigned int interval_ms;
 	const char *output;
 	__u32 gap_threshold;

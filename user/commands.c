@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "check.h"
@@ -147,16 +148,26 @@ static int do_run(struct cli_args *a)
 				   .output = a->output,
 				   .gap_threshold = a->gap_threshold };
 	struct prom_server *srv = NULL;
-	int err;
+	int lock, err;
 
-	if (attach_all(&a->paths, a->ifnames, a->n_ifnames, &a->attach))
+	/* Before anything is touched: a second monitor changes nothing. */
+	lock = monitor_lock(&a->paths);
+	if (lock < 0)
 		return ipsm_exit_code();
+	/* Interfaces attached before keep their hooks unless --hooks says otherwise. */
+	a->attach.keep_hooks = !a->hooks_given;
+	if (attach_all(&a->paths, a->ifnames, a->n_ifnames, &a->attach)) {
+		close(lock);
+		return ipsm_exit_code();
+	}
 	/* Before the HTTP thread exists (see loop_block_signals()). */
 	loop_block_signals();
 	/* In the namespace already: the endpoint listens there. */
 	if (a->prometheus) {
-		if (prom_server_start(a->prometheus, &srv))
+		if (prom_server_start(a->prometheus, &srv)) {
+			close(lock);
 			return ipsm_exit_code();
+		}
 		mo.publish = publish_prom;
 		mo.publish_ctx = srv;
 	}
@@ -164,6 +175,7 @@ static int do_run(struct cli_args *a)
 	signal(SIGPIPE, SIG_IGN);
 	err = monitor_run(&a->paths, &mo);
 	prom_server_stop(srv);
+	close(lock);
 	return stream_reader_gone(err) ? IPSM_EXIT_OK : exit_code(err);
 }
 

@@ -131,7 +131,8 @@ bool ipsm_counter_known(const struct ipsm_snapshot *s, const struct ipsm_counter
 	case IPSM_AVAIL_EVENTS:
 		return s->ipsecmon.have_events;
 	case IPSM_AVAIL_MONITOR:
-		return s->ipsecmon.have_events && s->correlation == IPSM_CORR_MONITOR;
+		/* Whoever decides bad SPIs: pending keys are the monitor's to count. */
+		return s->ipsecmon.have_events && s->monitor_live;
 	case IPSM_AVAIL_BAD_SPI:
 		return s->correlation != IPSM_CORR_INACTIVE;
 	}

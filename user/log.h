@@ -16,6 +16,7 @@ enum ipsm_exit {
 	IPSM_EXIT_CONFLICT = 6, /* another program holds the hook */
 	IPSM_EXIT_NOT_ATTACHED = 7, /* nothing attached (here) */
 	IPSM_EXIT_BPFFS = 8, /* bpffs missing and not mountable */
+	IPSM_EXIT_BUSY = 9, /* another monitor runs in this namespace */
 };
 
 extern int ipsm_verbose;

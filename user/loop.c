@@ -26,15 +26,20 @@ void loop_block_signals(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
-void loop_set_interval(struct loop *l, unsigned int ms)
+static void set_period(int fd, unsigned int ms)
 {
 	struct itimerspec its = {};
 
-	l->interval_ms = ms;
 	its.it_interval.tv_sec = ms / 1000;
 	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
 	its.it_value = its.it_interval;
-	timerfd_settime(l->tfd, 0, &its, NULL);
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+void loop_set_interval(struct loop *l, unsigned int ms)
+{
+	l->interval_ms = ms;
+	set_period(l->tfd, ms);
 }
 
 int loop_open(struct loop *l)
@@ -59,8 +64,31 @@ int loop_open(struct loop *l)
 	return 0;
 }
 
+int loop_add_timer(struct loop *l, unsigned int ms, loop_fn fn)
+{
+	int fd;
+
+	if (l->n_fds == LOOP_MAX_FDS)
+		return -ENOSPC;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	set_period(fd, ms);
+	l->fds[l->n_fds].fd = fd;
+	l->fds[l->n_fds].fn = fn;
+	l->fds[l->n_fds++].timer = true;
+	return 0;
+}
+
 void loop_close(struct loop *l)
 {
+	int i;
+
+	for (i = 0; i < l->n_fds; i++)
+		if (l->fds[i].timer && l->fds[i].fd >= 0) {
+			close(l->fds[i].fd);
+			l->fds[i].fd = -1;
+		}
 	if (l->tfd >= 0)
 		close(l->tfd);
 	if (l->sfd >= 0)
@@ -107,6 +135,9 @@ int loop_run(struct loop *l)
 		for (i = 0; i < l->n_fds; i++) {
 			if (!pfd[2 + i].revents)
 				continue;
+			if (l->fds[i].timer &&
+			    read(l->fds[i].fd, &expirations, sizeof(expirations)) < 0)
+				expirations = 0;
 			rc = l->fds[i].fn(l->ctx);
 			if (rc < 0)
 				return rc;

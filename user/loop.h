@@ -27,6 +27,7 @@ struct loop {
 	struct {
 		int fd;
 		loop_fn fn;
+		bool timer; /* made by loop_add_timer(): read and closed here */
 	} fds[LOOP_MAX_FDS];
 	int n_fds;
 	void *ctx;
@@ -44,6 +45,8 @@ void loop_block_signals(void);
 int loop_open(struct loop *l);
 /* Handle events until a signal ends it (0), a handler stops it, or an error. */
 int loop_run(struct loop *l);
+/* A second periodic handler, every ms, for work that must not wait for a tick. */
+int loop_add_timer(struct loop *l, unsigned int ms, loop_fn fn);
 /* Restart the timer with a new period. */
 void loop_set_interval(struct loop *l, unsigned int ms);
 void loop_close(struct loop *l);

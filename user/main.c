@@ -2,6 +2,7 @@
 /* ipsecmon-bpf: find the command, parse its options, set up, run it. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "check.h"
 #include "cli.h"
@@ -19,6 +20,8 @@ int main(int argc, char **argv)
 	struct cli_args a;
 	int i, rc;
 
+	/* XFRM dumps carry keys: this process must never leave a core behind. */
+	prctl(PR_SET_DUMPABLE, 0);
 	if (argc < 2)
 		return cli_usage_error("which command?");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

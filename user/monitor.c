@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stddef.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -484,14 +487,49 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 
 /* --- the loop -------------------------------------------------------------- */
 
+/*
+ * The heartbeat is refreshed every HEARTBEAT_MS whatever the interval, so
+ * a monitor that died is not trusted for more than HEARTBEAT_GRACE_NS.
+ */
+#define HEARTBEAT_MS 1000
+#define HEARTBEAT_GRACE_NS 5000000000ULL
+
 static void heartbeat(struct monitor *m, bool alive)
 {
-	__u64 grace = 3ULL * m->o->interval_ms * 1000000ULL;
+	dp_config_heartbeat(&m->dc, alive ? mono_coarse_ns() + HEARTBEAT_GRACE_NS : 0);
+}
 
-	/* Three missed ticks, and at least five seconds, before the datapath stops trusting us. */
-	if (grace < 5000000000ULL)
-		grace = 5000000000ULL;
-	dp_config_heartbeat(&m->dc, alive ? mono_coarse_ns() + grace : 0);
+static int on_heartbeat(void *ctx)
+{
+	heartbeat(ctx, true);
+	return 0;
+}
+
+int monitor_lock(const struct ipsm_paths *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, len, err;
+
+	/* sun_path[0] = 0: an abstract name, one namespace of them per network namespace. */
+	len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "ipsecmon-bpf-monitor:%s",
+		       p->base);
+	if (len >= (int)sizeof(sa.sun_path) - 1)
+		len = sizeof(sa.sun_path) - 2;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + len)) {
+		err = -errno;
+		close(fd);
+		if (err == -EADDRINUSE)
+			return ipsm_error(IPSM_EXIT_BUSY, err,
+					  "another monitor already runs in this network namespace "
+					  "(pins under %s); it keeps running",
+					  p->base);
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot take the monitor lock: %s",
+				  strerror(-err));
+	}
+	return fd;
 }
 
 static void write_totals(struct monitor *m)
@@ -654,6 +692,8 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	l.fds[0].fd = xfrm_nl_fd(m.ev);
 	l.fds[0].fn = on_xfrm;
 	err = loop_open(&l);
+	if (!err)
+		err = loop_add_timer(&l, HEARTBEAT_MS, on_heartbeat);
 	if (err)
 		goto out;
 	err = tick(&m, true);

@@ -30,4 +30,11 @@ struct monitor_opts {
  */
 int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o);
 
+/*
+ * One monitor per network namespace (and pin directory): a lock the kernel
+ * drops with the process, however it dies. Returns the fd to keep open, or
+ * -errno (IPSM_EXIT_BUSY when another monitor holds it).
+ */
+int monitor_lock(const struct ipsm_paths *p);
+
 #endif

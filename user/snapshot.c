@@ -59,6 +59,7 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 	err = snapshot_read(p, req->ifnames, req->n_ifnames, s);
 	if (err)
 		return err;
+	s->monitor_live = s->read_mono_ns < s->monitor_live_until;
 	s->correlation = correlation_decide(s);
 	if (!la) {
 		err = local_addrs_read(&own);

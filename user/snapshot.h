@@ -108,6 +108,7 @@ struct ipsm_snapshot {
 	/* Correlation: its inputs as read from the maps, and the decision. */
 	__u64 read_mono_ns; /* CLOCK_MONOTONIC_COARSE when the maps were read */
 	__u64 monitor_live_until; /* the monitor's heartbeat, same clock */
+	bool monitor_live; /* a monitor (run) is running now */
 	enum ipsm_correlation correlation;
 	bool have_totals;
 	struct ipsm_totals totals; /* as the monitor last wrote them */

@@ -374,6 +374,7 @@ void xfrm_nl_close(struct xfrm_nl *x)
 	if (!x)
 		return;
 	mnl_socket_close(x->nl);
+	explicit_bzero(x->buf, NL_BUF_SIZE);
 	free(x->buf);
 	free(x);
 }
@@ -421,6 +422,7 @@ static int request(struct xfrm_nl *x, __u16 type, __u16 flags, size_t payload_le
 		   void *data)
 {
 	struct nlmsghdr *nlh;
+	size_t n;
 	int ret;
 
 	nlh = mnl_nlmsg_put_header(x->buf);
@@ -432,7 +434,10 @@ static int request(struct xfrm_nl *x, __u16 type, __u16 flags, size_t payload_le
 	if (mnl_socket_sendto(x->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while ((ret = mnl_socket_recvfrom(x->nl, x->buf, NL_BUF_SIZE)) > 0) {
-		ret = mnl_cb_run(x->buf, ret, x->seq, x->portid, cb, data);
+		n = ret;
+		ret = mnl_cb_run(x->buf, n, x->seq, x->portid, cb, data);
+		/* SA messages carry keys: none stays in memory once parsed. */
+		explicit_bzero(x->buf, n);
 		if (ret <= MNL_CB_STOP)
 			break;
 	}
@@ -536,6 +541,7 @@ int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data)
 		}
 		/* Events carry sequence 0 and port 0: accept any. */
 		ret = mnl_cb_run(x->buf, n, 0, 0, ev_msg_cb, &e);
+		explicit_bzero(x->buf, n);
 		if (e.err)
 			return e.err;
 		if (ret < 0)

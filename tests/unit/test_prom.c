@@ -234,6 +234,7 @@ static void test_prom_ipsecmon_known(void **state)
 	fill_snapshot(&f, &s);
 	c->have_xfrm = c->have_events = true;
 	s.correlation = IPSM_CORR_MONITOR;
+	s.monitor_live = true;
 	c->active_sas = 3;
 	c->active_tunnels = 1;
 	c->pending = 2;
@@ -273,6 +274,7 @@ static void test_prom_ipsecmon_known(void **state)
 
 	/* The kernel decides bad SPIs and no monitor runs: no pending, no events. */
 	c->have_events = false;
+	s.monitor_live = false;
 	s.correlation = IPSM_CORR_KERNEL;
 	t = render(&s);
 	check_structure(t);
@@ -283,11 +285,17 @@ static void test_prom_ipsecmon_known(void **state)
 	assert_line(t, "ipsecmon_correlation_info{mode=\"kernel\"} 1");
 	free(t);
 
-	/* A monitor with events but kernel correlation: pending is still unknown. */
+	/* A monitor ran once, none runs now: pending is still unknown. */
 	c->have_events = true;
 	t = render(&s);
 	assert_null(strstr(t, "ipsecmon_pending_key_operations"));
 	assert_line(t, "ipsecmon_key_additions_total 5");
+	free(t);
+
+	/* The kernel decides bad SPIs and a monitor runs (6.8+): pending is its count. */
+	s.monitor_live = true;
+	t = render(&s);
+	assert_line(t, "ipsecmon_pending_key_operations 2");
 	free(t);
 }
 
