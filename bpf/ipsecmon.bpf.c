@@ -122,8 +122,8 @@ enum sa_check {
 
 static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 {
+	__u32 ahead, back, from_jump;
 	__s32 diff;
-	__u32 back;
 	__u64 bit;
 
 	if (!(v->flags & IPSM_SA_F_SEQ_VALID)) {
@@ -135,8 +135,29 @@ static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 	/* Serial-number arithmetic: ESN carries only the low 32 bits. */
 	diff = (__s32)(seq - v->seq_max);
 	if (diff > 0) {
-		v->seq_window = diff < IPSM_SEQ_WINDOW ? (v->seq_window << diff) | 1 : 1;
-		v->seq_gaps += (__u32)diff - 1;
+		ahead = diff;
+		if (ahead > IPSM_SEQ_JUMP_MAX) {
+			/* Believed only when the next packet is near it: one spoof cannot. */
+			from_jump = seq - v->seq_jump;
+			if (!(v->flags & IPSM_SA_F_SEQ_JUMP) || !from_jump ||
+			    from_jump > IPSM_SEQ_JUMP_MAX) {
+				v->flags |= IPSM_SA_F_SEQ_JUMP;
+				v->seq_jump = seq;
+				v->seq_suspect++;
+				return;
+			}
+			/* Confirmed: the first of the two was no spoof after all. */
+			v->seq_suspect--;
+			v->seq_window = 1;
+			if (from_jump < IPSM_SEQ_WINDOW)
+				v->seq_window |= 1ULL << from_jump;
+			v->seq_gaps += ahead - 1 - (from_jump < IPSM_SEQ_WINDOW);
+			v->flags &= ~IPSM_SA_F_SEQ_JUMP;
+			v->seq_max = seq;
+			return;
+		}
+		v->seq_window = ahead < IPSM_SEQ_WINDOW ? (v->seq_window << ahead) | 1 : 1;
+		v->seq_gaps += ahead - 1;
 		v->seq_max = seq;
 		return;
 	}
@@ -149,10 +170,9 @@ static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 	if (v->seq_window & bit) {
 		v->seq_replays++;
 	} else {
-		/* A late packet filled a hole we had counted as lost. */
+		/* A late packet filled a hole counted as a gap: reordered, not lost. */
 		v->seq_window |= bit;
-		if (v->seq_gaps)
-			v->seq_gaps--;
+		v->seq_filled++;
 	}
 }
 
@@ -462,7 +482,7 @@ static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *
 	}
 	now = bpf_ktime_get_coarse_ns();
 	/* A row decided lately is trusted; an older one is asked about again. */
-	if ((how & CS_KFUNC) && now - v->checked > revalidate_ns) {
+	if ((how & CS_KFUNC) && (__s64)(now - v->checked) > (__s64)revalidate_ns) {
 		sa_slow(ctx, p, &key, v, slow_how(ctx, p, how, data, data_end));
 		return;
 	}

@@ -84,8 +84,14 @@ struct ipsm_sa_key {
 #define IPSM_SA_F_SEQ_VALID (1U << 0) /* seq_max/seq_window hold a value */
 #define IPSM_SA_F_UDP_ENCAP (1U << 1) /* seen as ESP-in-UDP */
 #define IPSM_SA_F_PLAIN (1U << 2) /* seen as bare ESP/AH */
+#define IPSM_SA_F_SEQ_JUMP (1U << 3) /* seq_jump holds an unconfirmed jump */
 
 #define IPSM_SEQ_WINDOW 64
+/*
+ * A packet further ahead than this is believed only when a second one
+ * follows it: one spoofed sequence number must not move seq_max.
+ */
+#define IPSM_SEQ_JUMP_MAX 65536
 
 /*
  * Per-CPU value of an SA. Sequence analysis is per CPU: RSS and RPS hash an
@@ -100,12 +106,16 @@ struct ipsm_sa_val {
 	__u64 first_seen; /* CLOCK_MONOTONIC_COARSE ns, 0 = never on this CPU */
 	__u64 last_seen;
 	__u64 seq_window; /* bit i set: seq_max - i was seen */
-	__u64 seq_gaps; /* sequence numbers skipped: lost before us */
+	__u64 seq_gaps; /* sequence numbers skipped when seq_max moved on (only grows) */
+	__u64 seq_filled; /* of those, seen later within the window: reordered, not lost */
 	__u64 seq_replays; /* duplicates inside the window: replays on the wire */
 	__u64 seq_late; /* older than the window: counted, not classified */
+	__u64 seq_suspect; /* packets far ahead that no second packet confirmed */
 	__u64 checked; /* when the kernel's SA lookup last confirmed it (6.8+ XDP) */
 	__u32 seq_max; /* highest sequence number (low 32 bits with ESN) */
 	__u32 flags; /* IPSM_SA_F_* */
+	__u32 seq_jump; /* the last unconfirmed far-ahead sequence number */
+	__u32 pad;
 	__u8 saddr[16]; /* source of this CPU's first packet */
 };
 

@@ -67,7 +67,7 @@ void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 {
 	__u64 first = 0, last = 0;
 	bool have_seq = false;
-	int i;
+	int i, seq_cpus = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->key = *key;
@@ -77,8 +77,10 @@ void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 		out->packets += v->packets;
 		out->bytes += v->bytes;
 		out->seq_gaps += v->seq_gaps;
+		out->seq_filled += v->seq_filled;
 		out->seq_replays += v->seq_replays;
 		out->seq_late += v->seq_late;
+		out->seq_suspect += v->seq_suspect;
 		out->flags |= v->flags;
 		if (v->first_seen && (!first || v->first_seen < first))
 			first = v->first_seen;
@@ -90,9 +92,11 @@ void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 			/* Highest in serial-number order, as the datapath compares. */
 			if (!have_seq || (__s32)(v->seq_max - out->seq_max) > 0)
 				out->seq_max = v->seq_max;
+			seq_cpus++;
 			have_seq = true;
 		}
 	}
+	out->seq_exact = seq_cpus <= 1;
 	out->first_seen = to_realtime(first, mono_now, real_now);
 	out->last_seen = to_realtime(last, mono_now, real_now);
 }

@@ -87,13 +87,13 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		if (e->sa_changes && sa->known && (!p || !p->known))
 			emit(ctx, row_event("sa_added", sa));
 		/* A row new since the last interval lost all its gaps in this one. */
-		lost = !p			  ? sa->seq_gaps :
-		       sa->seq_gaps > p->seq_gaps ? sa->seq_gaps - p->seq_gaps :
-						    0;
-		if (lost > e->gap_threshold) {
+		lost = !p				? sa_seq_lost(sa) :
+		       sa_seq_lost(sa) > sa_seq_lost(p) ? sa_seq_lost(sa) - sa_seq_lost(p) :
+							  0;
+		if (sa->seq_exact && lost > e->gap_threshold) {
 			ev = row_event("seq_gap", sa);
 			json_object_set_new(ev, "gaps", json_integer(lost));
-			json_object_set_new(ev, "seq_gaps", json_integer(sa->seq_gaps));
+			json_object_set_new(ev, "seq_gaps", json_integer(sa_seq_lost(sa)));
 			json_object_set_new(ev, "seq_max", json_integer(sa->seq_max));
 			emit(ctx, ev);
 		}

@@ -226,6 +226,11 @@ static json_t *bad_spi_obj(const struct ipsm_bad_spi_row *b)
 			 "first_seen", jtime(b->first_seen), "last_seen", jtime(b->last_seen));
 }
 
+static json_t *jint_exact(const struct ipsm_sa *sa, __u64 v)
+{
+	return sa->seq_exact ? jint(v) : json_null();
+}
+
 static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 {
 	char spi[16], src[64], dst[64];
@@ -235,15 +240,20 @@ static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 	ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
 	ipsm_addr_str(af, sa->key.daddr, dst, sizeof(dst));
 	ipsm_addr_str(af, sa->saddr, src, sizeof(src));
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}",
-		      "spi", spi, "proto", ipsm_proto_name(sa->key.proto), "dir",
-		      ipsm_dir_name(sa->key.dir), "family", ipsm_af_name(af), "src", src, "dst",
-		      dst, "encap", encap_name(sa->flags), "mode", sa_mode(sa), "packets",
-		      jint(sa->packets), "bytes", jint(sa->bytes), "first_seen",
-		      jtime(sa->first_seen), "last_seen", jtime(sa->last_seen), "seq_max",
-		      (json_int_t)sa->seq_max, "seq_gaps", jint(sa->seq_gaps), "seq_replays",
-		      jint(sa->seq_replays), "seq_late", jint(sa->seq_late), "known",
-		      have_xfrm ? json_boolean(sa->known) : json_null());
+	/* Analysed on several CPUs, a sequence says nothing exact: no numbers. */
+	o = json_pack(
+		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b,s:o,s:o,s:o,s:o,s:o,"
+		"s:o}",
+		"spi", spi, "proto", ipsm_proto_name(sa->key.proto), "dir",
+		ipsm_dir_name(sa->key.dir), "family", ipsm_af_name(af), "src", src, "dst", dst,
+		"encap", encap_name(sa->flags), "mode", sa_mode(sa), "packets", jint(sa->packets),
+		"bytes", jint(sa->bytes), "first_seen", jtime(sa->first_seen), "last_seen",
+		jtime(sa->last_seen), "seq_max", (json_int_t)sa->seq_max, "seq_exact",
+		sa->seq_exact, "seq_gaps", jint_exact(sa, sa_seq_lost(sa)), "seq_reordered",
+		jint_exact(sa, sa->seq_filled), "seq_replays", jint_exact(sa, sa->seq_replays),
+		"seq_late", jint_exact(sa, sa->seq_late), "seq_suspect",
+		jint_exact(sa, sa->seq_suspect), "known",
+		have_xfrm ? json_boolean(sa->known) : json_null());
 	if (sa->known)
 		json_object_set_new(o, "kernel", kernel_sa_obj(&sa->x));
 	json_object_set_new(o, "kernel_dropped",

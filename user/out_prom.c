@@ -237,23 +237,28 @@ struct sa_labels {
 
 static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 {
+	/* seq: sequence analysis, only for SAs whose packets one CPU saw. */
 	static const struct {
 		const char *name;
 		const char *help;
 		size_t off;
+		bool seq;
 	} fams[] = {
 		{ "ipsecmon_sa_packets_total", "Packets of an SA seen on the wire.",
 		  offsetof(struct ipsm_sa, packets) },
 		{ "ipsecmon_sa_bytes_total", "IP bytes of an SA seen on the wire.",
 		  offsetof(struct ipsm_sa, bytes) },
 		{ "ipsecmon_sa_seq_gaps_total",
-		  "Sequence numbers skipped on the wire (packets lost before us).",
-		  offsetof(struct ipsm_sa, seq_gaps) },
+		  "Sequence numbers skipped on the wire; minus the reordered ones, packets lost before us.",
+		  offsetof(struct ipsm_sa, seq_gaps), true },
+		{ "ipsecmon_sa_seq_reordered_total",
+		  "Skipped sequence numbers that arrived later within the 64-number window.",
+		  offsetof(struct ipsm_sa, seq_filled), true },
 		{ "ipsecmon_sa_seq_replays_total",
 		  "Sequence numbers seen again within the 64-number window.",
-		  offsetof(struct ipsm_sa, seq_replays) },
+		  offsetof(struct ipsm_sa, seq_replays), true },
 		{ "ipsecmon_sa_seq_late_total", "Packets older than the 64-number window.",
-		  offsetof(struct ipsm_sa, seq_late) },
+		  offsetof(struct ipsm_sa, seq_late), true },
 	};
 	const struct ipsm_sa **top = NULL;
 	struct sa_labels *lab = NULL;
@@ -282,10 +287,12 @@ static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		family(w, fams[f].name, "counter", fams[f].help);
 		for (i = 0; i < n; i++)
-			sample(w, *(const __u64 *)((const char *)top[i] + fams[f].off), "spi",
-			       lab[i].spi, "proto", ipsm_proto_name(top[i]->key.proto), "direction",
-			       ipsm_dir_name(top[i]->key.dir), "src", lab[i].src, "dst", lab[i].dst,
-			       NULL);
+			if (!fams[f].seq || top[i]->seq_exact)
+				sample(w, *(const __u64 *)((const char *)top[i] + fams[f].off),
+				       "spi", lab[i].spi, "proto",
+				       ipsm_proto_name(top[i]->key.proto), "direction",
+				       ipsm_dir_name(top[i]->key.dir), "src", lab[i].src, "dst",
+				       lab[i].dst, NULL);
 	}
 	family(w, "ipsecmon_sa_series_dropped", "gauge",
 	       "SAs left without ipsecmon_sa_* series: only the 100 busiest by packets get them.");

@@ -108,7 +108,7 @@ static void text_ike(FILE *f, const struct ipsm_snapshot *s)
 
 static void text_sas(FILE *f, const struct ipsm_snapshot *s)
 {
-	char spi[16], src[64], dst[64], peers[140], when[32];
+	char spi[16], src[64], dst[64], peers[140], when[32], gaps[24], replays[24];
 	size_t i;
 
 	fprintf(f, "\nSECURITY ASSOCIATIONS (%zu; table holds %u)\n", s->n_sas, s->max_sas);
@@ -127,14 +127,22 @@ static void text_sas(FILE *f, const struct ipsm_snapshot *s)
 			ipsm_time_str(sa->last_seen, when, sizeof(when));
 		else
 			snprintf(when, sizeof(when), "%11s-", "");
-		fprintf(f, "%-3s %-5s %-10s %-4s %-31s %9llu %11llu %6llu %6llu %s\n",
+		/* Sequence numbers analysed on several CPUs say nothing exact: "-". */
+		if (sa->seq_exact) {
+			snprintf(gaps, sizeof(gaps), "%llu", (unsigned long long)sa_seq_lost(sa));
+			snprintf(replays, sizeof(replays), "%llu",
+				 (unsigned long long)sa->seq_replays);
+		} else {
+			snprintf(gaps, sizeof(gaps), "-");
+			snprintf(replays, sizeof(replays), "-");
+		}
+		fprintf(f, "%-3s %-5s %-10s %-4s %-31s %9llu %11llu %6s %6s %s\n",
 			ipsm_dir_name(sa->key.dir), ipsm_proto_name(sa->key.proto), spi,
 			!sa->known			    ? "?" :
 			sa->x.mode == IPSM_XFRM_MODE_TUNNEL ? "tun" :
 							      "tra",
-			peers, (unsigned long long)sa->packets, (unsigned long long)sa->bytes,
-			(unsigned long long)sa->seq_gaps, (unsigned long long)sa->seq_replays,
-			when + 11 /* the time of day is enough here */);
+			peers, (unsigned long long)sa->packets, (unsigned long long)sa->bytes, gaps,
+			replays, when + 11 /* the time of day is enough here */);
 	}
 }
 

@@ -22,6 +22,11 @@ void snapshot_free(struct ipsm_snapshot *s)
 	s->n_ifaces = s->n_sas = s->n_bad_spis = 0;
 }
 
+__u64 sa_seq_lost(const struct ipsm_sa *sa)
+{
+	return sa->seq_gaps > sa->seq_filled ? sa->seq_gaps - sa->seq_filled : 0;
+}
+
 static int key_vs_row(const void *key, const void *row)
 {
 	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);

@@ -40,9 +40,17 @@ struct ipsm_sa {
 	__u64 last_seen;
 	__u32 seq_max;
 	__u32 flags; /* IPSM_SA_F_* of all CPUs */
-	__u64 seq_gaps;
+	/*
+	 * Sequence analysis is exact only when one CPU saw the SA's packets
+	 * (each CPU analyses what it sees): with packets on several, no
+	 * output reports these.
+	 */
+	bool seq_exact;
+	__u64 seq_gaps; /* skipped when seq_max moved on: only grows */
+	__u64 seq_filled; /* of those, seen later: reordered, not lost */
 	__u64 seq_replays;
 	__u64 seq_late;
+	__u64 seq_suspect; /* far jumps no second packet confirmed */
 	__u8 saddr[16]; /* source of the most recent packet */
 	/* From XFRM correlation. */
 	bool known; /* the kernel has this SA */
@@ -137,6 +145,9 @@ struct snapshot_req {
 int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 		  struct ipsm_snapshot *s);
 void snapshot_free(struct ipsm_snapshot *s);
+
+/* Sequence numbers an SA lost before us: skipped and never seen later. */
+__u64 sa_seq_lost(const struct ipsm_sa *sa);
 
 /* The row of an SA key in a snapshot (NULL s or no row: NULL). */
 const struct ipsm_sa *snapshot_find_sa(const struct ipsm_snapshot *s,

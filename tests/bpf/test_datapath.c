@@ -210,7 +210,11 @@ static int read_sa(struct env *e, const struct ipsm_sa_key *key, struct ipsm_sa_
 		out->seq_gaps += v[i].seq_gaps;
 		out->seq_replays += v[i].seq_replays;
 		out->seq_late += v[i].seq_late;
+		out->seq_filled += v[i].seq_filled;
+		out->seq_suspect += v[i].seq_suspect;
 		out->seq_window |= v[i].seq_window;
+		if (v[i].checked > out->checked)
+			out->checked = v[i].checked;
 		out->flags |= v[i].flags;
 		if (v[i].first_seen && (!out->first_seen || v[i].first_seen < out->first_seen))
 			out->first_seen = v[i].first_seen;
@@ -1173,7 +1177,8 @@ static void run_consistent_truncations(struct env *e)
 struct seq_step {
 	__u32 seq;
 	__u32 seq_max;
-	__u64 gaps, replays, late;
+	__u64 gaps, replays, late; /* gaps: net, seq_gaps - seq_filled */
+	__u64 filled, suspect;
 };
 
 /*
@@ -1189,9 +1194,27 @@ struct seq_step {
  *   37   back 63, bit set now: replays 2
  */
 static const struct seq_step seq_steps[] = {
-	{ 1, 1, 0, 0, 0 },     { 2, 2, 0, 0, 0 },     { 3, 3, 0, 0, 0 },      { 5, 5, 1, 0, 0 },
-	{ 4, 5, 0, 0, 0 },     { 4, 5, 0, 1, 0 },     { 100, 100, 94, 1, 0 }, { 36, 100, 94, 1, 1 },
-	{ 37, 100, 93, 1, 1 }, { 37, 100, 93, 2, 1 },
+	{ 1, 1, 0, 0, 0 },	   { 2, 2, 0, 0, 0 },	     { 3, 3, 0, 0, 0 },
+	{ 5, 5, 1, 0, 0 },	   { 4, 5, 0, 0, 0, 1 },     { 4, 5, 0, 1, 0, 1 },
+	{ 100, 100, 94, 1, 0, 1 }, { 36, 100, 94, 1, 1, 1 }, { 37, 100, 93, 1, 1, 2 },
+	{ 37, 100, 93, 2, 1, 2 },
+};
+
+/*
+ * Far jumps (more than IPSM_SEQ_JUMP_MAX ahead) need a second packet:
+ *   10              first
+ *   200010          one spoof: suspect 1, seq_max stays 10
+ *   11              on as before, no gap
+ *   80000           far again, and not near 200010: suspect 2
+ *   80002           near 80000: confirmed (suspect 1), seq_max 80002,
+ *                   80000 is in the window: gaps 80002 - 11 - 1 - 1 = 79989
+ */
+static const struct seq_step jump_steps[] = {
+	{ 10, 10, 0, 0, 0 },
+	{ 200010, 10, 0, 0, 0, 0, 1 },
+	{ 11, 11, 0, 0, 0, 0, 1 },
+	{ 80000, 11, 0, 0, 0, 0, 2 },
+	{ 80002, 80002, 79989, 0, 0, 0, 1 },
 };
 
 /*
@@ -1247,18 +1270,23 @@ static void run_seq(struct env *e, const char *tag, const struct seq_step *steps
 				break;
 			}
 			if (v.packets != i + 1 || v.seq_max != steps[i].seq_max ||
-			    v.seq_gaps != steps[i].gaps || v.seq_replays != steps[i].replays ||
-			    v.seq_late != steps[i].late)
+			    v.seq_gaps - v.seq_filled != steps[i].gaps ||
+			    v.seq_replays != steps[i].replays || v.seq_late != steps[i].late ||
+			    v.seq_filled != steps[i].filled || v.seq_suspect != steps[i].suspect)
 				mismatch(
 					&r,
-					"after seq %u: pkts %llu max %u gaps %llu replays %llu late %llu, want %zu %u %llu %llu %llu",
+					"after seq %u: pkts %llu max %u net gaps %llu replays %llu late %llu filled %llu suspect %llu, want %zu %u %llu %llu %llu %llu %llu",
 					steps[i].seq, (unsigned long long)v.packets, v.seq_max,
-					(unsigned long long)v.seq_gaps,
+					(unsigned long long)(v.seq_gaps - v.seq_filled),
 					(unsigned long long)v.seq_replays,
-					(unsigned long long)v.seq_late, i + 1, steps[i].seq_max,
+					(unsigned long long)v.seq_late,
+					(unsigned long long)v.seq_filled,
+					(unsigned long long)v.seq_suspect, i + 1, steps[i].seq_max,
 					(unsigned long long)steps[i].gaps,
 					(unsigned long long)steps[i].replays,
-					(unsigned long long)steps[i].late);
+					(unsigned long long)steps[i].late,
+					(unsigned long long)steps[i].filled,
+					(unsigned long long)steps[i].suspect);
 		}
 		if (!r.n && v.seq_window != final_window)
 			mismatch(&r, "window %#llx, want %#llx", (unsigned long long)v.seq_window,
@@ -1888,16 +1916,20 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 	local_key(&k, IPSM_DIR_RX, spi);
 	if (!vals)
 		return;
-	/* Confirmed just now on every CPU (the run takes far less than 10 ms). */
+	/*
+	 * Confirmed on every CPU, and stamped an hour ahead so that no
+	 * scheduling delay of this test can make the confirmation look old.
+	 */
 	for (c = 0; c < e->ncpus; c++)
 		((struct ipsm_sa_val *)((char *)vals +
 					c * ((sizeof(struct ipsm_sa_val) + 7) & ~7UL)))
-			->checked = mono_coarse_ns();
+			->checked = mono_coarse_ns() + 3600 * 1000000000ULL;
 	bpf_map_update_elem(bpf_map__fd(s->maps.sa_stats), &k, vals, BPF_ANY);
 	build_local_esp(&b, frame, spi);
 	if (run(s->progs.ipsecmon_xdp_kfunc, b.data, b.len, BAD_N, &ret) || ret != XDP_PASS_)
 		mismatch(&r, "verdict %d", ret);
-	if (dp_bad(e, s) || read_sa(e, &k, &v) || v.packets != BAD_N)
+	memset(&v, 0, sizeof(v));
+	if (read_sa(e, &k, &v) || dp_bad(e, s) || v.packets != BAD_N)
 		mismatch(&r, "bad %llu, row %llu packets, want 0 and %d",
 			 (unsigned long long)dp_bad(e, s), (unsigned long long)v.packets, BAD_N);
 	report_case("xdp_kfunc/confirmed_row_not_asked_again", &r);
@@ -1992,6 +2024,7 @@ int main(void)
 	run_seq(&e, "seq_1_2_3_5_4_4_100_36_37_37", seq_steps, ARRAY_SIZE(seq_steps),
 		1 | 1ULL << 63);
 	run_seq(&e, "seq_wrap", wrap_steps, ARRAY_SIZE(wrap_steps), 0xd);
+	run_seq(&e, "seq_far_jump_needs_a_second_packet", jump_steps, ARRAY_SIZE(jump_steps), 0x5);
 
 	run_bad_spi_monitor(&e);
 	run_local_decisions(&e);

@@ -44,6 +44,7 @@ void fixture_fill(struct fixture *f)
 	sa->first_seen = 1699999999ULL * NS;
 	sa->last_seen = 1700000000ULL * NS;
 	sa->seq_max = 12;
+	sa->seq_exact = true; /* one CPU saw it */
 	sa->seq_gaps = 2;
 	sa->seq_replays = 1;
 	sa->flags = IPSM_SA_F_SEQ_VALID | IPSM_SA_F_UDP_ENCAP;

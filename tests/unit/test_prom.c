@@ -324,6 +324,7 @@ static void test_prom_sa_cap(void **state)
 		sas[i].saddr[0] = 10;
 		sas[i].saddr[3] = 1;
 		sas[i].packets = i + 1;
+		sas[i].seq_exact = true;
 	}
 	s.sas = sas;
 	s.n_sas = n;

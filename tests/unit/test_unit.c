@@ -100,6 +100,48 @@ static void test_sum_sa(void **state)
 	assert_int_equal(out.last_seen, real_now - 10 * NS);
 	assert_int_equal(out.saddr[0], 2); /* from the CPU that saw the SA last */
 	assert_memory_equal(&out.key, &key, sizeof(key));
+	/* Sequence state on more than one CPU: each analysed its own share. */
+	assert_false(out.seq_exact);
+}
+
+/*
+ * One CPU's sequence analysis is exact and reported; spread over CPUs it is
+ * not, and the JSON says so instead of giving numbers.
+ */
+static void test_seq_exact(void **state)
+{
+	struct ipsm_sa_key key = { .dir = IPSM_DIR_TX, .proto = 50, .spi = htonl(7) };
+	struct ipsm_sa_val v[2] = {};
+	struct ipsm_sa out;
+	json_t *doc, *o;
+
+	(void)state;
+	v[1] = (struct ipsm_sa_val){ .packets = 9,
+				     .seq_max = 9,
+				     .seq_gaps = 3,
+				     .seq_filled = 1,
+				     .flags = IPSM_SA_F_SEQ_VALID };
+	agg_sum_sa(&out, &key, v, 2, NS, NS);
+	assert_true(out.seq_exact);
+	assert_int_equal(sa_seq_lost(&out), 2);
+	doc = json_snapshot(&(struct ipsm_snapshot){ .sas = &out, .n_sas = 1 });
+	o = json_array_get(json_object_get(doc, "sas"), 0);
+	assert_true(json_is_true(json_object_get(o, "seq_exact")));
+	assert_int_equal(json_integer_value(json_object_get(o, "seq_gaps")), 2);
+	assert_int_equal(json_integer_value(json_object_get(o, "seq_reordered")), 1);
+	json_decref(doc);
+
+	v[0] = v[1];
+	agg_sum_sa(&out, &key, v, 2, NS, NS);
+	assert_false(out.seq_exact);
+	doc = json_snapshot(&(struct ipsm_snapshot){ .sas = &out, .n_sas = 1 });
+	o = json_array_get(json_object_get(doc, "sas"), 0);
+	assert_true(json_is_false(json_object_get(o, "seq_exact")));
+	assert_true(json_is_null(json_object_get(o, "seq_gaps")));
+	assert_true(json_is_null(json_object_get(o, "seq_replays")));
+	assert_true(json_is_null(json_object_get(o, "seq_late")));
+	assert_int_equal(json_integer_value(json_object_get(o, "packets")), 18);
+	json_decref(doc);
 }
 
 static void test_sum_sa_never_seen(void **state)
@@ -381,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_sum_dp),
 		cmocka_unit_test(test_sum_sa),
 		cmocka_unit_test(test_sum_sa_never_seen),
+		cmocka_unit_test(test_seq_exact),
 		cmocka_unit_test(test_sort_sas),
 		cmocka_unit_test(test_xfrm_stat_parse),
 		cmocka_unit_test(test_xfrm_stat_malformed),
