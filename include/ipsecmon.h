@@ -214,6 +214,26 @@ struct ipsm_bad_spi {
 #define IPSM_SA_I_CONFIDENTIAL (1U << 0) /* ESP with a real cipher, or AEAD */
 #define IPSM_SA_I_AUTHENTICATED (1U << 1) /* AH, ESP with integrity, or AEAD */
 #define IPSM_SA_I_TUNNEL (1U << 2)
+#define IPSM_SA_I_REKEY (1U << 3) /* its addition counted as a rekey too */
+
+enum ipsm_kind {
+	IPSM_KIND_CONFIDENTIAL = 0,
+	IPSM_KIND_AUTHENTICATED,
+	IPSM_KIND_TRANSPORT,
+	IPSM_KIND_TUNNEL,
+	IPSM_KIND_MAX,
+};
+
+/*
+ * What SAs add up to: wire bytes by kind and the IPSECMON failure counters.
+ * One SA's contribution, the live counters and the pinned totals all use it.
+ */
+struct ipsm_acct {
+	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
+	__u64 not_decrypted;
+	__u64 not_authenticated;
+	__u64 replayed;
+};
 
 /*
  * What the kernel counted against one SA, the one record every failure
@@ -236,27 +256,24 @@ struct ipsm_sa_info {
 	__u64 base_failed;
 	/* Packets dropped on the SA for other reasons (reconciliation), highest seen. */
 	__u64 other_drops;
-};
-
-enum ipsm_kind {
-	IPSM_KIND_CONFIDENTIAL = 0,
-	IPSM_KIND_AUTHENTICATED,
-	IPSM_KIND_TRANSPORT,
-	IPSM_KIND_TUNNEL,
-	IPSM_KIND_MAX,
+	__u64 add_time; /* the kernel's: another add time under the key is another SA */
+	/*
+	 * The journal (struct ipsm_totals): the totals.journal that counts the
+	 * SA's addition, and the one that holds its fold (0: not yet), each
+	 * written here before the totals, with what the fold adds.
+	 */
+	__u64 added_in;
+	__u64 folded_in;
+	struct ipsm_acct fold;
 };
 
 /*
- * What SAs add up to: wire bytes by kind and the IPSECMON failure counters.
- * One SA's contribution, the live counters and the pinned totals all use it.
+ * The monitor's totals. Every change is one numbered write (journal): a
+ * change that also concerns an SA's record is first noted in the record
+ * with the number the totals will carry, so that a monitor killed between
+ * the two writes is completed, not repeated, by the next one, and a reader
+ * knows whether a record's fold is in the totals already.
  */
-struct ipsm_acct {
-	__u64 bytes[IPSM_DIR_MAX][IPSM_KIND_MAX];
-	__u64 not_decrypted;
-	__u64 not_authenticated;
-	__u64 replayed;
-};
-
 struct ipsm_totals {
 	__u64 monitor_since; /* realtime s of the first monitor start, 0: never */
 	__u64 key_additions;
@@ -264,6 +281,7 @@ struct ipsm_totals {
 	__u64 rekeys;
 	__u64 pending; /* ACQUIREs not yet answered, as of the last tick */
 	struct ipsm_acct acct; /* folded in from SAs that were deleted */
+	__u64 journal; /* writes so far */
 };
 
 enum ipsm_hook {

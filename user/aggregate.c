@@ -297,9 +297,10 @@ static int read_correlation_state(const struct ipsm_paths *p, int ncpus, __u64 m
 {
 	struct ipsm_bad_spi *bad = NULL;
 	struct ipsm_config cfg = {};
+	struct ipsm_totals again;
+	int fd, info_fd, tries, err = 0;
 	__u32 k = 0;
 	size_t i;
-	int fd, err = 0;
 
 	fd = ipsm_map_open(p, 0, IPSM_MAP_CORRELATION);
 	if (fd < 0)
@@ -312,14 +313,24 @@ static int read_correlation_state(const struct ipsm_paths *p, int ncpus, __u64 m
 	fd = ipsm_map_open(p, 0, IPSM_MAP_TOTALS);
 	if (fd < 0)
 		return fd;
-	s->have_totals = !bpf_map_lookup_elem(fd, &k, &s->totals);
-	close(fd);
-
-	fd = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
-	if (fd < 0)
-		return fd;
-	for (i = 0; i < s->n_sas; i++)
-		s->sas[i].have_info = !bpf_map_lookup_elem(fd, &s->sas[i].key, &s->sas[i].info);
+	info_fd = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
+	if (info_fd < 0) {
+		close(fd);
+		return info_fd;
+	}
+	/*
+	 * Totals and records as of one journal number: a fold that lands
+	 * between the two reads would count an SA twice or not at all.
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		s->have_totals = !bpf_map_lookup_elem(fd, &k, &s->totals);
+		for (i = 0; i < s->n_sas; i++)
+			s->sas[i].have_info =
+				!bpf_map_lookup_elem(info_fd, &s->sas[i].key, &s->sas[i].info);
+		if (bpf_map_lookup_elem(fd, &k, &again) || again.journal == s->totals.journal)
+			break;
+	}
+	close(info_fd);
 	close(fd);
 
 	fd = ipsm_map_open(p, 0, IPSM_MAP_BAD_SPIS);

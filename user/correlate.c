@@ -52,10 +52,14 @@ bool sa_contrib(const struct ipsm_sa *row, const struct ipsm_xfrm_sa *x,
 	 * counted as failed, were dropped for other reasons (bad padding or
 	 * next header after a decryption with the wrong key, ...). The wire was
 	 * read before the kernel, so packets still in flight make this smaller,
-	 * never larger; the highest value seen is kept.
+	 * never larger; the highest value seen is kept. Without the kernel's
+	 * view of the SA now, the record's last value stands: its kernel
+	 * counters are older than the wire, and would invent drops.
 	 */
-	if (info && c->dir == IPSM_DIR_RX) {
-		kern = x ? x->packets : info->k_packets;
+	if (info && c->dir == IPSM_DIR_RX && !x) {
+		c->other_drops = info->other_drops;
+	} else if (info && c->dir == IPSM_DIR_RX) {
+		kern = x->packets;
 		failed = c->fail.integrity_failed + c->fail.replayed;
 		wire = row->packets > info->base_wire ? row->packets - info->base_wire : 0;
 		kern = kern > info->base_kernel ? kern - info->base_kernel : 0;
@@ -202,6 +206,12 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	}
 	for (i = 0; i < s->n_sas; i++) {
 		row = &s->sas[i];
+		/* Being folded: in the totals once they carry its journal number. */
+		if (row->have_info && row->info.folded_in) {
+			if (!s->have_totals || row->info.folded_in > s->totals.journal)
+				acct_add(&ctr->acct, &row->info.fold);
+			continue;
+		}
 		if (!sa_contrib(row, row->known ? &row->x : NULL,
 				row->have_info ? &row->info : NULL, &c))
 			continue;

@@ -147,7 +147,8 @@ static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key)
 
 static void info_from_sa(struct ipsm_sa_info *info, const struct ipsm_xfrm_sa *x)
 {
-	info->flags = (xfrm_sa_confidential(x) ? IPSM_SA_I_CONFIDENTIAL : 0) |
+	info->flags = (info->flags & IPSM_SA_I_REKEY) |
+		      (xfrm_sa_confidential(x) ? IPSM_SA_I_CONFIDENTIAL : 0) |
 		      (xfrm_sa_authenticated(x) ? IPSM_SA_I_AUTHENTICATED : 0) |
 		      (x->mode == IPSM_XFRM_MODE_TUNNEL ? IPSM_SA_I_TUNNEL : 0);
 	info->reqid = x->reqid;
@@ -166,6 +167,7 @@ static int ensure_info(struct monitor *m, const struct ipsm_sa_key *key,
 		return 0;
 	read_row(m, key, &row);
 	info_from_sa(&info, x);
+	info.add_time = x->add_time;
 	info.base_wire = row.packets;
 	info.base_kernel = x->packets;
 	info.base_failed = info.k_fail.integrity_failed + info.k_fail.replayed;
@@ -174,9 +176,62 @@ static int ensure_info(struct monitor *m, const struct ipsm_sa_key *key,
 	return 0;
 }
 
+/* --- the journal (struct ipsm_totals) -------------------------------------- */
+
 /*
- * An SA is gone: add what it counted to the totals, then drop its row and
- * record. x is its final state when the kernel told us, NULL otherwise.
+ * Crash points for the fault scenarios (tests/vm): IPSECMON_TEST_CRASH=NAME
+ * makes the monitor SIGKILL itself there, between the two writes of a
+ * journaled change. Unset, nothing happens.
+ */
+static void crash_point(const char *name)
+{
+	static const char *want;
+	static bool read;
+
+	if (!read) {
+		want = getenv("IPSECMON_TEST_CRASH");
+		read = true;
+	}
+	if (want && !strcmp(want, name))
+		kill(getpid(), SIGKILL);
+}
+
+static void write_totals(struct monitor *m);
+
+/* One numbered change of the totals, written at once. */
+static void journal_commit(struct monitor *m)
+{
+	m->totals.journal++;
+	write_totals(m);
+}
+
+/*
+ * Count an SA's addition (and rekey): noted in its record first, so that a
+ * monitor killed before the totals are written has the next one count it,
+ * and one killed after does not count it twice.
+ */
+static void count_addition(struct monitor *m, const struct ipsm_sa_key *key, bool rekey)
+{
+	struct ipsm_sa_info info;
+
+	if (!bpf_map_lookup_elem(m->fd_info, key, &info) && !info.added_in) {
+		info.added_in = m->totals.journal + 1;
+		if (rekey)
+			info.flags |= IPSM_SA_I_REKEY;
+		bpf_map_update_elem(m->fd_info, key, &info, BPF_EXIST);
+		crash_point("add-noted");
+	}
+	m->totals.key_additions++;
+	if (rekey)
+		m->totals.rekeys++;
+	journal_commit(m);
+}
+
+/*
+ * An SA is gone: note what it adds in its record, add that to the totals,
+ * then drop its row and record. A monitor killed at any point in between
+ * leaves the record saying how far it got (recover_journal()). x is the
+ * SA's final state when the kernel told us, NULL otherwise.
  */
 static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct ipsm_xfrm_sa *x)
 {
@@ -188,10 +243,55 @@ static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct 
 	have_info = !bpf_map_lookup_elem(m->fd_info, key, &info);
 	if (read_row(m, key, &row))
 		row.key = *key;
-	if (sa_contrib(&row, x, have_info ? &info : NULL, &c))
-		acct_add(&m->totals.acct, &c.acct);
+	if (have_info && !info.folded_in) {
+		memset(&info.fold, 0, sizeof(info.fold));
+		if (sa_contrib(&row, x, &info, &c))
+			info.fold = c.acct;
+		info.folded_in = m->totals.journal + 1;
+		bpf_map_update_elem(m->fd_info, key, &info, BPF_EXIST);
+		crash_point("fold-noted");
+	} else if (!have_info) {
+		/* No record (its table was full): nothing to fold but the kernel's view. */
+		memset(&info, 0, sizeof(info));
+		if (sa_contrib(&row, x, NULL, &c))
+			info.fold = c.acct;
+	}
+	if (!have_info || info.folded_in > m->totals.journal) {
+		acct_add(&m->totals.acct, &info.fold);
+		m->totals.key_deletions++;
+		journal_commit(m);
+		crash_point("fold-committed");
+	}
 	bpf_map_delete_elem(m->fd_sa, key);
 	bpf_map_delete_elem(m->fd_info, key);
+}
+
+/*
+ * A monitor that was killed left at most one record whose change the
+ * totals do not hold yet: complete it, and drop what was folded.
+ */
+static int recover_journal(struct monitor *m)
+{
+	struct ipsm_sa_key key, next;
+	struct ipsm_sa_info info;
+	bool more;
+
+	for (more = !bpf_map_get_next_key(m->fd_info, NULL, &next); more;) {
+		key = next;
+		more = !bpf_map_get_next_key(m->fd_info, &key, &next);
+		if (bpf_map_lookup_elem(m->fd_info, &key, &info))
+			continue;
+		if (info.added_in > m->totals.journal) {
+			m->totals.key_additions++;
+			if (info.flags & IPSM_SA_I_REKEY)
+				m->totals.rekeys++;
+			m->totals.journal = info.added_in - 1;
+			journal_commit(m);
+		}
+		if (info.folded_in)
+			fold(m, &key, NULL);
+	}
+	return 0;
 }
 
 static ssize_t find_sa(struct monitor *m, const struct ipsm_xfrm_sa *x)
@@ -282,12 +382,12 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 	if (err)
 		return err;
 	if (from_event) {
-		m->totals.key_additions++;
+		bool rekey = replaces_existing(m, x);
+
+		count_addition(m, &key, rekey);
 		emit_sa_event(m, "sa_added", x, &key);
-		if (replaces_existing(m, x)) {
-			m->totals.rekeys++;
+		if (rekey)
 			emit_sa_event(m, "sa_rekeyed", x, &key);
-		}
 	}
 	clear_acquires(m, x);
 	nv = realloc(m->sas, (m->n_sas + 1) * sizeof(*nv));
@@ -304,12 +404,26 @@ static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char
 	struct ipsm_sa_key key;
 	ssize_t i = find_sa(m, x);
 
+	struct ipsm_xfrm_sa fin;
+
 	/* A hard expire is followed by nothing, or by a DELSA: fold once. */
 	if (i < 0)
 		return;
 	correlate_key(&m->sas[i], &m->la, &key);
-	fold(m, &key, final ? x : NULL);
-	m->totals.key_deletions++;
+	/*
+	 * An EXPIRE carries the SA's counters but no algorithms: the SA as we
+	 * knew it, with the kernel's last counters, is its final state.
+	 */
+	fin = m->sas[i];
+	if (final) {
+		fin.packets = x->packets;
+		fin.bytes = x->bytes;
+		fin.use_time = x->use_time;
+		fin.stats_replay = x->stats_replay;
+		fin.stats_replay_window = x->stats_replay_window;
+		fin.stats_integrity_failed = x->stats_integrity_failed;
+	}
+	fold(m, &key, final ? &fin : NULL);
 	/* A flush ends its SAs' CHILD_SAs; a single deletion may be half a rekey. */
 	if (final)
 		remember_deleted(m, &m->sas[i]);
@@ -437,26 +551,33 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 				  strerror(-err));
 	for (i = 0; i < n; i++) {
 		struct ipsm_sa_key key;
+		bool recorded, added;
 
 		if (find_sa(m, &xs[i]) >= 0)
 			continue;
 		correlate_key(&xs[i], &m->la, &key);
+		recorded = !bpf_map_lookup_elem(m->fd_info, &key, &info);
+		/* The same SPI and destination, another SA: the old one went unseen. */
+		if (recorded && info.add_time != xs[i].add_time) {
+			fold(m, &key, NULL);
+			recorded = false;
+		}
 		/*
 		 * Not seen by this process. Added while no monitor watched if
 		 * an earlier one recorded nothing of it; after a lost event,
 		 * simply added.
 		 */
-		if (!initial ||
-		    (m->totals.monitor_since && bpf_map_lookup_elem(m->fd_info, &key, &info) &&
-		     xs[i].add_time >= m->totals.monitor_since)) {
-			m->totals.key_additions++;
-			emit_sa_event(m, "sa_added", &xs[i], &key);
-		}
+		added = !initial || (m->totals.monitor_since && !recorded &&
+				     xs[i].add_time >= m->totals.monitor_since);
 		err = ensure_row(m, &key);
 		if (!err)
 			err = ensure_info(m, &key, &xs[i]);
 		if (err)
 			return err;
+		if (added) {
+			count_addition(m, &key, false);
+			emit_sa_event(m, "sa_added", &xs[i], &key);
+		}
 		clear_acquires(m, &xs[i]);
 	}
 	free(m->sas);
@@ -474,7 +595,6 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		if (!bpf_map_lookup_elem(m->fd_info, &stale[i], &info)) {
 			/* A kernel SA that went while nobody watched. */
 			fold(m, &stale[i], NULL);
-			m->totals.key_deletions++;
 		} else if (stale[i].dir == IPSM_DIR_RX &&
 			   local_addrs_has(&m->la, fam, stale[i].daddr)) {
 			/* Made from the wire before correlation: a bad SPI's row. */
@@ -681,6 +801,8 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 		goto out;
 	}
 	bpf_map_lookup_elem(m.fd_totals, &k, &m.totals);
+	/* Whatever a killed monitor left half done, before anything else. */
+	recover_journal(&m);
 	/* Subscribe before the first dump, so that nothing falls between them. */
 	err = xfrm_nl_open(&m.ev, true);
 	if (err) {

@@ -195,6 +195,61 @@ static void test_correlate_counters(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * A record being folded: its noted contribution counts until the totals
+ * carry its journal number, and not after (it is in them then).
+ */
+static void test_correlate_fold_in_progress(void **state)
+{
+	struct local_addrs la = gw2_addrs();
+	struct ipsm_snapshot s = {};
+	struct ipsm_sa row = { .packets = 9, .bytes = 900 };
+
+	(void)state;
+	row.key.dir = IPSM_DIR_RX;
+	row.have_info = true;
+	row.info.flags = IPSM_SA_I_CONFIDENTIAL;
+	row.info.folded_in = 5;
+	row.info.fold.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 900;
+	row.info.fold.not_decrypted = 2;
+	s.have_totals = true;
+	s.totals.monitor_since = 1;
+	s.totals.journal = 4;
+	s.totals.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 100;
+	s.sas = &row;
+	s.n_sas = 1;
+	assert_int_equal(correlate(&s, NULL, 0, &la), 0);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL], 1000);
+	assert_int_equal(s.ipsecmon.acct.not_decrypted, 2);
+
+	/* The totals hold it now (journal 5): counted once, from them. */
+	s.totals.journal = 5;
+	s.totals.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL] = 1000;
+	s.totals.acct.not_decrypted = 2;
+	assert_int_equal(correlate(&s, NULL, 0, &la), 0);
+	assert_int_equal(s.ipsecmon.acct.bytes[IPSM_DIR_RX][IPSM_KIND_CONFIDENTIAL], 1000);
+	assert_int_equal(s.ipsecmon.acct.not_decrypted, 2);
+}
+
+/*
+ * An SA that went while no monitor ran: its record's counters are older
+ * than the wire, so no drops are made up from the difference.
+ */
+static void test_contrib_record_keeps_drops(void **state)
+{
+	struct ipsm_sa_info info = { .flags = IPSM_SA_I_CONFIDENTIAL,
+				     .k_packets = 10,
+				     .other_drops = 1 };
+	struct ipsm_sa row = { .packets = 15, .bytes = 1500 };
+	struct ipsm_contrib c;
+
+	(void)state;
+	row.key.dir = IPSM_DIR_RX;
+	assert_true(sa_contrib(&row, NULL, &info, &c));
+	assert_int_equal(c.other_drops, 1);
+	assert_int_equal(c.acct.not_decrypted, 1);
+}
+
 static void test_correlate_without_xfrm(void **state)
 {
 	struct local_addrs la = gw2_addrs();
@@ -217,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_contrib_from_record),
 		cmocka_unit_test(test_correlate_counters),
 		cmocka_unit_test(test_correlate_without_xfrm),
+		cmocka_unit_test(test_correlate_fold_in_progress),
+		cmocka_unit_test(test_contrib_record_keeps_drops),
 	};
 
 	return cmocka_run_group_tests_name("correlate", tests, NULL, NULL);
