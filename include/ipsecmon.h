@@ -157,6 +157,7 @@ struct ipsm_config {
 	__u64 live_until; /* CLOCK_MONOTONIC_COARSE ns */
 	__u32 hash_seed; /* of the bad-SPI slots, random per namespace */
 	__u32 flags; /* IPSM_CFG_* */
+	__u64 netns_ino; /* the namespace's nsfs inode: tells pins of a gone one */
 };
 
 /*

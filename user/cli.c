@@ -226,6 +226,9 @@ const struct cli_opt cli_prometheus_opts[] = {
 const struct cli_opt cli_all_opts[] = {
 	{ "all", 0, NULL, "every interface attached in this network namespace", set_flag, NULL,
 	  FIELD(all) },
+	{ "stale", 0, NULL,
+	  "the pins of network namespaces that are gone (deleted\nwithout detach; status lists them)",
+	  set_flag, NULL, FIELD(stale) },
 	{},
 };
 
@@ -422,10 +425,12 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 			return cli_usage_error("%s: which interface?", cmd->name);
 		break;
 	case CLI_IFACES_OR_ALL:
-		if (a->all && a->n_ifnames)
-			return cli_usage_error("%s: give interfaces or --all, not both", cmd->name);
-		if (!a->all && !a->n_ifnames)
-			return cli_usage_error("%s: which interface? (or --all)", cmd->name);
+		if ((a->all || a->stale) && a->n_ifnames)
+			return cli_usage_error("%s: give interfaces, --all or --stale, not both",
+					       cmd->name);
+		if (!a->all && !a->stale && !a->n_ifnames)
+			return cli_usage_error("%s: which interface? (or --all, --stale)",
+					       cmd->name);
 		break;
 	case CLI_NONE:
 		if (a->n_ifnames)

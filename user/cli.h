@@ -24,7 +24,7 @@ struct cli_args {
 	const char *netns;
 	const char *pin_dir;
 	int verbose;
-	bool json, pretty, all;
+	bool json, pretty, all, stale;
 	struct attach_opts attach;
 	bool hooks_given; /* --hooks named them: attach exactly those */
 	unsigned int interval_ms;

@@ -36,12 +36,42 @@ static int do_attach(struct cli_args *a)
 	return exit_code(attach_all(&a->paths, a->ifnames, a->n_ifnames, &a->attach));
 }
 
+/* The pins of namespaces that are gone: nothing to detach, only to unpin. */
+static int detach_stale(struct cli_args *a)
+{
+	int rc = IPSM_EXIT_OK, err;
+	char **dirs;
+	size_t n, k;
+
+	err = pins_stale_namespaces(&a->paths, &dirs, &n);
+	if (err) {
+		ipsm_error(IPSM_EXIT_FAIL, err, "cannot list %s: %s", a->paths.base,
+			   strerror(-err));
+		return ipsm_exit_code();
+	}
+	for (k = 0; k < n; k++) {
+		err = pins_remove_ns_dir(dirs[k]);
+		if (err) {
+			ipsm_error(IPSM_EXIT_FAIL, err, "cannot remove %s: %s", dirs[k],
+				   strerror(-err));
+			rc = ipsm_exit_code();
+		} else {
+			pr_info("removed %s", dirs[k]);
+		}
+		free(dirs[k]);
+	}
+	free(dirs);
+	return rc;
+}
+
 static int do_detach(struct cli_args *a)
 {
 	__u32 *ids = NULL, idx;
 	int i, rc = IPSM_EXIT_OK;
 	size_t n, k;
 
+	if (a->stale && !a->all)
+		return detach_stale(a);
 	if (a->all) {
 		if (pins_list_ifaces(&a->paths, &ids, &n) || !n) {
 			free(ids);
@@ -72,8 +102,9 @@ static int do_detach(struct cli_args *a)
 static int do_status(struct cli_args *a)
 {
 	struct ipsm_iface *ifs = NULL;
+	char **stale = NULL;
 	__u32 *ids = NULL;
-	size_t n = 0, k, m = 0;
+	size_t n = 0, k, m = 0, n_stale = 0;
 	__u64 nsid = 0;
 	json_t *doc;
 	int err;
@@ -95,13 +126,22 @@ static int do_status(struct cli_args *a)
 		else
 			m++;
 	}
+	if (pins_stale_namespaces(&a->paths, &stale, &n_stale))
+		pr_warn("cannot look for stale pins under %s", a->paths.base);
 	if (a->json) {
-		doc = json_status(ifs, m, nsid);
+		doc = json_status(ifs, m, nsid, (const char *const *)stale, n_stale);
 		err = json_write(stdout, doc, a->pretty);
 		json_decref(doc);
 	} else {
 		text_status(stdout, ifs, m);
+		for (k = 0; k < n_stale; k++)
+			printf("stale: %s (its network namespace is gone; detach --stale removes "
+			       "it)\n",
+			       stale[k]);
 	}
+	for (k = 0; k < n_stale; k++)
+		free(stale[k]);
+	free(stale);
 	free(ids);
 	free(ifs);
 	if (err)
@@ -271,12 +311,13 @@ const struct cli_cmd cmd_attach = {
 
 const struct cli_cmd cmd_detach = {
 	.name = "detach",
-	.synopsis = "IFACE... | --all",
+	.synopsis = "IFACE... | --all | --stale",
 	.summary = "remove exactly what attach made",
 	.description =
 		"Remove our programs from the interfaces and unpin their maps. Only what\n"
 		"attach made goes: a clsact qdisc is deleted only if attach created it and no\n"
-		"other filter uses it; another XDP program put in our place stays.",
+		"other filter uses it; another XDP program put in our place stays. --stale\n"
+		"removes the pins of network namespaces deleted without detach.",
 	.groups = detach_groups,
 	.positional = CLI_IFACES_OR_ALL,
 	.run = do_detach,

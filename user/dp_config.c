@@ -11,6 +11,7 @@
 #include "dp_config.h"
 #include "log.h"
 #include "maps.h"
+#include "netns.h"
 
 int dp_config_open(const struct ipsm_paths *p, struct dp_config *dc)
 {
@@ -48,20 +49,29 @@ static int config_update(struct dp_config *dc, void (*fn)(struct ipsm_config *c,
 	return bpf_map_update_elem(dc->fd_corr, &k, &c, BPF_ANY) ? -errno : 0;
 }
 
-static void set_seed(struct ipsm_config *c, void *arg)
+struct ns_ident {
+	__u32 seed;
+	__u64 ino;
+};
+
+static void set_ident(struct ipsm_config *c, void *arg)
 {
+	const struct ns_ident *id = arg;
+
 	if (!c->hash_seed)
-		c->hash_seed = *(__u32 *)arg;
+		c->hash_seed = id->seed;
+	c->netns_ino = id->ino;
 }
 
 int dp_config_seed(struct dp_config *dc)
 {
-	__u32 seed = 0;
+	struct ns_ident id = {};
 
-	while (!seed)
-		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+	while (!id.seed)
+		if (getrandom(&id.seed, sizeof(id.seed), 0) != sizeof(id.seed))
 			return -errno;
-	return config_update(dc, set_seed, &seed);
+	netns_ino(&id.ino);
+	return config_update(dc, set_ident, &id);
 }
 
 static void set_live(struct ipsm_config *c, void *arg)

@@ -22,7 +22,7 @@ struct dp_config {
 
 int dp_config_open(const struct ipsm_paths *p, struct dp_config *dc);
 void dp_config_close(struct dp_config *dc);
-/* A random bad-SPI hash seed, once per namespace's maps. */
+/* A random bad-SPI hash seed, once per namespace's maps, and the namespace's inode. */
 int dp_config_seed(struct dp_config *dc);
 /* The monitor's heartbeat: trust the SA table until then (0: no longer). */
 int dp_config_heartbeat(struct dp_config *dc, __u64 live_until_mono_ns);

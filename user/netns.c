@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -65,4 +67,42 @@ int netns_id(__u64 *id)
 	else
 		*id = st.st_ino;
 	return err;
+}
+
+int netns_ino(__u64 *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static bool dir_holds(const char *dir, const char *suffix, __u64 ino)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	bool found = false;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s%s", dir, de->d_name, suffix);
+		found = !stat(path, &st) && st.st_ino == ino;
+	}
+	closedir(d);
+	return found;
+}
+
+bool netns_alive(__u64 ino)
+{
+	/* A namespace lives while a process is in it or a file holds it. */
+	return dir_holds("/proc", "/ns/net", ino) || dir_holds("/run/netns", "", ino) ||
+	       dir_holds("/var/run/netns", "", ino);
 }

@@ -3,6 +3,7 @@
 #ifndef IPSM_NETNS_H
 #define IPSM_NETNS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 /*
@@ -14,5 +15,9 @@ int netns_enter(const char *name);
 
 /* A per-boot unique id of the current network namespace (SO_NETNS_COOKIE). */
 int netns_id(__u64 *id);
+/* The nsfs inode of the current network namespace; 0 or -errno. */
+int netns_ino(__u64 *ino);
+/* Whether a process or a bind mount (/run/netns) still holds namespace ino. */
+bool netns_alive(__u64 ino);
 
 #endif

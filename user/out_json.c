@@ -306,10 +306,17 @@ json_t *json_snapshot(const struct ipsm_snapshot *s)
 	return doc;
 }
 
-json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id)
+json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id,
+		    const char *const *stale, size_t n_stale)
 {
-	return json_pack("{s:s,s:I,s:o}", "schema", IPSM_SCHEMA, "netns_id", (json_int_t)netns_id,
-			 "interfaces", ifaces_arr(ifs, n));
+	json_t *st = json_array();
+	size_t i;
+
+	for (i = 0; i < n_stale; i++)
+		json_array_append_new(st, json_string(stale[i]));
+	return json_pack("{s:s,s:I,s:o,s:o}", "schema", IPSM_SCHEMA, "netns_id",
+			 (json_int_t)netns_id, "interfaces", ifaces_arr(ifs, n), "stale_namespaces",
+			 st);
 }
 
 int json_write(FILE *f, json_t *doc, bool pretty)

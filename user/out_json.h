@@ -12,7 +12,9 @@
 /* The snapshot as a JSON object; NULL on allocation failure. */
 json_t *json_snapshot(const struct ipsm_snapshot *s);
 /* The status document for the given interfaces. */
-json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id);
+/* stale: pin directories of network namespaces that are gone. */
+json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id,
+		    const char *const *stale, size_t n_stale);
 /*
  * Add what a stream line carries beside the totals: "interval_seconds",
  * "delta" (growth since prev) and "rate" (per second) of the counters.

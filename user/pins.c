@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 
+#include "ipsecmon.h"
 #include "log.h"
+#include "maps.h"
 #include "netns.h"
 #include "pins.h"
 
@@ -209,4 +212,78 @@ int pins_cleanup_ns(const struct ipsm_paths *p)
 	/* BASE goes too when no other namespace uses it; ENOTEMPTY is fine. */
 	rmdir(p->base);
 	return 0;
+}
+
+/* Pins of a namespace that is gone: its recorded nsfs inode is held by nothing. */
+static bool ns_dir_stale(const char *nsdir)
+{
+	struct ipsm_config cfg = {};
+	char path[2 * PATH_MAX];
+	__u32 k = 0;
+	int fd;
+
+	pins_path(path, sizeof(path), nsdir, ipsm_maps[IPSM_MAP_CORRELATION].name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (bpf_map_lookup_elem(fd, &k, &cfg))
+		cfg.netns_ino = 0;
+	close(fd);
+	/* Pins made before the inode was recorded: not ours to judge. */
+	return cfg.netns_ino && !netns_alive(cfg.netns_ino);
+}
+
+int pins_stale_namespaces(const struct ipsm_paths *p, char ***dirs, size_t *n)
+{
+	char path[sizeof(p->base) + sizeof(((struct dirent *)0)->d_name) + 2], **v = NULL, **nv;
+	struct dirent *de;
+	size_t cnt = 0;
+	DIR *d;
+
+	*dirs = NULL;
+	*n = 0;
+	d = opendir(p->base);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "netns-", 6))
+			continue;
+		pins_path(path, sizeof(path), p->base, de->d_name);
+		if (!strcmp(path, p->ns) || !ns_dir_stale(path))
+			continue;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv || !(nv[cnt] = strdup(path))) {
+			free(nv ? nv : v);
+			closedir(d);
+			return -ENOMEM;
+		}
+		v = nv;
+		cnt++;
+	}
+	closedir(d);
+	*dirs = v;
+	*n = cnt;
+	return 0;
+}
+
+int pins_remove_ns_dir(const char *nsdir)
+{
+	char path[PATH_MAX + sizeof(((struct dirent *)0)->d_name) + 2];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	/* The interfaces' directories first: pins_remove_dir() takes files only. */
+	d = opendir(nsdir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || strncmp(de->d_name, "if-", 3))
+			continue;
+		pins_path(path, sizeof(path), nsdir, de->d_name);
+		if (pins_remove_dir(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	return pins_remove_dir(nsdir) ? -errno : err;
 }

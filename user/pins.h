@@ -33,5 +33,12 @@ int pins_list_ifaces(const struct ipsm_paths *p, __u32 **ids, size_t *n);
 int pins_remove_dir(const char *dir);
 /* Remove the namespace directory (and BASE) once no interface is left. */
 int pins_cleanup_ns(const struct ipsm_paths *p);
+/*
+ * Pin directories under BASE of network namespaces that are gone (deleted
+ * without detach); *dirs is malloc'ed, each path too.
+ */
+int pins_stale_namespaces(const struct ipsm_paths *p, char ***dirs, size_t *n);
+/* Remove a namespace's pin directory with all its interfaces' pins. */
+int pins_remove_ns_dir(const char *nsdir);
 
 #endif

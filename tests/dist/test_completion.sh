@@ -64,7 +64,7 @@ check unknown-command "" ipsecmon-bpf frobnicate ""
 # Options per command (command's own, then the common ones).
 COMMON="--netns --pin-dir --verbose --help --version"
 check attach-options "--hooks --xdp-mode --force --max-sas $COMMON" ipsecmon-bpf attach -
-check detach-options "--all $COMMON" ipsecmon-bpf detach --
+check detach-options "--all --stale $COMMON" ipsecmon-bpf detach --
 check status-options "--json --pretty $COMMON" ipsecmon-bpf status -
 check stats-options "--json --pretty $COMMON" ipsecmon-bpf stats -
 check watch-options "--json --interval --output --gap-threshold $COMMON" ipsecmon-bpf watch -

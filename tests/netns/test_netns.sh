@@ -393,6 +393,40 @@ test_conflict() {
 	check_clean "$label"
 }
 
+# A namespace deleted without detach leaves its pins: status names them,
+# detach --stale removes exactly those. Its own pin dir keeps it apart.
+test_stale_namespace() {
+	local ns="ipsm-stale-$$" dir=/sys/fs/bpf/ipsm-stale-$$ cookie stale
+	IPSM_EXTRA_PIN_DIRS+=("$dir")
+	ip netns add "$ns"
+	ip -n "$ns" link add sa type veth peer name sb
+	ip -n "$ns" link set dev sa up
+	ip -n "$ns" link set dev sb up
+	check_rc "stale: attach in a namespace" 0 ipsm attach sa --netns "$ns" --pin-dir "$dir"
+	cookie=$(netns_cookie "$ns")
+	check_rc "stale: attach here too" 0 ipsm attach vb --netns "$NS_B" --pin-dir "$dir"
+	check_rc "stale: status while it lives" 0 ipsm status --json --netns "$NS_B" --pin-dir "$dir"
+	check_json "stale: none while it lives" "$LAST_OUT" '.stale_namespaces' '[]'
+	ip netns del "$ns"
+	# The kernel frees a namespace asynchronously once nothing holds it.
+	for _ in $(seq 50); do
+		stale=$(ipsm status --json --netns "$NS_B" --pin-dir "$dir" | jq -c '.stale_namespaces')
+		[ "$stale" != "[]" ] && break
+		sleep 0.1
+	done
+	check_eq "stale: status lists the gone namespace" "[\"$dir/netns-$cookie\"]" "$stale"
+	check_rc "stale: detach --stale" 0 ipsm detach --stale --netns "$NS_B" --pin-dir "$dir"
+	check_eq "stale: its pins are gone" "absent" \
+		"$([ -e "$dir/netns-$cookie" ] && echo present || echo absent)"
+	check_rc "stale: status after" 0 ipsm status --json --netns "$NS_B" --pin-dir "$dir"
+	check_json "stale: none left" "$LAST_OUT" '.stale_namespaces' '[]'
+	check_json "stale: the live namespace's interface stays" "$LAST_OUT" \
+		'[.interfaces[].name]' '["vb"]'
+	check_rc "stale: detach --stale with interfaces is a usage error" 2 \
+		ipsm detach vb --stale --netns "$NS_B" --pin-dir "$dir"
+	check_rc "stale: detach the live one" 0 ipsm detach vb --netns "$NS_B" --pin-dir "$dir"
+}
+
 # Re-attach with another --xdp-mode moves our program; a deleted interface
 # detaches cleanly. Runs last: it deletes vb.
 test_mode_switch_and_gone() {
@@ -437,6 +471,7 @@ main() {
 	run_variant xdp-native '["xdp","tc-egress"]' '"native"' --xdp-mode native
 	test_foreign_clsact
 	test_conflict
+	test_stale_namespace
 	test_mode_switch_and_gone
 	finish
 }

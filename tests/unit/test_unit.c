@@ -406,7 +406,7 @@ static void test_json_status(void **state)
 
 	(void)state;
 	snprintf(ifc.name, sizeof(ifc.name), "gone0");
-	doc = json_status(&ifc, 1, 42);
+	doc = json_status(&ifc, 1, 42, NULL, 0);
 	o = json_array_get(json_object_get(doc, "interfaces"), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "name")), "gone0");
 	assert_false(json_is_true(json_object_get(o, "present")));
