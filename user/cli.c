@@ -98,6 +98,18 @@ static int set_interval(struct cli_args *a, const struct cli_opt *o, const char 
 	return 0;
 }
 
+static int set_sas(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	(void)o;
+	if (!strcmp(arg, "all"))
+		a->sas_all = true;
+	else if (!strcmp(arg, "top"))
+		a->sas_all = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int set_gap(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
 	(void)o;
@@ -195,6 +207,9 @@ const struct cli_opt cli_stream_opts[] = {
 	{ "gap-threshold", 0, "N",
 	  "a seq_gap event when an SA loses more than N sequence\nnumbers in one interval (default 10)",
 	  set_gap, "bad --gap-threshold '%s': a number" },
+	{ "sas", 0, "top|all",
+	  "SAs in each JSON line: top (default: the 10 busiest and\nthe 10 most troubled, with sas_omitted) or all",
+	  set_sas, "bad --sas '%s': use top or all" },
 	{},
 };
 

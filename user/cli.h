@@ -31,6 +31,7 @@ struct cli_args {
 	const char *output;
 	__u32 gap_threshold;
 	const char *prometheus;
+	bool sas_all;
 	struct check_opts check;
 	char **ifnames; /* the positional arguments */
 	int n_ifnames;

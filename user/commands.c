@@ -186,7 +186,8 @@ static int do_run(struct cli_args *a)
 				   .n_ifnames = a->n_ifnames,
 				   .interval_ms = a->interval_ms,
 				   .output = a->output,
-				   .gap_threshold = a->gap_threshold };
+				   .gap_threshold = a->gap_threshold,
+				   .sas_all = a->sas_all };
 	struct prom_server *srv = NULL;
 	int lock, err;
 
@@ -226,7 +227,8 @@ static int do_watch(struct cli_args *a)
 				 .interval_ms = a->interval_ms,
 				 .json = a->json,
 				 .output = a->output,
-				 .gap_threshold = a->gap_threshold };
+				 .gap_threshold = a->gap_threshold,
+				 .sas_all = a->sas_all };
 	struct snapshot_req req = { .ifnames = a->ifnames, .n_ifnames = a->n_ifnames };
 	struct ipsm_snapshot s;
 	int err;

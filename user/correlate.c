@@ -123,47 +123,50 @@ static int key_vs_row(const void *key, const void *row)
 	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);
 }
 
-/* Rows [0, sorted) are in key order (from the maps); those after it are few. */
+/* Rows [0, sorted) are in key order (from the maps). */
 static struct ipsm_sa *find_row(struct ipsm_snapshot *s, size_t sorted,
 				const struct ipsm_sa_key *key)
 {
-	struct ipsm_sa *row = NULL;
-	size_t i;
-
-	if (sorted)
-		row = bsearch(key, s->sas, sorted, sizeof(*s->sas), key_vs_row);
-	for (i = sorted; !row && i < s->n_sas; i++)
-		if (!memcmp(&s->sas[i].key, key, sizeof(*key)))
-			row = &s->sas[i];
-	return row;
+	if (!sorted)
+		return NULL;
+	return bsearch(key, s->sas, sorted, sizeof(*s->sas), key_vs_row);
 }
 
-static bool same_pair(const struct ipsm_xfrm_sa *a, const struct ipsm_xfrm_sa *b)
-{
-	size_t len = a->family == AF_INET6 ? 16 : 4;
+/* A pair of gateway addresses, the same whichever way an SA goes. */
+struct pair {
+	__u16 family;
+	__u8 lo[16], hi[16];
+};
 
-	if (a->family != b->family)
-		return false;
-	return (!memcmp(a->saddr, b->saddr, len) && !memcmp(a->daddr, b->daddr, len)) ||
-	       (!memcmp(a->saddr, b->daddr, len) && !memcmp(a->daddr, b->saddr, len));
+static int pair_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct pair));
 }
 
 /* Tunnels: distinct pairs of gateway addresses with a tunnel-mode SA, either way. */
-static __u64 count_tunnels(const struct ipsm_xfrm_sa *xs, size_t n)
+static int count_tunnels(const struct ipsm_xfrm_sa *xs, size_t n, __u64 *tunnels)
 {
-	__u64 tunnels = 0;
-	size_t i, j;
+	struct pair *v = calloc(n ? n : 1, sizeof(*v));
+	size_t i, m = 0;
 
+	if (!v)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
+		bool fwd = memcmp(xs[i].saddr, xs[i].daddr, 16) < 0;
+
 		if (xs[i].mode != IPSM_XFRM_MODE_TUNNEL)
 			continue;
-		for (j = 0; j < i; j++)
-			if (xs[j].mode == IPSM_XFRM_MODE_TUNNEL && same_pair(&xs[i], &xs[j]))
-				break;
-		if (j == i)
-			tunnels++;
+		v[m].family = xs[i].family;
+		memcpy(v[m].lo, fwd ? xs[i].saddr : xs[i].daddr, 16);
+		memcpy(v[m].hi, fwd ? xs[i].daddr : xs[i].saddr, 16);
+		m++;
 	}
-	return tunnels;
+	qsort(v, m, sizeof(*v), pair_cmp);
+	for (*tunnels = 0, i = 0; i < m; i++)
+		if (!i || pair_cmp(&v[i], &v[i - 1]))
+			(*tunnels)++;
+	free(v);
+	return 0;
 }
 
 int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
@@ -173,7 +176,8 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	struct ipsm_contrib c;
 	struct ipsm_sa_key key;
 	struct ipsm_sa *row, *nv;
-	size_t i, sorted = s->n_sas;
+	size_t i, kept, sorted = s->n_sas, cap = s->n_sas;
+	int err;
 
 	memset(ctr, 0, sizeof(*ctr));
 	ctr->have_xfrm = xs != NULL;
@@ -187,22 +191,39 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 		ctr->acct = s->totals.acct;
 	}
 
+	/* The kernel's SAs against the rows, which are in key order: n log n. */
 	for (i = 0; xs && i < n; i++) {
 		correlate_key(&xs[i], la, &key);
 		row = find_row(s, sorted, &key);
-		if (!row) {
-			/* An SA without traffic still belongs in the list. */
-			nv = realloc(s->sas, (s->n_sas + 1) * sizeof(*nv));
+		if (row) {
+			row->known = true;
+			row->x = xs[i];
+			continue;
+		}
+		/* An SA without traffic still belongs in the list. */
+		if (s->n_sas == cap) {
+			cap = cap ? 2 * cap : sorted + 64;
+			nv = realloc(s->sas, cap * sizeof(*nv));
 			if (!nv)
 				return -ENOMEM;
 			s->sas = nv;
-			row = &s->sas[s->n_sas++];
-			memset(row, 0, sizeof(*row));
-			row->key = key;
-			memcpy(row->saddr, xs[i].saddr, sizeof(row->saddr));
 		}
+		row = &s->sas[s->n_sas++];
+		memset(row, 0, sizeof(*row));
+		row->key = key;
+		memcpy(row->saddr, xs[i].saddr, sizeof(row->saddr));
 		row->known = true;
 		row->x = xs[i];
+	}
+	/* SAs that share a key (marks) share its row: one row each key. */
+	if (s->n_sas > sorted) {
+		agg_sort_sas(s->sas, s->n_sas);
+		for (i = 1, kept = 1; i < s->n_sas; i++)
+			if (agg_key_cmp(&s->sas[i].key, &s->sas[kept - 1].key))
+				s->sas[kept++] = s->sas[i];
+			else if (!s->sas[kept - 1].packets)
+				s->sas[kept - 1] = s->sas[i];
+		s->n_sas = kept;
 	}
 	for (i = 0; i < s->n_sas; i++) {
 		row = &s->sas[i];
@@ -227,7 +248,9 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	}
 	if (xs) {
 		ctr->active_sas = n;
-		ctr->active_tunnels = count_tunnels(xs, n);
+		err = count_tunnels(xs, n, &ctr->active_tunnels);
+		if (err)
+			return err;
 	}
 	agg_sort_sas(s->sas, s->n_sas);
 	return 0;

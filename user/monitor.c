@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "loop.h"
 #include "maps.h"
 #include "monitor.h"
+#include "sa_index.h"
 #include "out_json.h"
 #include "stream.h"
 
@@ -64,7 +66,8 @@ struct monitor {
 	struct xfrm_nl *ev;
 	struct local_addrs la;
 	struct ipsm_xfrm_sa *sas; /* the kernel's SAs as we know them now */
-	size_t n_sas;
+	size_t n_sas, cap_sas;
+	struct sa_index by_id, by_child; /* over sas */
 	struct ipsm_totals totals;
 	struct acquire acq[MAX_ACQUIRES];
 	size_t n_acq;
@@ -296,13 +299,7 @@ static int recover_journal(struct monitor *m)
 
 static ssize_t find_sa(struct monitor *m, const struct ipsm_xfrm_sa *x)
 {
-	size_t i;
-
-	for (i = 0; i < m->n_sas; i++)
-		if (m->sas[i].spi == x->spi && m->sas[i].proto == x->proto &&
-		    m->sas[i].family == x->family && !memcmp(m->sas[i].daddr, x->daddr, 16))
-			return i;
-	return -1;
+	return sa_index_find(&m->by_id, m->sas, x);
 }
 
 static bool same_child(const struct ipsm_xfrm_sa *a, __u32 reqid, __u16 family, __u8 proto,
@@ -323,9 +320,8 @@ static bool replaces_existing(struct monitor *m, const struct ipsm_xfrm_sa *x)
 
 	if (!x->reqid)
 		return false;
-	for (i = 0; i < m->n_sas; i++)
-		if (same_child(&m->sas[i], x->reqid, x->family, x->proto, x->saddr, x->daddr))
-			return true;
+	if (sa_index_find(&m->by_child, m->sas, x) >= 0)
+		return true;
 	for (i = 0; i < m->n_recent; i++)
 		if (now - m->recent[i].at <= RECENT_S &&
 		    same_child(x, m->recent[i].reqid, m->recent[i].family, m->recent[i].proto,
@@ -390,12 +386,34 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 			emit_sa_event(m, "sa_rekeyed", x, &key);
 	}
 	clear_acquires(m, x);
-	nv = realloc(m->sas, (m->n_sas + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	m->sas = nv;
-	m->sas[m->n_sas++] = *x;
-	return 0;
+	if (m->n_sas == m->cap_sas) {
+		m->cap_sas = m->cap_sas ? 2 * m->cap_sas : 64;
+		nv = realloc(m->sas, m->cap_sas * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		m->sas = nv;
+	}
+	m->sas[m->n_sas] = *x;
+	err = sa_index_add(&m->by_id, m->sas, m->n_sas);
+	if (!err)
+		err = sa_index_add(&m->by_child, m->sas, m->n_sas);
+	m->n_sas++;
+	return err;
+}
+
+/* sas[i] is gone: the last one takes its place, in the array and the indexes. */
+static void drop_sa(struct monitor *m, size_t i)
+{
+	size_t last = m->n_sas - 1;
+
+	sa_index_del(&m->by_id, m->sas, i);
+	sa_index_del(&m->by_child, m->sas, i);
+	if (i != last) {
+		sa_index_move(&m->by_id, m->sas, last, i);
+		sa_index_move(&m->by_child, m->sas, last, i);
+		m->sas[i] = m->sas[last];
+	}
+	m->n_sas--;
 }
 
 /* final: x is the SA's last state from the kernel, else use our record. */
@@ -428,7 +446,7 @@ static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char
 	if (final)
 		remember_deleted(m, &m->sas[i]);
 	emit_sa_event(m, event, &m->sas[i], &key);
-	m->sas[i] = m->sas[--m->n_sas];
+	drop_sa(m, i);
 }
 
 static int on_event(const struct ipsm_xfrm_event *ev, void *data)
@@ -449,8 +467,10 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 			return 0;
 		i = find_sa(m, &ev->sa);
 		if (i >= 0) {
+			/* Same SA; its CHILD_SA's key might change with it. */
+			sa_index_del(&m->by_child, m->sas, i);
 			m->sas[i] = ev->sa;
-			return 0;
+			return sa_index_add(&m->by_child, m->sas, i);
 		}
 		/*
 		 * IKE daemons reserve an inbound SPI (ALLOCSPI: a larval SA,
@@ -492,48 +512,34 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 	}
 }
 
-/* Keys of the SA table rows that match none of the kernel's SAs. */
-static int stale_rows(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n,
-		      struct ipsm_sa_key **out, size_t *n_out)
+/* Whether the SA table row key is one of the kernel's SAs (after a resync). */
+static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key)
 {
-	struct ipsm_sa_key key, next, k, *v = NULL, *nv;
-	size_t j, cnt = 0;
-	bool more, keep;
+	struct ipsm_xfrm_sa probe = { .spi = key->spi, .proto = key->proto };
+	struct ipsm_sa_key k;
+	ssize_t i;
 
-	more = !bpf_map_get_next_key(m->fd_sa, NULL, &key);
-	while (more) {
-		more = !bpf_map_get_next_key(m->fd_sa, &key, &next);
-		for (keep = false, j = 0; j < n && !keep; j++) {
-			correlate_key(&xs[j], &m->la, &k);
-			keep = !memcmp(&k, &key, sizeof(k));
-		}
-		if (!keep) {
-			nv = realloc(v, (cnt + 1) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-			v[cnt++] = key;
-		}
-		key = next;
-	}
-	*out = v;
-	*n_out = cnt;
-	return 0;
+	probe.family = key->family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET;
+	memcpy(probe.daddr, key->daddr, sizeof(probe.daddr));
+	i = find_sa(m, &probe);
+	if (i < 0)
+		return false;
+	correlate_key(&m->sas[i], &m->la, &k);
+	return k.dir == key->dir;
 }
 
 /*
- * Make the SA table match a fresh dump: rows and records for every kernel
- * SA; the rows of SAs that vanished unseen are folded into the totals; rows
- * the datapath made for SPIs that were never SAs here are dropped.
- * initial: the first dump of this monitor process.
+ * Make the SA table match a dump: rows and records for every kernel SA;
+ * the rows of SAs that vanished unseen are folded into the totals; rows
+ * the datapath made for SPIs that were never SAs here are dropped, from
+ * the table and from s, the snapshot being taken. initial: the first dump
+ * of this monitor process.
  */
-static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bool initial)
+static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bool initial,
+		  struct ipsm_snapshot *s)
 {
-	struct ipsm_sa_key *stale = NULL;
 	struct ipsm_sa_info info;
-	size_t i, n_stale = 0;
+	size_t i, kept;
 	__u16 fam;
 	int err;
 
@@ -551,7 +557,7 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 				  strerror(-err));
 	for (i = 0; i < n; i++) {
 		struct ipsm_sa_key key;
-		bool recorded, added;
+		bool recorded, added, rekey = false;
 
 		if (find_sa(m, &xs[i]) >= 0)
 			continue;
@@ -564,44 +570,61 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		}
 		/*
 		 * Not seen by this process. Added while no monitor watched if
-		 * an earlier one recorded nothing of it; after a lost event,
-		 * simply added.
+		 * an earlier one recorded nothing of it; after lost events,
+		 * simply added, and a rekey if its CHILD_SA has another SA.
 		 */
 		added = !initial || (m->totals.monitor_since && !recorded &&
 				     xs[i].add_time >= m->totals.monitor_since);
+		if (added && !initial)
+			rekey = replaces_existing(m, &xs[i]);
 		err = ensure_row(m, &key);
 		if (!err)
 			err = ensure_info(m, &key, &xs[i]);
 		if (err)
 			return err;
 		if (added) {
-			count_addition(m, &key, false);
+			count_addition(m, &key, rekey);
 			emit_sa_event(m, "sa_added", &xs[i], &key);
+			if (rekey)
+				emit_sa_event(m, "sa_rekeyed", &xs[i], &key);
 		}
 		clear_acquires(m, &xs[i]);
 	}
-	free(m->sas);
-	m->sas = calloc(n ? n : 1, sizeof(*m->sas));
-	if (!m->sas)
-		return -ENOMEM;
+	if (n > m->cap_sas) {
+		struct ipsm_xfrm_sa *nv = realloc(m->sas, n * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		m->sas = nv;
+		m->cap_sas = n;
+	}
 	memcpy(m->sas, xs, n * sizeof(*xs));
 	m->n_sas = n;
-
-	err = stale_rows(m, xs, n, &stale, &n_stale);
+	err = sa_index_build(&m->by_id, m->sas, n);
+	if (!err)
+		err = sa_index_build(&m->by_child, m->sas, n);
 	if (err)
 		return err;
-	for (i = 0; i < n_stale; i++) {
-		fam = stale[i].family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET;
-		if (!bpf_map_lookup_elem(m->fd_info, &stale[i], &info)) {
-			/* A kernel SA that went while nobody watched. */
-			fold(m, &stale[i], NULL);
-		} else if (stale[i].dir == IPSM_DIR_RX &&
-			   local_addrs_has(&m->la, fam, stale[i].daddr)) {
-			/* Made from the wire before correlation: a bad SPI's row. */
-			bpf_map_delete_elem(m->fd_sa, &stale[i]);
+
+	/* The rows the maps held when the snapshot was read, against the SAD. */
+	for (i = kept = 0; i < s->n_sas; i++) {
+		const struct ipsm_sa_key *key = &s->sas[i].key;
+
+		fam = key->family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET;
+		if (!row_is_sa(m, key)) {
+			if (!bpf_map_lookup_elem(m->fd_info, key, &info)) {
+				/* A kernel SA that went while nobody watched. */
+				fold(m, key, NULL);
+			} else if (key->dir == IPSM_DIR_RX &&
+				   local_addrs_has(&m->la, fam, key->daddr)) {
+				/* Made from the wire before correlation: a bad SPI's row. */
+				bpf_map_delete_elem(m->fd_sa, key);
+				continue;
+			}
 		}
+		s->sas[kept++] = s->sas[i];
 	}
-	free(stale);
+	s->n_sas = kept;
 	return 0;
 }
 
@@ -695,7 +718,11 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 	json_t *doc;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	doc = json_snapshot(s);
+	doc = json_snapshot_view(
+		s, &(struct json_view){ .max_sas = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
+					.max_bad_spis = m->o->sas_all ? SIZE_MAX :
+									IPSM_STREAM_MAX_BAD_SPIS,
+					.prev = m->have_prev ? &m->prev : NULL });
 	if (doc && m->have_prev)
 		json_add_changes(doc, s, &m->prev,
 				 (now.tv_sec - m->prev_at.tv_sec) +
@@ -711,32 +738,49 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 	m->prev_at = now;
 }
 
-/*
- * One interval. The SA table is brought in line with a dump first; then the
- * wire is read before the kernel's counters (see sa_contrib()).
- */
-static int tick(struct monitor *m, bool initial)
+struct tick_ctx {
+	struct monitor *m;
+	bool initial;
+};
+
+/* Between reading the maps and correlating: bring the SA table in line with the dump. */
+static int tick_sync(void *ctx, struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n)
 {
-	struct snapshot_req req = { .ifnames = m->o->ifnames,
-				    .n_ifnames = m->o->n_ifnames,
-				    .la = &m->la };
-	struct ipsm_xfrm_sa *xs = NULL;
-	struct ipsm_snapshot s = {};
-	size_t n = 0;
+	struct tick_ctx *t = ctx;
+	struct monitor *m = t->m;
 	int err;
 
-	err = xfrm_sas_read(&xs, &n);
-	if (!err)
-		err = resync(m, xs, n, initial);
-	free(xs);
+	err = resync(m, xs, n, t->initial, s);
 	if (err)
 		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot sync with the kernel's SAs: %s",
 				  strerror(-err));
 	m->resync = false;
-	if (initial && !m->totals.monitor_since)
+	if (t->initial && !m->totals.monitor_since)
 		m->totals.monitor_since = time(NULL);
 	write_totals(m);
 	heartbeat(m, true);
+	/* The snapshot was read before this heartbeat: it is ours, and live. */
+	s->monitor_live = true;
+	s->monitor_live_until = ~0ULL;
+	s->correlation = correlation_decide(s);
+	return 0;
+}
+
+/*
+ * One interval, on one dump: the maps are read (the wire first, see
+ * sa_contrib()), then the kernel's SAs, which the SA table is brought in
+ * line with before they are correlated with what was read.
+ */
+static int tick(struct monitor *m, bool initial)
+{
+	struct tick_ctx t = { .m = m, .initial = initial };
+	struct snapshot_req req = { .ifnames = m->o->ifnames,
+				    .n_ifnames = m->o->n_ifnames,
+				    .la = &m->la,
+				    .on_sas = tick_sync,
+				    .ctx = &t };
+	struct ipsm_snapshot s = {};
+	int err;
 
 	err = snapshot_take(m->p, &req, &s);
 	if (err)
@@ -784,8 +828,10 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 			  .sfd = -1,
 			  .tfd = -1 };
 	__u32 k = 0;
-	int err;
+	int err, got, wanted;
 
+	m.by_id = sa_index_by_id;
+	m.by_child = sa_index_by_child;
 	m.ncpus = libbpf_num_possible_cpus();
 	if (m.ncpus < 0)
 		return m.ncpus;
@@ -810,6 +856,10 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 				 strerror(-err));
 		goto out;
 	}
+	if (!xfrm_nl_rcvbuf(m.ev, &got, &wanted) && got < wanted)
+		pr_warn("the XFRM event buffer is %d KiB, not %d KiB (net.core.rmem_max): a burst "
+			"of SA changes may overflow it, which costs a full dump",
+			got / 1024, wanted / 1024);
 	l.out = &m.out;
 	l.fds[0].fd = xfrm_nl_fd(m.ev);
 	l.fds[0].fn = on_xfrm;
@@ -829,6 +879,8 @@ out:
 	xfrm_nl_close(m.ev);
 	snapshot_free(&m.prev);
 	stream_close(&m.out);
+	sa_index_free(&m.by_child);
+	sa_index_free(&m.by_id);
 	free(m.sas);
 	local_addrs_free(&m.la);
 	dp_config_close(&m.dc);

@@ -19,6 +19,7 @@ struct monitor_opts {
 	unsigned int interval_ms;
 	const char *output; /* --output FILE, NULL for stdout */
 	__u32 gap_threshold; /* seq_gap events above this many per interval */
+	bool sas_all; /* every SA in each line, not the busiest and most troubled */
 	/* Called with every interval's snapshot (the Prometheus endpoint). */
 	void (*publish)(void *ctx, const struct ipsm_snapshot *s);
 	void *publish_ctx;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* JSON rendering of a snapshot and of the attach status. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <linux/if_link.h>
 
 #include "counters.h"
@@ -279,14 +281,87 @@ static json_t *kernel_obj(const struct ipsm_snapshot *s)
 			 (json_int_t)s->kxfrm.policies_block);
 }
 
-json_t *json_snapshot(const struct ipsm_snapshot *s)
+/* What an SA did in the interval: its packets since prev (all of them without prev). */
+static __u64 traffic_score(const struct ipsm_sa *sa, const struct ipsm_snapshot *prev)
 {
-	json_t *doc, *sas = json_array(), *bad = json_array();
+	const struct ipsm_sa *p = snapshot_find_sa(prev, &sa->key);
+
+	return p && p->packets <= sa->packets ? sa->packets - p->packets : sa->packets;
+}
+
+/* How much trouble an SA shows: drops, failures, losses and replays. */
+static __u64 trouble_score(const struct ipsm_sa *sa)
+{
+	__u64 t = sa->have_dropped ? sa->kernel_dropped : 0;
+
+	if (sa->known)
+		t += (__u64)sa->x.stats_integrity_failed + sa->x.stats_replay +
+		     sa->x.stats_replay_window;
+	if (sa->seq_exact)
+		t += sa_seq_lost(sa) + sa->seq_replays;
+	return t;
+}
+
+struct scored {
+	size_t i;
+	__u64 score;
+};
+
+static int by_score(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Mark the (at most) k rows with the highest non-zero score. */
+static int pick_top(const struct ipsm_snapshot *s, const struct json_view *v, bool trouble,
+		    size_t k, bool *pick)
+{
+	struct scored *sc = calloc(s->n_sas ? s->n_sas : 1, sizeof(*sc));
 	size_t i;
 
+	if (!sc)
+		return -ENOMEM;
+	for (i = 0; i < s->n_sas; i++) {
+		sc[i].i = i;
+		sc[i].score = trouble ? trouble_score(&s->sas[i]) :
+					traffic_score(&s->sas[i], v->prev);
+	}
+	qsort(sc, s->n_sas, sizeof(*sc), by_score);
+	for (i = 0; i < s->n_sas && i < k && sc[i].score; i++)
+		pick[sc[i].i] = true;
+	free(sc);
+	return 0;
+}
+
+json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view *v)
+{
+	json_t *doc, *sas = json_array(), *bad = json_array();
+	size_t i, n_sas = 0, n_bad;
+	bool *pick = NULL, all = s->n_sas <= v->max_sas;
+
+	/* Too many for one line: the busiest and the most troubled, in key order. */
+	if (!all) {
+		pick = calloc(s->n_sas, sizeof(*pick));
+		if (!pick || pick_top(s, v, false, v->max_sas / 2, pick) ||
+		    pick_top(s, v, true, v->max_sas - v->max_sas / 2, pick)) {
+			free(pick);
+			json_decref(sas);
+			json_decref(bad);
+			return NULL;
+		}
+	}
 	for (i = 0; i < s->n_sas; i++)
-		json_array_append_new(sas, sa_obj(&s->sas[i], s->ipsecmon.have_xfrm));
-	for (i = 0; i < s->n_bad_spis; i++)
+		if (all || pick[i]) {
+			json_array_append_new(sas, sa_obj(&s->sas[i], s->ipsecmon.have_xfrm));
+			n_sas++;
+		}
+	free(pick);
+	n_bad = s->n_bad_spis < v->max_bad_spis ? s->n_bad_spis : v->max_bad_spis;
+	for (i = 0; i < n_bad; i++)
 		json_array_append_new(bad, bad_spi_obj(&s->bad_spis[i]));
 	doc = json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,"
 			"s:o},s:o}",
@@ -303,7 +378,18 @@ json_t *json_snapshot(const struct ipsm_snapshot *s)
 			"kernel", kernel_obj(s));
 	json_object_set_new(json_object_get(doc, "datapath"), "reserved_spi_packets",
 			    jint(s->dp.reserved_spi_packets));
+	if (!all || n_bad < s->n_bad_spis) {
+		json_object_set_new(doc, "sas_omitted", jint(s->n_sas - n_sas));
+		json_object_set_new(doc, "bad_spis_omitted", jint(s->n_bad_spis - n_bad));
+	}
 	return doc;
+}
+
+json_t *json_snapshot(const struct ipsm_snapshot *s)
+{
+	const struct json_view all = { .max_sas = SIZE_MAX, .max_bad_spis = SIZE_MAX };
+
+	return json_snapshot_view(s, &all);
 }
 
 json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id,

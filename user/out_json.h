@@ -11,6 +11,22 @@
 
 /* The snapshot as a JSON object; NULL on allocation failure. */
 json_t *json_snapshot(const struct ipsm_snapshot *s);
+
+/*
+ * What a stream line shows of a snapshot. With more SAs than max_sas, the
+ * half of them busiest since prev and the half with the most trouble, and
+ * "sas_omitted"; the first max_bad_spis bad SPIs, and "bad_spis_omitted".
+ */
+struct json_view {
+	size_t max_sas;
+	size_t max_bad_spis;
+	const struct ipsm_snapshot *prev; /* the previous interval's, or NULL */
+};
+
+#define IPSM_STREAM_MAX_SAS 20
+#define IPSM_STREAM_MAX_BAD_SPIS 10
+
+json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view *v);
 /* The status document for the given interfaces. */
 /* stale: pin directories of network namespaces that are gone. */
 json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id,

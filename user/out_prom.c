@@ -279,8 +279,10 @@ static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		/* The SA's own source where the kernel has it: a packet's can be spoofed. */
 		ipsm_spi_str(top[i]->key.spi, lab[i].spi, sizeof(lab[i].spi));
-		ipsm_addr_str(top[i]->key.family, top[i]->saddr, lab[i].src, sizeof(lab[i].src));
+		ipsm_addr_str(top[i]->key.family, top[i]->known ? top[i]->x.saddr : top[i]->saddr,
+			      lab[i].src, sizeof(lab[i].src));
 		ipsm_addr_str(top[i]->key.family, top[i]->key.daddr, lab[i].dst,
 			      sizeof(lab[i].dst));
 	}

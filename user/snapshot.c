@@ -73,9 +73,24 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 		la = &own;
 	}
 	err = xfrm_sas_read(&xs, &n);
+	if (err && req->on_sas) {
+		local_addrs_free(&own);
+		snapshot_free(s);
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot read the kernel's SAs: %s",
+				  strerror(-err));
+	}
 	if (err) {
 		pr_warn("cannot read the kernel's SAs: %s", strerror(-err));
 		xs = NULL;
+	}
+	if (req->on_sas) {
+		err = req->on_sas(req->ctx, s, xs, n);
+		if (err) {
+			free(xs);
+			local_addrs_free(&own);
+			snapshot_free(s);
+			return err;
+		}
 	}
 	err = correlate(s, xs, n, la);
 	free(xs);

@@ -133,6 +133,13 @@ struct snapshot_req {
 	char *const *ifnames; /* interfaces for traffic and IKE; none: all attached */
 	int n_ifnames;
 	const struct local_addrs *la; /* this namespace's addresses; NULL: read them */
+	/*
+	 * The monitor: called with the kernel's SAs after the maps were read
+	 * and before they are correlated (it syncs its SA table there, and may
+	 * drop rows from s). The dump must succeed then; non-zero ends it.
+	 */
+	int (*on_sas)(void *ctx, struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n);
+	void *ctx;
 };
 
 /*

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
@@ -65,7 +66,12 @@ static int show(struct watch *w)
 		seconds =
 			(now.tv_sec - w->prev_at.tv_sec) + (now.tv_nsec - w->prev_at.tv_nsec) / 1e9;
 	if (w->o->json) {
-		doc = json_snapshot(&s);
+		doc = json_snapshot_view(
+			&s,
+			&(struct json_view){
+				.max_sas = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
+				.max_bad_spis = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_BAD_SPIS,
+				.prev = w->have_prev ? &w->prev : NULL });
 		if (doc && w->have_prev)
 			json_add_changes(doc, &s, &w->prev, seconds);
 		emit(w, doc);

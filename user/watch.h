@@ -15,6 +15,7 @@ struct watch_opts {
 	bool json;
 	const char *output; /* NULL: stdout */
 	__u32 gap_threshold;
+	bool sas_all; /* every SA in each JSON line */
 };
 
 /* Until q, SIGINT or SIGTERM (0), or an error (-EPIPE: the reader went away). */

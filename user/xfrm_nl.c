@@ -14,6 +14,13 @@
 #define DUMP_RETRIES 5
 /* A dump read holds many messages; the kernel sends at most 32 KiB per read. */
 #define NL_BUF_SIZE 32768
+/* Datagrams read per call of xfrm_nl_read_events(), each holding many events. */
+#define EVENT_BATCHES 64
+/*
+ * The event socket's receive buffer: a daemon restart or a flush of
+ * 100,000 SAs is 100,000 events of a few hundred bytes each.
+ */
+#define EVENT_RCVBUF (64 << 20)
 
 struct xfrm_nl {
 	struct mnl_socket *nl;
@@ -328,6 +335,27 @@ int xfrm_msg_parse(const struct nlmsghdr *nlh, struct ipsm_xfrm_event *ev)
 	return -ENOTSUP;
 }
 
+/* As large as root may make it (SO_RCVBUFFORCE), else as large as allowed. */
+static void size_event_buffer(struct xfrm_nl *x)
+{
+	int fd = mnl_socket_get_fd(x->nl), want = EVENT_RCVBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+}
+
+int xfrm_nl_rcvbuf(const struct xfrm_nl *x, int *got, int *wanted)
+{
+	socklen_t len = sizeof(*got);
+
+	*wanted = EVENT_RCVBUF;
+	if (getsockopt(mnl_socket_get_fd(x->nl), SOL_SOCKET, SO_RCVBUF, got, &len))
+		return -errno;
+	/* The kernel reports twice the size set (its bookkeeping). */
+	*got /= 2;
+	return 0;
+}
+
 int xfrm_nl_open(struct xfrm_nl **out, bool subscribe)
 {
 	unsigned int groups = 0;
@@ -356,6 +384,8 @@ int xfrm_nl_open(struct xfrm_nl **out, bool subscribe)
 	}
 	/* Extended ACKs make kernel errors readable; best effort. */
 	mnl_socket_setsockopt(x->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (subscribe)
+		size_event_buffer(x);
 	x->portid = mnl_socket_get_portid(x->nl);
 	x->seq = time(NULL);
 	*out = x;
@@ -418,6 +448,42 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * One received batch of our request's answer. Not mnl_cb_run(): it fails
+ * a whole batch with EINTR for NLM_F_DUMP_INTR before any callback runs,
+ * and then the rest of the dump (its NLMSG_DONE included) would be left in
+ * the socket. Here the flag reaches the callback, which asks for a retry,
+ * and the dump is read to its end. Returns MNL_CB_OK to read on,
+ * MNL_CB_STOP at the end, or a negative errno.
+ */
+static int run_batch(struct xfrm_nl *x, size_t n, mnl_cb_t cb, void *data)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)x->buf;
+	int len = n, ret;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		/* A late answer to an earlier request: not ours now. */
+		if (nlh->nlmsg_seq != x->seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != x->portid))
+			continue;
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return MNL_CB_STOP;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				return -EBADMSG;
+			/* error 0 is the ACK of a request without a dump. */
+			return e->error ? e->error : MNL_CB_STOP;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		ret = cb(nlh, data);
+		if (ret <= MNL_CB_STOP)
+			return ret == MNL_CB_ERROR ? -EPROTO : ret;
+	}
+	return MNL_CB_OK;
+}
+
 static int request(struct xfrm_nl *x, __u16 type, __u16 flags, size_t payload_len, mnl_cb_t cb,
 		   void *data)
 {
@@ -435,13 +501,15 @@ static int request(struct xfrm_nl *x, __u16 type, __u16 flags, size_t payload_le
 		return -errno;
 	while ((ret = mnl_socket_recvfrom(x->nl, x->buf, NL_BUF_SIZE)) > 0) {
 		n = ret;
-		ret = mnl_cb_run(x->buf, n, x->seq, x->portid, cb, data);
+		ret = run_batch(x, n, cb, data);
 		/* SA messages carry keys: none stays in memory once parsed. */
 		explicit_bzero(x->buf, n);
 		if (ret <= MNL_CB_STOP)
 			break;
 	}
-	return ret < 0 ? -errno : 0;
+	if (ret < 0)
+		return ret == -1 ? -errno : ret;
+	return 0;
 }
 
 static int dump(struct xfrm_nl *x, __u16 type, struct dump_ctx *d)
@@ -530,9 +598,10 @@ int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data)
 {
 	struct ev_ctx e = { .cb = cb, .data = data };
 	ssize_t n;
-	int ret;
+	int ret, batches;
 
-	for (;;) {
+	/* Bounded: a flood of events must not keep ticks and signals waiting. */
+	for (batches = 0; batches < EVENT_BATCHES; batches++) {
 		n = recv(xfrm_nl_fd(x), x->buf, NL_BUF_SIZE, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -547,6 +616,7 @@ int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data)
 		if (ret < 0)
 			return -errno;
 	}
+	return 0;
 }
 
 struct sa_list {

@@ -121,6 +121,8 @@ struct xfrm_nl;
 int xfrm_nl_open(struct xfrm_nl **out, bool subscribe);
 void xfrm_nl_close(struct xfrm_nl *x);
 int xfrm_nl_fd(const struct xfrm_nl *x);
+/* The event socket's receive buffer in bytes, and the size it was asked for. */
+int xfrm_nl_rcvbuf(const struct xfrm_nl *x, int *got, int *wanted);
 
 typedef int (*xfrm_sa_cb)(const struct ipsm_xfrm_sa *sa, void *data);
 typedef int (*xfrm_pol_cb)(const struct ipsm_xfrm_policy *pol, void *data);

@@ -399,6 +399,61 @@ static void test_json_counters_are_64bit(void **state)
 	json_decref(doc);
 }
 
+/*
+ * A stream line with thousands of SAs stays small: the 10 busiest since the
+ * last line and the 10 most troubled, the rest counted in sas_omitted.
+ */
+static void test_stream_line_bounded(void **state)
+{
+	const size_t n = 5000;
+	struct ipsm_snapshot s = {}, prev = {};
+	struct json_view v = { .max_sas = IPSM_STREAM_MAX_SAS,
+			       .max_bad_spis = IPSM_STREAM_MAX_BAD_SPIS,
+			       .prev = &prev };
+	json_t *doc, *sas;
+	char *text;
+	size_t i;
+
+	(void)state;
+	s.sas = calloc(n, sizeof(*s.sas));
+	prev.sas = calloc(n, sizeof(*prev.sas));
+	assert_non_null(s.sas);
+	assert_non_null(prev.sas);
+	s.n_sas = prev.n_sas = n;
+	for (i = 0; i < n; i++) {
+		s.sas[i].key = (struct ipsm_sa_key){ .proto = 50, .spi = htonl(0x1000 + i) };
+		s.sas[i].packets = 1000;
+		s.sas[i].seq_exact = true;
+		prev.sas[i] = s.sas[i];
+	}
+	/* Busy in the interval: SPIs 0x1000-0x100b; in trouble: 0x1100-0x1104. */
+	for (i = 0; i < 12; i++)
+		s.sas[i].packets += 100 - i;
+	for (i = 0x100; i < 0x105; i++) {
+		s.sas[i].seq_gaps = 7;
+		s.sas[i].have_dropped = true;
+		s.sas[i].kernel_dropped = 3;
+	}
+	doc = json_snapshot_view(&s, &v);
+	assert_non_null(doc);
+	sas = json_object_get(doc, "sas");
+	assert_int_equal(json_array_size(sas), 15);
+	assert_int_equal(json_integer_value(json_object_get(doc, "sas_omitted")), n - 15);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sas, 0), "spi")),
+			    "0x00001000");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sas, 9), "spi")),
+			    "0x00001009");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sas, 10), "spi")),
+			    "0x00001100");
+	text = json_dumps(doc, JSON_COMPACT);
+	assert_non_null(text);
+	assert_true(strlen(text) < 16384);
+	free(text);
+	json_decref(doc);
+	free(s.sas);
+	free(prev.sas);
+}
+
 static void test_json_status(void **state)
 {
 	struct ipsm_iface ifc = { .ifindex = 3, .present = false, .hooks = 1 };
@@ -431,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_json_counters_are_64bit),
 		cmocka_unit_test(test_json_status),
+		cmocka_unit_test(test_stream_line_bounded),
 	};
 
 	return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
