@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <linux/if_link.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "attach.h"
 #include "dp_config.h"
@@ -318,7 +320,7 @@ static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct atta
 		      bool *attached_now)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = c->prog_fd[IPSM_HOOK_XDP]);
-	__u32 modes[2] = {}, cur_id, cur_mode, flags;
+	__u32 modes[2] = {}, cur_id, cur_mode, flags, switched_from = 0;
 	char name[64], driver[32];
 	int n = 0, i, err;
 
@@ -340,6 +342,7 @@ static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct atta
 					  strerror(-err));
 		pr_info("%s: switching XDP to %s mode", ifname,
 			o->xdp_mode == IPSM_XDP_NATIVE ? "native" : "skb");
+		switched_from = cur_mode;
 		cur_id = 0;
 	}
 	if (cur_id && !o->force) {
@@ -380,6 +383,11 @@ static int xdp_attach(struct iface_ctx *c, const char *ifname, const struct atta
 			break;
 		pr_info("%s: no native XDP, trying generic", ifname);
 	}
+	/* A switch that failed puts ours back as it was: never no program. */
+	if (switched_from && !bpf_xdp_attach(c->ifindex, c->prog_fd[IPSM_HOOK_XDP],
+					     switched_from | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL))
+		pr_warn("%s: kept XDP in %s mode", ifname,
+			switched_from == XDP_FLAGS_DRV_MODE ? "native" : "skb");
 	if (err == -EOPNOTSUPP)
 		return ipsm_error(IPSM_EXIT_KERNEL, err,
 				  "%s: the driver has no native XDP; use --xdp-mode skb or auto",
@@ -662,6 +670,32 @@ int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface
 	return 0;
 }
 
+int attach_lock(const struct ipsm_paths *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, len, tries;
+
+	/* An abstract name: per network namespace, dropped however we die. */
+	len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "ipsecmon-bpf-attach:%s", p->base);
+	if (len >= (int)sizeof(sa.sun_path) - 1)
+		len = sizeof(sa.sun_path) - 2;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "socket: %s", strerror(errno));
+	/* Attaching takes milliseconds: wait for another attach or detach, 10 s at most. */
+	for (tries = 0; tries < 1000; tries++) {
+		if (!bind(fd, (struct sockaddr *)&sa,
+			  offsetof(struct sockaddr_un, sun_path) + 1 + len))
+			return fd;
+		if (errno != EADDRINUSE)
+			break;
+		usleep(10000);
+	}
+	close(fd);
+	return ipsm_error(IPSM_EXIT_CONFLICT, -EBUSY,
+			  "another attach or detach in this network namespace does not finish");
+}
+
 bool attach_hooks_conflict(__u32 hooks)
 {
 	return (hooks & (1U << IPSM_HOOK_XDP)) && (hooks & (1U << IPSM_HOOK_TC_INGRESS));
@@ -700,7 +734,7 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 {
 	char dir[PATH_MAX];
 	bool *fresh;
-	int i, j;
+	int i, j, lock;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return ipsm_error(IPSM_EXIT_KERNEL, -ENOENT,
@@ -712,9 +746,15 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 	i = pins_prepare(p);
 	if (i)
 		return i;
+	/* Two attaches of one interface at once would pin and unpin each other's. */
+	lock = attach_lock(p);
+	if (lock < 0)
+		return lock;
 	fresh = calloc(n, sizeof(*fresh));
-	if (!fresh)
+	if (!fresh) {
+		close(lock);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		struct attach_opts oi = *o;
 		struct ipsm_iface ifc;
@@ -732,12 +772,14 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 					ipsm_detach(p, if_nametoindex(names[i]));
 			free(fresh);
 			pins_cleanup_ns(p);
+			close(lock);
 			return j;
 		}
 		pr_info("attached to %s", names[i]);
 	}
 	free(fresh);
 	j = dp_config_refresh(p);
+	close(lock);
 	if (j)
 		return ipsm_error(IPSM_EXIT_FAIL, j, "cannot set up the datapath's config: %s",
 				  strerror(-j));

@@ -38,6 +38,12 @@ int ipsm_detach(const struct ipsm_paths *p, __u32 ifindex);
 /* Recorded and live state of a pinned interface. */
 int ipsm_iface_read(const struct ipsm_paths *p, __u32 ifindex, struct ipsm_iface *out);
 
+/*
+ * attach and detach one at a time per namespace: a lock the kernel drops
+ * with the process. Waits up to 10 s; the fd to close, or -errno.
+ */
+int attach_lock(const struct ipsm_paths *p);
+
 /* The hook rule: XDP and TC ingress would both count what is received. */
 bool attach_hooks_conflict(__u32 hooks);
 /* "xdp,tc-egress" into hook bits; -EINVAL for an unknown or empty list. */

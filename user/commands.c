@@ -64,7 +64,20 @@ static int detach_stale(struct cli_args *a)
 	return rc;
 }
 
+static int detach_locked(struct cli_args *a);
+
 static int do_detach(struct cli_args *a)
+{
+	int lock = attach_lock(&a->paths), rc;
+
+	if (lock < 0)
+		return ipsm_exit_code();
+	rc = detach_locked(a);
+	close(lock);
+	return rc;
+}
+
+static int detach_locked(struct cli_args *a)
 {
 	__u32 *ids = NULL, idx;
 	int i, rc = IPSM_EXIT_OK;

@@ -393,6 +393,38 @@ test_conflict() {
 	check_clean "$label"
 }
 
+# A switch to native XDP where the driver has none fails and leaves ours in
+# generic mode, never without a program; attaches at once serialize.
+test_failed_switch_and_races() {
+	local s="$WORK/stats-switch" i
+	ip -n "$NS_B" link add dm0 type bridge
+	ip -n "$NS_B" link set dev dm0 up
+	check_rc "switch: attach a bridge generic" 0 ipsm attach dm0 --netns "$NS_B" --xdp-mode skb
+	check_rc "switch: native on a bridge fails (no driver XDP)" 5 \
+		ipsm attach dm0 --netns "$NS_B" --xdp-mode native
+	ipsm status --json --netns "$NS_B" >"$s.json" || echo '{}' >"$s.json"
+	check_json "switch: ours still attached, generic" "$s.json" \
+		'[.interfaces[] | select(.name == "dm0") | {xdp_mode, hooks_live}]' \
+		'[{"xdp_mode":"skb","hooks_live":["xdp","tc-egress"]}]'
+	check_eq "switch: ip link shows xdpgeneric on dm0" "xdpgeneric" \
+		"$(ip -n "$NS_B" link show dev dm0 | grep -o -w -m1 xdpgeneric || true)"
+	check_rc "switch: detach dm0" 0 ipsm detach dm0 --netns "$NS_B"
+
+	# Three attaches of one fresh interface at once: one program, every hook ours.
+	for i in 1 2 3; do
+		ipsm attach dm0 --netns "$NS_B" --xdp-mode skb >/dev/null 2>&1 &
+	done
+	wait
+	ipsm status --json --netns "$NS_B" >"$s.json" || echo '{}' >"$s.json"
+	check_json "race: three attaches leave one intact attach" "$s.json" \
+		'[.interfaces[] | select(.name == "dm0") | {hooks, hooks_live}]' \
+		'[{"hooks":["xdp","tc-egress"],"hooks_live":["xdp","tc-egress"]}]'
+	check_rc "race: detach dm0" 0 ipsm detach dm0 --netns "$NS_B"
+	check_eq "race: nothing left on dm0" "" \
+		"$(ip -n "$NS_B" link show dev dm0 | grep -o -w -m1 'xdp[a-z]*' || true)"
+	ip -n "$NS_B" link del dm0
+}
+
 # A namespace deleted without detach leaves its pins: status names them,
 # detach --stale removes exactly those. Its own pin dir keeps it apart.
 test_stale_namespace() {
@@ -471,6 +503,7 @@ main() {
 	run_variant xdp-native '["xdp","tc-egress"]' '"native"' --xdp-mode native
 	test_foreign_clsact
 	test_conflict
+	test_failed_switch_and_races
 	test_stale_namespace
 	test_mode_switch_and_gone
 	finish
