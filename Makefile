@@ -207,7 +207,7 @@ test-prom: $(BIN)
 test-faces: $(BIN)
 	$(Q)tests/faces/test_faces.sh
 
-test-vm: $(BIN)
+test-vm: $(BIN) $(OUT)/fuzz_datapath
 	$(Q)tests/vm/run.sh
 
 bench: deps $(OUT)/bench
