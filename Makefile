@@ -118,15 +118,16 @@ $(OUT)/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(L
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) $(TEST_LIBS) -o $@
 
-# The datapath test with its reporter, and the packet builder it shares with
-# the bench.
-$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/pkt.c tests/bpf/report.c \
-		tests/bpf/pkt.h tests/bpf/report.h $(SKEL) | $(OUT)
+# The datapath test with its reporter, and the packet builder and host
+# setup (bpf_env) it shares with the bench and the fuzzer.
+BPF_TEST_LIB := tests/bpf/pkt.c tests/bpf/pkt.h tests/bpf/bpf_env.c tests/bpf/bpf_env.h
+
+$(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/report.c tests/bpf/report.h \
+		$(BPF_TEST_LIB) $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -o $@
 
-$(OUT)/bench: tests/bench/bench.c tests/bpf/pkt.c tests/bpf/pkt.h $(SKEL) \
-		$(OUT)/bench_pass.skel.h | $(OUT)
+$(OUT)/bench: tests/bench/bench.c $(BPF_TEST_LIB) $(SKEL) $(OUT)/bench_pass.skel.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -lm -o $@
 
@@ -165,8 +166,8 @@ $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/%.c user/%.h include/ipsecmon.h | $
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(MNL_LIBS) -o $@
 
-$(OUT)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/bpf/pkt.c tests/bpf/report.c \
-		tests/bpf/pkt.h tests/bpf/report.h $(SKEL) | $(OUT)
+$(OUT)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/bpf/report.c tests/bpf/report.h \
+		$(BPF_TEST_LIB) $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c,$^) $(BPF_LIBS) -o $@
 

@@ -141,13 +141,15 @@ static void render_traffic(struct pw *w, const struct ipsm_snapshot *s, const ch
 {
 	int dir, af, cls, pass;
 
+	static const char *const fam[2][2] = {
+		{ "ipsecmon_traffic_packets_total",
+		  "Packets seen on the interfaces, by direction, class and family." },
+		{ "ipsecmon_traffic_bytes_total",
+		  "IP bytes (outer IP header included, L2 excluded) seen on the interfaces." },
+	};
+
 	for (pass = 0; pass < 2; pass++) {
-		if (pass)
-			family(w, "ipsecmon_traffic_bytes_total", "counter",
-			       "IP bytes (outer IP header included, L2 excluded) seen on the interfaces.");
-		else
-			family(w, "ipsecmon_traffic_packets_total", "counter",
-			       "Packets seen on the interfaces, by direction, class and family.");
+		family(w, fam[pass][0], "counter", fam[pass][1]);
 		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
 			for (cls = 0; cls < IPSM_CLASS_MAX; cls++)
 				for (af = 0; af < IPSM_AF_MAX; af++) {
@@ -316,13 +318,15 @@ static void render_bad_spis(struct pw *w, const struct ipsm_snapshot *s)
 	/* Already sorted by packets, most first. */
 	n = s->n_bad_spis < IPSM_PROM_MAX_BAD_SPI_SERIES ? s->n_bad_spis :
 							   IPSM_PROM_MAX_BAD_SPI_SERIES;
+	static const char *const fam[2][2] = {
+		{ "ipsecmon_bad_spi_packets_by_spi_total",
+		  "Packets of a recent bad SPI (the 20 busiest)." },
+		{ "ipsecmon_bad_spi_bytes_by_spi_total",
+		  "IP bytes of a recent bad SPI (the 20 busiest)." },
+	};
+
 	for (pass = 0; pass < 2; pass++) {
-		if (pass)
-			family(w, "ipsecmon_bad_spi_bytes_by_spi_total", "counter",
-			       "IP bytes of a recent bad SPI (the 20 busiest).");
-		else
-			family(w, "ipsecmon_bad_spi_packets_by_spi_total", "counter",
-			       "Packets of a recent bad SPI (the 20 busiest).");
+		family(w, fam[pass][0], "counter", fam[pass][1]);
 		for (i = 0; i < n; i++) {
 			const struct ipsm_bad_spi_row *b = &s->bad_spis[i];
 

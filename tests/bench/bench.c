@@ -31,6 +31,7 @@
 #include "ipsecmon.h"
 #include "ipsecmon.skel.h"
 #include "bench_pass.skel.h"
+#include "bpf_env.h"
 #include "pkt.h"
 
 #define XDP_PASS_ 2
@@ -75,8 +76,10 @@ struct bcase {
 	bool ran[V_MAX];
 };
 
-#define ESP4_SPEC(spi_) \
-	{ .l3 = 4, .l4 = PKT_L4_ESP, .spi = spi_, .seq = 1, .payload_len = 64 }
+#define ESP4_SPEC(spi_)                                                             \
+	{                                                                           \
+		.l3 = 4, .l4 = PKT_L4_ESP, .spi = spi_, .seq = 1, .payload_len = 64 \
+	}
 
 static struct bcase cases[] = {
 	{ "tcp_v4 (non-IPsec)", { .l3 = 4, .l4 = PKT_L4_TCP, .payload_len = 64 }, T_NON_IPSEC },
@@ -399,25 +402,6 @@ static int pin(int want)
 	return want;
 }
 
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static bool kernel_has_kfunc(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
-	btf__free(btf);
-	return found;
-}
-
 /* --- report -------------------------------------------------------------- */
 
 /* The target of a case for a variant, as text; *ok tells whether it is met. */
@@ -458,8 +442,8 @@ static void print_table(struct env *e, int filled)
 	size_t c;
 	int v, ok;
 
-	printf("\n%-30s %-10s %8s %8s  %-22s %s\n", "case", "program", "bare ns", "+ns",
-	       "target", "met");
+	printf("\n%-30s %-10s %8s %8s  %-22s %s\n", "case", "program", "bare ns", "+ns", "target",
+	       "met");
 	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		const struct bcase *bc = &cases[c];
 
@@ -518,7 +502,8 @@ static int print_references(struct env *e)
 		for (t = 0; t < e->trials; t++) {
 			err = run_once(bare, b, e->repeat, XDP_PASS_, &d0);
 			if (!err)
-				err = run_once(bpf_program__fd(ref[r]), b, e->repeat, XDP_PASS_, &d1);
+				err = run_once(bpf_program__fd(ref[r]), b, e->repeat, XDP_PASS_,
+					       &d1);
 			if (err)
 				return err;
 			delta[t] = d1 - d0;
@@ -544,7 +529,7 @@ static int load(struct env *e)
 	int err;
 
 	e->have[V_XDP] = e->have[V_TC_IN] = e->have[V_TC_EG] = true;
-	e->have[V_XDP_KFUNC] = kernel_has_kfunc();
+	e->have[V_XDP_KFUNC] = bpf_env_has_kfunc();
 	e->clf = ipsecmon__open();
 	if (!e->clf)
 		return -errno;
@@ -606,7 +591,7 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	libbpf_set_print(print_fn);
+	libbpf_set_print(bpf_env_print);
 	e.ncpus = libbpf_num_possible_cpus();
 	if (e.ncpus <= 0) {
 		fprintf(stderr, "cannot count possible CPUs\n");

@@ -29,6 +29,7 @@
 
 #include "ipsecmon.h"
 #include "ipsecmon.skel.h"
+#include "bpf_env.h"
 #include "pkt.h"
 #include "report.h"
 
@@ -1948,51 +1949,14 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 }
 
 /* --- main ---------------------------------------------------------------- */
-
-static bool kernel_has_kfunc(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
-	btf__free(btf);
-	return found;
-}
-
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/*
- * Stay on one CPU: a per-CPU SA row keeps its sequence state per CPU, and
- * the sequence test's separate runs must all land in the same slot.
- */
-static void pin_self(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "warning: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-}
-
 int main(void)
 {
 	struct ipsecmon *main_skel = NULL, *small = NULL, *rate = NULL, *kf = NULL;
 	struct env e = { 0 };
 	int err, failed = 0;
 
-	libbpf_set_print(print_fn);
-	pin_self();
+	libbpf_set_print(bpf_env_print);
+	bpf_env_pin_cpu();
 	e.ncpus = libbpf_num_possible_cpus();
 	if (e.ncpus <= 0) {
 		fprintf(stderr, "cannot count possible CPUs: %s\n", strerror(-e.ncpus));
@@ -2035,7 +1999,7 @@ int main(void)
 	use_skel(&e, rate);
 	run_rate_budget(&e);
 
-	if (kernel_has_kfunc()) {
+	if (bpf_env_has_kfunc()) {
 		err = open_skel(&kf, ~0U, 0);
 		if (err) {
 			fprintf(stderr, "loading the kfunc program: %s\n", strerror(-err));

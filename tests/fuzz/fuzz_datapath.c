@@ -36,6 +36,7 @@
 
 #include "ipsecmon.h"
 #include "ipsecmon.skel.h"
+#include "bpf_env.h"
 #include "pkt.h"
 #include "report.h"
 
@@ -547,40 +548,6 @@ bad:
 }
 
 /* --- setup ---------------------------------------------------------------- */
-
-static bool kernel_has_kfunc(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
-	btf__free(btf);
-	return found;
-}
-
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/* Per-CPU state of an SA lives in one slot when every run is on one CPU. */
-static void pin_self(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "warning: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-}
-
 static int open_env(struct env *e, bool kfunc)
 {
 	struct ipsecmon *s;
@@ -674,8 +641,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	libbpf_set_print(print_fn);
-	pin_self();
+	libbpf_set_print(bpf_env_print);
+	bpf_env_pin_cpu();
 	e.ncpus = libbpf_num_possible_cpus();
 	if (e.ncpus <= 0) {
 		fprintf(stderr, "cannot count possible CPUs: %s\n", strerror(-e.ncpus));
@@ -684,7 +651,7 @@ int main(int argc, char **argv)
 	err = build_seeds();
 	if (err)
 		return 1;
-	err = open_env(&e, kernel_has_kfunc());
+	err = open_env(&e, bpf_env_has_kfunc());
 	if (err) {
 		fprintf(stderr, "loading the skeleton: %s\n", strerror(-err));
 		return 1;

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host facts and setup shared by the datapath test, fuzzer and benchmark. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+
+#include "bpf_env.h"
+
+bool bpf_env_has_kfunc(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "bpf_xdp_get_xfrm_state", BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
+}
+
+int bpf_env_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int bpf_env_pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "warning: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		return -1;
+	}
+	return cpu;
+}
