@@ -251,8 +251,17 @@ test_stop() {
 	check_eq "port closed after the monitor" "" "$(in_b ss -ltnH "sport = :$PORT")"
 }
 
+# The fleet's alerting and recording rules: valid, and each alert fires on
+# series shaped like ours (tests/prom/rules_test.yml).
+test_rules() {
+	local rules=$TEST_DIR/../../dist/prometheus/ipsecmon-rules.yml
+	check_rc "rules: promtool check rules" 0 promtool check rules "$rules"
+	check_rc "rules: promtool test rules" 0 promtool test rules "$TEST_DIR/rules_test.yml"
+}
+
 main() {
 	preflight
+	test_rules
 	trap cleanup_all EXIT
 	ipsm_netns_create
 	# ipsm_netns_create set its own EXIT trap; ours also stops our processes.
