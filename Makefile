@@ -69,7 +69,7 @@ BIN       := $(OUT)/ipsecmon-bpf
 # clang (clang-14 only recommends them, and deps installs no recommends).
 DEPS := make clang libclang-rt-dev llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
 	libjansson-dev libcmocka-dev pkg-config iproute2 jq python3-scapy tcpdump \
-	libmicrohttpd-dev prometheus curl tmux groff man-db \
+	libmicrohttpd-dev prometheus curl tmux groff man-db logrotate \
 	$(shell cat tests/vm/packages.txt 2>/dev/null)
 
 ifeq ($(V),1)

@@ -128,6 +128,46 @@ test_run_stream() {
 	check_eq "run: a closed pipe ends it with 0" 0 "${PIPESTATUS[0]}"
 }
 
+# The shipped logrotate file, with a SIGHUP to our monitor: three forced
+# rotations while traffic flows, and afterwards every line of every file is
+# whole JSON and the deltas of all lines add up to all that was sent.
+test_logrotate() {
+	local dir=$WORK/lr conf=$WORK/lr.conf pid i rc=0 want=0 n f
+	mkdir -p "$dir"
+	"$IPSM_BIN" run vb --netns "$NS_B" --interval 0.2 --output "$dir/ipsecmon.jsonl" \
+		2>"$WORK/lr.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(snapshots "$dir/ipsecmon.jsonl")" -ge 2 ] && break
+		sleep 0.1
+	done
+	sed -e "s|^/var/log/ipsecmon-bpf/\\*.jsonl|$dir/*.jsonl|" \
+		-e "s|^\\([[:space:]]*\\)systemctl kill .*|\\1kill -HUP $pid|" \
+		"$TEST_DIR/../../dist/logrotate/ipsecmon-bpf" >"$conf"
+	for i in 1 2 3; do
+		ipsm_send_mix --expect "$WORK/lr-exp$i.json" "${MIX[@]}" >/dev/null
+		want=$((want + $(jq '.traffic.rx.esp.packets' "$WORK/lr-exp$i.json")))
+		logrotate -f -s "$WORK/lr.state" "$conf" 2>>"$WORK/lr.err" || rc=$?
+		sleep 0.5
+	done
+	check_eq "logrotate: three forced rotations" 0 "$rc"
+	sleep 0.6
+	rc=0
+	kill -TERM "$pid" && wait "$pid" || rc=$?
+	check_eq "logrotate: the monitor ran through them" 0 "$rc"
+	check_eq "logrotate: rotated files kept" 3 "$(ls "$dir" | grep -c '^ipsecmon.jsonl\.')"
+	check_eq "logrotate: SIGHUP made it write a new file" 1 \
+		"$([ -s "$dir/ipsecmon.jsonl" ] && echo 1 || echo 0)"
+	n=0
+	for f in "$dir"/*; do
+		n=$((n + $(zcat -f "$f" | wc -l)))
+	done
+	check_eq "logrotate: every line whole JSON" "$n" \
+		"$(zcat -f "$dir"/* | jq -c . 2>/dev/null | wc -l)"
+	check_eq "logrotate: no line lost (deltas add up to all that was sent)" "$want" \
+		"$(zcat -f "$dir"/* | jq -s '[.[] | select(.delta) | .delta.traffic.rx.esp.packets] | add')"
+}
+
 # Sequence gaps need SA rows: without the XDP SA lookup (TC ingress) and
 # without a monitor, every SPI gets one. SA 0x0000abcd skips number 3.
 test_seq_gap() {
@@ -191,6 +231,7 @@ main() {
 	test_watch_tty
 	test_watch_pipes
 	test_run_stream
+	test_logrotate
 	test_check
 	test_seq_gap
 	finish
