@@ -69,7 +69,7 @@ BIN       := $(OUT)/ipsecmon-bpf
 # clang (clang-14 only recommends them, and deps installs no recommends).
 DEPS := make clang libclang-rt-dev llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev \
 	libjansson-dev libcmocka-dev pkg-config iproute2 jq python3-scapy tcpdump \
-	libmicrohttpd-dev prometheus curl tmux groff man-db logrotate \
+	libmicrohttpd-dev prometheus curl tmux groff man-db logrotate netsniff-ng iperf3 \
 	$(shell cat tests/vm/packages.txt 2>/dev/null)
 
 ifeq ($(V),1)
@@ -80,6 +80,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+.PHONY: bench-wire
 .PHONY: all deps test test-unit test-bpf test-netns test-vm test-prom bench demo install \
 	uninstall vmlinux clean format test-fuzz test-sanitize fuzz fuzz-corpus
 
@@ -213,6 +214,10 @@ test-vm: $(BIN) $(OUT)/fuzz_datapath
 
 bench: deps $(OUT)/bench
 	$(Q)$(OUT)/bench
+
+# On the wire (veth): what each hook costs the traffic it watches (not a test).
+bench-wire: deps all $(OUT)/bench_pass.bpf.o
+	$(Q)tests/bench/wire.sh
 
 demo: deps all
 	$(Q)tests/demo.sh
