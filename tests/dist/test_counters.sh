@@ -25,9 +25,8 @@ TABLE=$("$BIN" counters --json) || bail "counters --json failed"
 names=$(jq -r '.counters[].json' <<<"$TABLE" | sort | tr '\n' ' ')
 gauges=$(jq -r '.counters[] | select(.type == "gauge") | .json' <<<"$TABLE" | sort | tr '\n' ' ')
 
-check_eq table-size 18 "$(jq '.counters | length' <<<"$TABLE")"
 check_eq table-schema '"ipsecmon-bpf/1"' "$(jq -c .schema <<<"$TABLE")"
-check_eq text-lines 19 "$("$BIN" counters | wc -l)"
+check_eq text-lines "$(($(jq '.counters | length' <<<"$TABLE") + 1))" "$("$BIN" counters | wc -l)"
 check_eq json-names-unique "$(jq -r '.counters[].json' <<<"$TABLE" | sort -u | wc -l)" \
 	"$(jq -r '.counters[].json' <<<"$TABLE" | wc -l)"
 check_eq no-privileges 0 "$(setpriv --reuid=65534 --regid=65534 --clear-groups \
