@@ -59,7 +59,7 @@ BOOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 need_tools() {
 	local t missing=()
 	for t in qemu-system-x86_64 apt-get dpkg depmod modprobe busybox cpio \
-		xz timeout sha256sum mktemp flock; do
+		xz timeout sha256sum mktemp flock nft; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) ||
