@@ -567,13 +567,15 @@ ipsecmon_sa() {
 _IPSECMON_MON_PID=""
 IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
 # ipsecmon_monitor NS IFACE...: `run` (the monitor) in the background on the
-# attached interfaces, 0.5 s interval, JSON lines in $IPSECMON_MON_OUT (its
-# stderr beside it). Where the kernel has no XDP SA lookup (map), this is
-# what makes bad-SPI detection live. Waits for its first snapshot.
+# attached interfaces, every $IPSECMON_MON_INTERVAL s (0.5 unless set), JSON
+# lines in $IPSECMON_MON_OUT (its stderr beside it). Where the kernel has no
+# XDP SA lookup (map), this is what makes bad-SPI detection live. Waits for
+# its first snapshot.
 ipsecmon_monitor() {
 	local ns=$1
 	shift
-	"$IPSECMON_BIN" run "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" --interval 0.5 \
+	"$IPSECMON_BIN" run "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" \
+		--interval "${IPSECMON_MON_INTERVAL:-0.5}" \
 		>"$IPSECMON_MON_OUT" 2>"$IPSECMON_MON_OUT.err" &
 	_IPSECMON_MON_PID=$!
 	_BG_PIDS+=("$_IPSECMON_MON_PID")

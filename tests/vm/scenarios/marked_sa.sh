@@ -140,4 +140,59 @@ if have_ipsecmon; then
 	[[ $IPSECMON_BAD_SPI_IDLE == active ]] && want_bad=0
 	ipsecmon_checks "vti, attach only" "$VSPI12" "$VSPI21" "$((2 * N))" "$((4 * N))" "$want_bad"
 fi
+
+# --- A mark first seen while the monitor runs: its SA must be found from
+# its first packet, not only after the monitor's next dump. The interval is
+# long so that no dump comes in between; the SAs go one by one (a flush
+# would make the monitor dump at once).
+note "--- a new mark (0x7) while run is up, interval 60 s"
+MARK2=0x7
+SPI12B=0x1007
+SPI21B=0x2007
+if have_ipsecmon; then
+	IPSECMON_MON_INTERVAL=60 ipsecmon_monitor gw2 v2
+fi
+for ns in gw1 gw2; do
+	ip -n "$ns" link del vti5
+	ip -n "$ns" xfrm policy flush
+done
+sa_del gw1 "$GW1_V4" "$GW2_V4" esp "$VSPI12"
+sa_del gw1 "$GW2_V4" "$GW1_V4" esp "$VSPI21"
+sa_del gw2 "$GW1_V4" "$GW2_V4" esp "$VSPI12"
+sa_del gw2 "$GW2_V4" "$GW1_V4" esp "$VSPI21"
+sa_add gw1 cbc-sha256 "$GW1_V4" "$GW2_V4" "$SPI12B"
+sa_add gw1 cbc-sha256 "$GW2_V4" "$GW1_V4" "$SPI21B"
+sa_add gw2 cbc-sha256 "$GW1_V4" "$GW2_V4" "$SPI12B" --mark "$MARK2"
+sa_add gw2 cbc-sha256 "$GW2_V4" "$GW1_V4" "$SPI21B"
+sp_add gw1 out "$GW1_V4" "$GW2_V4" esp "$SPI12B" transport
+sp_add gw1 in "$GW2_V4" "$GW1_V4" esp "$SPI21B" transport
+sp_add gw2 out "$GW2_V4" "$GW1_V4" esp "$SPI21B" transport
+sp_add gw2 in "$GW1_V4" "$GW2_V4" esp "$SPI12B" transport mark "$MARK2" mask 0xffffffff
+nsx gw2 nft -f - <<EOF
+table ip ipsecmon_mark {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		ip saddr $GW1_V4 ip protocol 50 meta mark set $MARK2
+	}
+}
+EOF
+# _sa_added SPI: the monitor has written its sa_added event (so it has
+# handled the NEWSA and made the row).
+_sa_added() {
+	jq -e --arg s "$(printf '0x%08x' "$1")" 'select(.event == "sa_added" and .spi == $s)' \
+		"$IPSECMON_MON_OUT" | grep -q .
+}
+if have_ipsecmon; then
+	wait_for 10 _sa_added "$SPI12B" || true
+	wait_for 10 _sa_added "$SPI21B" || true
+fi
+check_eq "new mark, run: echo replies" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
+settle
+kernel_checks "new mark, run" "$SPI12B" "$N"
+if have_ipsecmon; then
+	ipsecmon_checks "new mark, run" "$SPI12B" "$SPI21B" "$N" "$((5 * N))" 0
+	check_eq "new mark, run: still the monitor's first snapshot (no dump since)" 1 \
+		"$(grep -c '"interfaces"' "$IPSECMON_MON_OUT")"
+	ipsecmon_monitor_stop
+fi
 teardown_gateways
