@@ -355,9 +355,10 @@ ipsec_flush() {
 	done
 }
 
-# sa_del NS SRC DST PROTO SPI
+# sa_del NS SRC DST PROTO SPI [mark V mask M]: a marked SA is only found
+# with its mark.
 sa_del() {
-	ip -n "$1" xfrm state delete src "$2" dst "$3" proto "$4" spi "$5"
+	ip -n "$1" xfrm state delete src "$2" dst "$3" proto "$4" spi "$5" "${@:6}"
 }
 
 # ---------------------------------------------------------------------------

@@ -156,10 +156,10 @@ for ns in gw1 gw2; do
 	ip -n "$ns" link del vti5
 	ip -n "$ns" xfrm policy flush
 done
-sa_del gw1 "$GW1_V4" "$GW2_V4" esp "$VSPI12"
-sa_del gw1 "$GW2_V4" "$GW1_V4" esp "$VSPI21"
-sa_del gw2 "$GW1_V4" "$GW2_V4" esp "$VSPI12"
-sa_del gw2 "$GW2_V4" "$GW1_V4" esp "$VSPI21"
+sa_del gw1 "$GW1_V4" "$GW2_V4" esp "$VSPI12" mark 5 mask 0xffffffff
+sa_del gw1 "$GW2_V4" "$GW1_V4" esp "$VSPI21" mark 5 mask 0xffffffff
+sa_del gw2 "$GW1_V4" "$GW2_V4" esp "$VSPI12" mark 5 mask 0xffffffff
+sa_del gw2 "$GW2_V4" "$GW1_V4" esp "$VSPI21" mark 5 mask 0xffffffff
 sa_add gw1 cbc-sha256 "$GW1_V4" "$GW2_V4" "$SPI12B"
 sa_add gw1 cbc-sha256 "$GW2_V4" "$GW1_V4" "$SPI21B"
 sa_add gw2 cbc-sha256 "$GW1_V4" "$GW2_V4" "$SPI12B" --mark "$MARK2"
