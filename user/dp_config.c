@@ -182,6 +182,24 @@ int dp_config_marks(struct dp_config *dc, const struct ipsm_xfrm_sa *xs, size_t 
 	return bpf_map_update_elem(dc->fd_marks, &k, &m, BPF_ANY) ? -errno : 0;
 }
 
+int dp_config_mark_add(struct dp_config *dc, __u32 mark)
+{
+	struct ipsm_marks m;
+	__u32 j, k = 0;
+
+	if (!mark)
+		return 0;
+	if (bpf_map_lookup_elem(dc->fd_marks, &k, &m))
+		return -errno;
+	for (j = 0; j < m.n && j < IPSM_MAX_MARKS; j++)
+		if (m.mark[j] == mark)
+			return 0;
+	if (m.n >= IPSM_MAX_MARKS)
+		return 0; /* the next full rebuild warns */
+	m.mark[m.n++] = mark;
+	return bpf_map_update_elem(dc->fd_marks, &k, &m, BPF_ANY) ? -errno : 0;
+}
+
 int dp_config_refresh(const struct ipsm_paths *p)
 {
 	struct local_addrs la = {};

@@ -30,6 +30,8 @@ int dp_config_heartbeat(struct dp_config *dc, __u64 live_until_mono_ns);
 int dp_config_addrs(struct dp_config *dc, const struct local_addrs *la);
 /* The distinct marks of the SAs in xs, for the kernel lookup's miss path. */
 int dp_config_marks(struct dp_config *dc, const struct ipsm_xfrm_sa *xs, size_t n);
+/* One more mark, at once: a new SA's, before the next full rebuild. */
+int dp_config_mark_add(struct dp_config *dc, __u32 mark);
 /* At attach: seed, addresses and marks as they are now. 0 or -errno. */
 int dp_config_refresh(const struct ipsm_paths *p);
 

@@ -372,7 +372,14 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 	int err;
 
 	correlate_key(x, &m->la, &key);
-	err = ensure_row(m, &key);
+	/*
+	 * The XDP SA lookup only finds a marked SA with its mark: a mark first
+	 * seen here must be tried before the SA's row exists, not only after
+	 * the next dump, or its packets are bad SPIs until then.
+	 */
+	err = dp_config_mark_add(&m->dc, x->mark);
+	if (!err)
+		err = ensure_row(m, &key);
 	if (!err)
 		err = ensure_info(m, &key, x);
 	if (err)

@@ -59,7 +59,7 @@ BOOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 need_tools() {
 	local t missing=()
 	for t in qemu-system-x86_64 apt-get dpkg depmod modprobe busybox cpio \
-		xz timeout sha256sum mktemp flock; do
+		xz timeout sha256sum mktemp flock nft; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) ||
@@ -169,6 +169,36 @@ prepare_initramfs() {
 	rm -rf "$tree"
 }
 
+# Libreswan for the libreswan* scenarios. Debian's libreswan conflicts with
+# the strongSwan packages the other scenarios need, so it is never
+# installed: it and the libraries of it that a host with tests/vm/packages.txt
+# lacks are fetched with apt-get download and unpacked with dpkg -x into a
+# private root in the cache, once. The guest sees the host's root, so it
+# runs pluto from there (LD_LIBRARY_PATH into that root).
+LSW_PKGS=(libreswan libnss3-tools libldns3 libevent-pthreads-2.1-7)
+LSW_ROOT=$CACHE/libreswan-root
+prepare_libreswan() {
+	[[ -e $LSW_ROOT/.complete ]] && return 0
+	log "downloading ${LSW_PKGS[*]} into $LSW_ROOT (private root, not installed)"
+	local dl tmp deb missing
+	mkdir -p "$CACHE/debs"
+	dl=$(mktemp -d "$CACHE/debs/.lsw.XXXXXX")
+	chmod 0755 "$dl"
+	chown _apt "$dl" 2>/dev/null || true
+	(cd "$dl" && apt-get download -q "${LSW_PKGS[@]}" 2>&1) >&2 ||
+		die "apt-get download ${LSW_PKGS[*]} failed (run apt-get update?)"
+	tmp=$(mktemp -d "$CACHE/.lsw-root.XXXXXX")
+	for deb in "$dl"/*.deb; do dpkg -x "$deb" "$tmp"; done
+	rm -rf "$dl"
+	missing=$(LD_LIBRARY_PATH=$tmp/usr/lib/x86_64-linux-gnu ldd "$tmp/usr/libexec/ipsec/pluto" \
+		"$tmp/usr/bin/certutil" | awk '/not found/ { print $1 }' | sort -u | tr '\n' ' ')
+	[[ -z $missing ]] || die "libreswan root: libraries not found: $missing"
+	chmod 0755 "$tmp"
+	touch "$tmp/.complete"
+	rm -rf "$LSW_ROOT"
+	mv "$tmp" "$LSW_ROOT"
+}
+
 # qemu's -virtfs option list uses commas as separators; a literal comma in a
 # path is written as two commas.
 qemu_path() { printf '%s' "${1//,/,,}"; }
@@ -186,6 +216,8 @@ run_scenario() {
 		# Where the scenarios look for the datapath binary (default
 		# $REPO/build/ipsecmon-bpf; a path that does not exist skips those checks).
 		if [[ -n ${IPSECMON_BIN:-} ]]; then printf 'export IPSECMON_BIN=%q\n' "$IPSECMON_BIN"; fi
+		# The guest sees the host's root, cache included (prepare_libreswan).
+		printf 'export IPSECMON_LIBRESWAN_ROOT=%q\n' "$LSW_ROOT"
 	} >"$dir/share/job.env"
 
 	start=$(date +%s.%N)
@@ -282,6 +314,9 @@ main() {
 		prepare_initramfs
 		K_REL[k]=$KREL K_ROOT[k]=$KROOT K_INITRD[k]=$INITRD
 		log "kernel $KPKG=$KVERSION ($KREL)"
+	done
+	for n in "${names[@]}"; do
+		[[ $n == libreswan* ]] && prepare_libreswan && break
 	done
 	flock -u 9
 	log "cache $CACHE"

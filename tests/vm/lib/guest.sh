@@ -132,9 +132,69 @@ setup_gateways() {
 	EOF
 }
 
+# A router between the gateways (setup_routed): gw1 and gw2 on subnets of
+# their own, mid forwarding between them (and, with --nat, masquerading
+# gw1's side behind its address on gw2's).
+#
+#   gw1 v1 10.0.1.1 -- m1 10.0.1.254  mid  m2 10.0.2.254 -- v2 10.0.2.1 gw2
+R_GW1_V4=10.0.1.1
+R_GW2_V4=10.0.2.1
+R_MID1_V4=10.0.1.254
+R_MID2_V4=10.0.2.254
+R_MID1_MAC=02:00:00:00:01:fe
+R_MID2_MAC=02:00:00:00:02:fe
+
+# setup_routed [--nat]: fresh gw1, mid, gw2 as above, static neighbours
+# everywhere (no ARP on the wires), forwarding on in mid only.
+setup_routed() {
+	teardown_gateways
+	local ns
+	for ns in gw1 mid gw2; do ip netns add "$ns"; done
+	ip -n gw1 link add v1 address "$GW1_MAC" type veth \
+		peer name m1 netns mid address "$R_MID1_MAC"
+	ip -n gw2 link add v2 address "$GW2_MAC" type veth \
+		peer name m2 netns mid address "$R_MID2_MAC"
+	ip -n gw1 -batch - <<-EOF
+		link set lo up
+		addr add $R_GW1_V4/24 dev v1
+		link set v1 up
+		neigh replace $R_MID1_V4 lladdr $R_MID1_MAC dev v1 nud permanent
+		route add 10.0.2.0/24 via $R_MID1_V4 dev v1
+	EOF
+	ip -n gw2 -batch - <<-EOF
+		link set lo up
+		addr add $R_GW2_V4/24 dev v2
+		link set v2 up
+		neigh replace $R_MID2_V4 lladdr $R_MID2_MAC dev v2 nud permanent
+		route add 10.0.1.0/24 via $R_MID2_V4 dev v2
+	EOF
+	ip -n mid -batch - <<-EOF
+		link set lo up
+		addr add $R_MID1_V4/24 dev m1
+		addr add $R_MID2_V4/24 dev m2
+		link set m1 up
+		link set m2 up
+		neigh replace $R_GW1_V4 lladdr $GW1_MAC dev m1 nud permanent
+		neigh replace $R_GW2_V4 lladdr $GW2_MAC dev m2 nud permanent
+	EOF
+	nsx mid sysctl -qw net.ipv4.ip_forward=1
+	# No redirects: the routes above are the only path anyway.
+	nsx mid sysctl -qw net.ipv4.conf.all.send_redirects=0
+	if [[ ${1:-} == --nat ]]; then
+		nsx mid nft -f - <<-EOF
+			table ip ipsecmon_nat {
+				chain post {
+					type nat hook postrouting priority srcnat; policy accept;
+					oifname "m2" masquerade
+				}
+			}
+		EOF
+	fi
+}
+
 teardown_gateways() {
 	local ns
-	for ns in gw1 gw2; do
+	for ns in gw1 mid gw2; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }
@@ -170,16 +230,20 @@ key_hex() {
 #   --key SEED               key seed (default "k<SPI>")
 #   --encap                  ESP-in-UDP (RFC 3948), ports 4500 -> 4500
 #   --replay-window N        (default 32)
+#   --mark V                 only found by packets with mark V (mask 0xffffffff)
+#   --if-id N                belongs to the XFRM interface with if_id N
 sa_add() {
 	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
 	shift 5
-	local mode=transport seed="k$spi" encap=() window=32
+	local mode=transport seed="k$spi" encap=() window=32 extra=()
 	while (($#)); do
 		case $1 in
 		--mode) mode=$2 && shift 2 ;;
 		--key) seed=$2 && shift 2 ;;
 		--encap) encap=(encap espinudp 4500 4500 0.0.0.0) && shift ;;
 		--replay-window) window=$2 && shift 2 ;;
+		--mark) extra+=(mark "$2" mask 0xffffffff) && shift 2 ;;
+		--if-id) extra+=(if_id "$2") && shift 2 ;;
 		*) echo "sa_add: unknown option $1" >&2 && return 2 ;;
 		esac
 	done
@@ -200,13 +264,17 @@ sa_add() {
 	*) echo "sa_add: unknown suite $suite" >&2 && return 2 ;;
 	esac
 	ip -n "$ns" xfrm state add src "$src" dst "$dst" proto "$proto" spi "$spi" \
-		reqid "$((spi))" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}"
+		reqid "$((spi))" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}" \
+		"${extra[@]}"
 }
 
-# sp_add NS DIR SRC DST PROTO SPI MODE: policy for traffic SRC -> DST (hosts,
-# or the inner networks in tunnel mode) using the SA with reqid SPI.
+# sp_add NS DIR SRC DST PROTO SPI MODE [POLICY_ARGS...]: policy for traffic
+# SRC -> DST (hosts, or the inner networks in tunnel mode) using the SA with
+# reqid SPI. POLICY_ARGS (e.g. `mark 0x5 mask 0xffffffff`, `if_id 42`) go
+# before the template.
 sp_add() {
 	local ns=$1 dir=$2 src=$3 dst=$4 proto=$5 spi=$6 mode=$7
+	shift 7
 	local sel_src=$src sel_dst=$dst tsrc tdst
 	if [[ $src == *:* ]]; then
 		tsrc=$src tdst=$dst
@@ -217,7 +285,7 @@ sp_add() {
 		tsrc=$src tdst=$dst
 	fi
 	# priority 100 leaves room for the bypass policies of encap_bypass.
-	ip -n "$ns" xfrm policy add src "$sel_src" dst "$sel_dst" dir "$dir" priority 100 \
+	ip -n "$ns" xfrm policy add src "$sel_src" dst "$sel_dst" dir "$dir" priority 100 "$@" \
 		tmpl src "$tsrc" dst "$tdst" proto "$proto" reqid "$((spi))" mode "$mode"
 }
 
@@ -287,9 +355,10 @@ ipsec_flush() {
 	done
 }
 
-# sa_del NS SRC DST PROTO SPI
+# sa_del NS SRC DST PROTO SPI [mark V mask M]: a marked SA is only found
+# with its mark.
 sa_del() {
-	ip -n "$1" xfrm state delete src "$2" dst "$3" proto "$4" spi "$5"
+	ip -n "$1" xfrm state delete src "$2" dst "$3" proto "$4" spi "$5" "${@:6}"
 }
 
 # ---------------------------------------------------------------------------
@@ -430,20 +499,22 @@ kernel_sa_lookup() {
 IPSECMON_SA_LOOKUP="" IPSECMON_CORR="" IPSECMON_CORR_IDLE="" IPSECMON_BAD_SPI_IDLE=""
 
 _IPSECMON_PIN=""
-# ipsecmon_attach NS IFACE: attach with a pin folder of its own, so a new
-# attach starts from zero. A failure is an assertion failure, and the
-# scenario carries on without the datapath checks so the kernel-counter
-# checks still report.
+# ipsecmon_attach NS IFACE...: attach with a pin folder of its own, so a new
+# attach starts from zero (several interfaces: one attach, one pin folder,
+# the first interface's SA lookup read). A failure is an assertion failure,
+# and the scenario carries on without the datapath checks so the
+# kernel-counter checks still report.
 ipsecmon_attach() {
 	local ns=$1 iface=$2 rc=0 got
+	shift
 	_IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-$ns-$iface-$RANDOM$RANDOM
-	"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
-	check_eq "ipsecmon attach $iface --netns $ns: exit status" 0 "$rc"
+	"$IPSECMON_BIN" attach "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
+	check_eq "ipsecmon attach $* --netns $ns: exit status" 0 "$rc"
 	if ((rc != 0)); then
 		_IPSECMON_BROKEN=1
 		# Show why (e.g. the verifier's complaint on an older kernel).
 		echo "--- ipsecmon-bpf -v attach, last lines:"
-		"$IPSECMON_BIN" attach "$iface" --netns "$ns" --pin-dir "$_IPSECMON_PIN" -v 2>&1 | tail -n 40 || true
+		"$IPSECMON_BIN" attach "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" -v 2>&1 | tail -n 40 || true
 		echo "---"
 		return 0
 	fi
@@ -496,12 +567,16 @@ ipsecmon_sa() {
 
 _IPSECMON_MON_PID=""
 IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
-# ipsecmon_monitor NS IFACE: `run` (the monitor) in the background on the
-# attached interface, 0.5 s interval, JSON lines in $IPSECMON_MON_OUT (its
-# stderr beside it). Where the kernel has no XDP SA lookup (map), this is
-# what makes bad-SPI detection live. Waits for its first snapshot.
+# ipsecmon_monitor NS IFACE...: `run` (the monitor) in the background on the
+# attached interfaces, every $IPSECMON_MON_INTERVAL s (0.5 unless set), JSON
+# lines in $IPSECMON_MON_OUT (its stderr beside it). Where the kernel has no
+# XDP SA lookup (map), this is what makes bad-SPI detection live. Waits for
+# its first snapshot.
 ipsecmon_monitor() {
-	"$IPSECMON_BIN" run "$2" --netns "$1" --pin-dir "$_IPSECMON_PIN" --interval 0.5 \
+	local ns=$1
+	shift
+	"$IPSECMON_BIN" run "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" \
+		--interval "${IPSECMON_MON_INTERVAL:-0.5}" \
 		>"$IPSECMON_MON_OUT" 2>"$IPSECMON_MON_OUT.err" &
 	_IPSECMON_MON_PID=$!
 	_BG_PIDS+=("$_IPSECMON_MON_PID")
@@ -543,11 +618,13 @@ ipsecmon_monotonic() {
 
 SS_DIR=/tmp/ipsecmon-ss
 
-# charon_start NS SWANCTL_CONF_TEXT: a charon in NS with its own config,
-# private /run (pid file, stroke socket) and VICI socket under /tmp (a unix
-# socket cannot be created on the 9p work share).
+# charon_start NS SWANCTL_CONF_TEXT [CHARON_SETTINGS]: a charon in NS with its
+# own config, private /run (pid file, stroke socket) and VICI socket under
+# /tmp (a unix socket cannot be created on the 9p work share).
+# CHARON_SETTINGS are more lines of strongswan.conf's charon section (e.g.
+# `keep_alive = 2s`).
 charon_start() {
-	local ns=$1 conf=$2 d=$SS_DIR/$1
+	local ns=$1 conf=$2 settings=${3:-} d=$SS_DIR/$1
 	mkdir -p "$d/swanctl"
 	: >"$d/swanctl.err"
 	printf '%s\n' "$conf" >"$d/swanctl/swanctl.conf"
@@ -561,6 +638,7 @@ charon {
 	install_routes = no
 	install_virtual_ip = no
 	retransmit_timeout = 2.0
+	$settings
 	plugins {
 		vici {
 			socket = unix://$d/vici.sock
