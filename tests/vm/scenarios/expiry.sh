@@ -36,8 +36,17 @@ added=$SECONDS
 # The monitor has the SAs (and, with the map, their rows) before traffic.
 have_ipsecmon && ipsecmon_monitor_sync
 
-check_eq "echo replies before the soft expiry" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
+replies=$(ping_n gw1 "$GW2_V4" "$N")
+check_eq "echo replies before the soft expiry" "$N" "$replies"
 settle
+if [[ $replies != "$N" ]]; then
+	# What the kernels say of it (no key lines).
+	note "ping: $(nsx gw1 ping -n -c 1 -W 1 "$GW2_V4" 2>&1 | tr '\n' ' ')"
+	note "gw1 xfrm_stat: $(xfrm_errors gw1)"
+	ip -n gw1 -s xfrm state | grep -Ev '^[[:space:]]+(enc|auth|aead)' | sed 's/^/#    gw1: /'
+	ip -n gw1 xfrm policy | sed 's/^/#    gw1: /'
+fi
+check_eq "gw1 out SA $SPI12 packets" "$N" "$(sa_stat gw1 esp "$SPI12" packets)"
 check_eq "gw2 in SA $SPI12 packets" "$N" "$(sa_stat gw2 esp "$SPI12" packets)"
 check_eq "gw2 out SA $SPI21 packets" "$N" "$(sa_stat gw2 esp "$SPI21" packets)"
 if have_ipsecmon; then
