@@ -174,7 +174,7 @@ key_hex() {
 sa_add() {
 	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
 	shift 5
-	local mode=transport seed="k$spi" encap=() window=32 limit=()
+	local mode=transport seed="k$spi" encap=() window=32 lft=()
 	while (($#)); do
 		case $1 in
 		--mode) mode=$2 && shift 2 ;;
@@ -185,7 +185,7 @@ sa_add() {
 			# ip wants "limit" before each NAME VALUE pair.
 			local w
 			for w in $2; do
-				if [[ $w == [0-9]* ]]; then limit+=("$w"); else limit+=(limit "$w"); fi
+				if [[ $w == [0-9]* ]]; then lft+=("$w"); else lft+=(limit "$w"); fi
 			done
 			shift 2 ;;
 		*) echo "sa_add: unknown option $1" >&2 && return 2 ;;
@@ -209,7 +209,7 @@ sa_add() {
 	esac
 	ip -n "$ns" xfrm state add src "$src" dst "$dst" proto "$proto" spi "$spi" \
 		reqid "$((spi))" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}" \
-		"${limit[@]}"
+		"${lft[@]}"
 }
 
 # sp_add NS DIR SRC DST PROTO SPI MODE: policy for traffic SRC -> DST (hosts,
@@ -553,6 +553,7 @@ ipsecmon_monitor_reap() {
 		IPSECMON_MON_RC=running
 	else
 		wait "$_IPSECMON_MON_PID" || rc=$?
+		# shellcheck disable=SC2034 # read by the scenarios
 		IPSECMON_MON_RC=$rc
 	fi
 	_IPSECMON_MON_PID=""

@@ -33,6 +33,7 @@ TC='[["tc-ingress","tc-egress"],["tc-ingress","tc-egress"],null]'
 setup_gateways
 ipsec_pair cbc-sha256 "$SPI12" "$SPI21"
 _IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-tc-$RANDOM$RANDOM
+# shellcheck disable=SC2034 # where check_rc (tests/lib/assert.sh) leaves the output
 LAST_OUT=/tmp/attach.out
 check_rc "attach v2 --hooks tc-ingress,tc-egress: exit 0" 0 \
 	"$IPSECMON_BIN" attach v2 --netns gw2 --pin-dir "$_IPSECMON_PIN" --hooks tc-ingress,tc-egress

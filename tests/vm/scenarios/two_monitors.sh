@@ -37,6 +37,7 @@ want="[[\"$IPSECMON_CORR\",2,0,0,0,$((N * WIRE)),$((N * WIRE)),0],$N,$N]"
 check_eq "ipsecmon state with the first monitor" "$want" "$(ipsecmon_q gw2 "[$STATE]")"
 hooks=$("$IPSECMON_BIN" status --json --netns gw2 --pin-dir "$_IPSECMON_PIN" | jq -c '[.interfaces[] | {name, hooks}]')
 
+# shellcheck disable=SC2034 # where check_rc (tests/lib/assert.sh) leaves the output
 LAST_OUT=/tmp/second.out
 check_rc "second run in the same namespace: exit 9" 9 \
 	timeout 30 "$IPSECMON_BIN" run v2 --netns gw2 --pin-dir "$_IPSECMON_PIN" --interval 0.5
