@@ -287,6 +287,8 @@ main() {
 	local names=() n
 	if (($# == 0)); then
 		for n in "$VM_DIR"/scenarios/*.sh; do
+			# A scenario that shows a defect not fixed yet runs only by name.
+			grep -q '^# known-failing:' "$n" && continue
 			n=${n##*/}
 			names+=("${n%.sh}")
 		done

@@ -232,6 +232,7 @@ key_hex() {
 #   --replay-window N        (default 32)
 #   --mark V                 only found by packets with mark V (mask 0xffffffff)
 #   --if-id N                belongs to the XFRM interface with if_id N
+#   --limit "WORDS"          lifetime limits, e.g. "time-soft 3 time-hard 6"
 sa_add() {
 	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
 	shift 5
@@ -244,6 +245,13 @@ sa_add() {
 		--replay-window) window=$2 && shift 2 ;;
 		--mark) extra+=(mark "$2" mask 0xffffffff) && shift 2 ;;
 		--if-id) extra+=(if_id "$2") && shift 2 ;;
+		--limit)
+			# ip wants "limit" before each NAME VALUE pair.
+			local w
+			for w in $2; do
+				if [[ $w == [0-9]* ]]; then extra+=("$w"); else extra+=(limit "$w"); fi
+			done
+			shift 2 ;;
 		*) echo "sa_add: unknown option $1" >&2 && return 2 ;;
 		esac
 	done
@@ -304,7 +312,7 @@ encap_bypass() {
 }
 
 # ipsec_pair SUITE SPI12 SPI21 [--mode M] [--v6] [--encap] [--gw2-in-key SEED]
-#                               [--replay-window N]
+#                               [--replay-window N] [--limit "WORDS"]
 # Both directions between gw1 and gw2: SA SPI12 carries gw1 -> gw2, SA SPI21
 # carries gw2 -> gw1, each installed on both gateways, plus out/in policies.
 # --gw2-in-key gives gw2's copy of SA SPI12 another key (a key mismatch).
@@ -318,6 +326,7 @@ ipsec_pair() {
 		--v6) v6=1 && shift ;;
 		--encap) use_encap=1 && saopts+=(--encap) && shift ;;
 		--replay-window) saopts+=(--replay-window "$2") && shift 2 ;;
+		--limit) saopts+=(--limit "$2") && shift 2 ;;
 		--gw2-in-key) gw2in_key=$2 && shift 2 ;;
 		*) echo "ipsec_pair: unknown option $1" >&2 && return 2 ;;
 		esac
@@ -567,16 +576,23 @@ ipsecmon_sa() {
 
 _IPSECMON_MON_PID=""
 IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
-# ipsecmon_monitor NS IFACE...: `run` (the monitor) in the background on the
-# attached interfaces, every $IPSECMON_MON_INTERVAL s (0.5 unless set), JSON
-# lines in $IPSECMON_MON_OUT (its stderr beside it). Where the kernel has no
-# XDP SA lookup (map), this is what makes bad-SPI detection live. Waits for
-# its first snapshot.
+IPSECMON_MON_INTERVAL=${IPSECMON_MON_INTERVAL:-0.5}
+IPSECMON_MON_RC=""
+# ipsecmon_monitor NS IFACE... [NAME=VALUE...]: `run` (the monitor) in the
+# background on the attached interfaces, every $IPSECMON_MON_INTERVAL s,
+# JSON lines in $IPSECMON_MON_OUT (its stderr beside it), with the
+# NAME=VALUE pairs in its environment (e.g. IPSECMON_TEST_CRASH=fold-noted).
+# Where the kernel has no XDP SA lookup (map), this is what makes bad-SPI
+# detection live. Waits for its first snapshot.
 ipsecmon_monitor() {
-	local ns=$1
+	local ns=$1 arg ifaces=() envs=()
 	shift
-	"$IPSECMON_BIN" run "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" \
-		--interval "${IPSECMON_MON_INTERVAL:-0.5}" \
+	for arg; do
+		if [[ $arg == *=* ]]; then envs+=("$arg"); else ifaces+=("$arg"); fi
+	done
+	# env execs the monitor in place: $! is the monitor itself.
+	env "${envs[@]}" "$IPSECMON_BIN" run "${ifaces[@]}" --netns "$ns" \
+		--pin-dir "$_IPSECMON_PIN" --interval "$IPSECMON_MON_INTERVAL" \
 		>"$IPSECMON_MON_OUT" 2>"$IPSECMON_MON_OUT.err" &
 	_IPSECMON_MON_PID=$!
 	_BG_PIDS+=("$_IPSECMON_MON_PID")
@@ -593,6 +609,38 @@ ipsecmon_monitor_stop() {
 	check_eq "ipsecmon run: exit status after SIGTERM" 0 "$rc"
 }
 
+# ipsecmon_monitor_reap SECONDS: wait up to SECONDS for the monitor to end
+# by itself (a crash point) and leave its exit status in IPSECMON_MON_RC
+# (137 for SIGKILL); one still running then is killed and reported as
+# "running". Not in $(...): only this shell can wait for its child.
+ipsecmon_monitor_reap() {
+	local limit=$1 i rc=0
+	IPSECMON_MON_RC=""
+	[[ -n $_IPSECMON_MON_PID ]] || return 0
+	for ((i = 0; i < limit * 10; i++)); do
+		kill -0 "$_IPSECMON_MON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$_IPSECMON_MON_PID" 2>/dev/null; then
+		kill -KILL "$_IPSECMON_MON_PID" 2>/dev/null || true
+		wait "$_IPSECMON_MON_PID" || true
+		IPSECMON_MON_RC=running
+	else
+		wait "$_IPSECMON_MON_PID" || rc=$?
+		# shellcheck disable=SC2034 # read by the scenarios
+		IPSECMON_MON_RC=$rc
+	fi
+	_IPSECMON_MON_PID=""
+}
+
+# ipsecmon_monitor_kill: SIGKILL the monitor now (a crash from outside);
+# its exit status goes to IPSECMON_MON_RC.
+ipsecmon_monitor_kill() {
+	[[ -n $_IPSECMON_MON_PID ]] || return 0
+	kill -KILL "$_IPSECMON_MON_PID" 2>/dev/null || true
+	ipsecmon_monitor_reap 10
+}
+
 # ipsecmon_monitor_sync: wait until the monitor wrote a snapshot after now,
 # so it has handled the events that came before.
 ipsecmon_monitor_sync() {
@@ -603,14 +651,17 @@ ipsecmon_monitor_sync() {
 _ipsecmon_snapshots() { grep -c '"interfaces"' "$IPSECMON_MON_OUT" || true; }
 _ipsecmon_snapshots_above() { (($(_ipsecmon_snapshots) > $1)); }
 
-# ipsecmon_monotonic: 1 when no IPSECMON total in the monitor's snapshots
-# ever went down from one line to the next (the gauges excepted).
+# ipsecmon_monotonic [FILE...]: 1 when no IPSECMON total in the monitor's
+# snapshots ever went down from one line to the next (the gauges excepted),
+# across the FILEs in order (several runs of the monitor), by default
+# $IPSECMON_MON_OUT; else the pairs of totals that went down.
 ipsecmon_monotonic() {
+	(($#)) || set -- "$IPSECMON_MON_OUT"
 	jq -s '[.[] | select(.interfaces) | .ipsecmon | del(.correlation,
 		.bad_spi_detection, .active_sas, .active_tunnels, .pending_key_operations)]
 		| [range(1; length) as $i | .[$i] as $b | .[$i - 1] | to_entries[]
 		   | select(.value != null and $b[.key] != null and $b[.key] < .value)]
-		| if length == 0 then 1 else tostring end' "$IPSECMON_MON_OUT"
+		| if length == 0 then 1 else tostring end' "$@"
 }
 
 # ---------------------------------------------------------------------------
