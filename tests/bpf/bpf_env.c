@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 
 #include "bpf_env.h"
@@ -42,4 +44,36 @@ int bpf_env_pin_cpu(void)
 		return -1;
 	}
 	return cpu;
+}
+
+size_t bpf_env_percpu_size(size_t vsize, int ncpus)
+{
+	return ((vsize + 7) & ~(size_t)7) * ncpus;
+}
+
+int bpf_env_zero_array(int fd, __u32 n, size_t vsize, int ncpus)
+{
+	void *z = calloc(1, bpf_env_percpu_size(vsize, ncpus));
+	int err = 0;
+	__u32 k;
+
+	if (!z)
+		return -ENOMEM;
+	for (k = 0; k < n && !err; k++)
+		err = bpf_map_update_elem(fd, &k, z, BPF_ANY) ? -errno : 0;
+	free(z);
+	return err;
+}
+
+int bpf_env_clear_hash(int fd, size_t ksize)
+{
+	char k[64];
+
+	if (ksize > sizeof(k))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, NULL, k)) {
+		if (bpf_map_delete_elem(fd, k))
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }

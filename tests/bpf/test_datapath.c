@@ -79,50 +79,21 @@ struct expect {
 
 /* --- maps -------------------------------------------------------------- */
 
-/* Userspace sees a per-CPU value as one 8-byte aligned slot per possible CPU. */
-static size_t percpu_size(size_t vsize, int ncpus)
-{
-	return ((vsize + 7) & ~(size_t)7) * ncpus;
-}
-
-static int zero_array(int fd, __u32 n, size_t vsize, int ncpus)
-{
-	void *z = calloc(1, percpu_size(vsize, ncpus));
-	int err = 0;
-	__u32 k;
-
-	if (!z)
-		return -ENOMEM;
-	for (k = 0; k < n && !err; k++)
-		err = bpf_map_update_elem(fd, &k, z, BPF_ANY) ? -errno : 0;
-	free(z);
-	return err;
-}
-
-static int clear_hash(int fd)
-{
-	struct ipsm_sa_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k)) {
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
 static int reset_maps(struct env *e)
 {
 	struct ipsecmon *s = e->skel;
 	int err;
 
-	err = zero_array(bpf_map__fd(s->maps.traffic), IPSM_TRAFFIC_MAX, sizeof(struct ipsm_ctr),
-			 e->ncpus);
+	err = bpf_env_zero_array(bpf_map__fd(s->maps.traffic), IPSM_TRAFFIC_MAX,
+				 sizeof(struct ipsm_ctr), e->ncpus);
 	if (!err)
-		err = zero_array(bpf_map__fd(s->maps.ike), IPSM_IKE_MAX, sizeof(__u64), e->ncpus);
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike), IPSM_IKE_MAX, sizeof(__u64),
+					 e->ncpus);
 	if (!err)
-		err = zero_array(bpf_map__fd(s->maps.dp), 1, sizeof(struct ipsm_dp), e->ncpus);
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.dp), 1, sizeof(struct ipsm_dp),
+					 e->ncpus);
 	if (!err)
-		err = clear_hash(bpf_map__fd(s->maps.sa_stats));
+		err = bpf_env_clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
 	return err;
 }
 
@@ -1362,7 +1333,7 @@ static void use_skel(struct env *e, struct ipsecmon *s)
 /* Rows no packet of the tests matches: another direction byte (7). */
 static int fill_sa_table(struct env *e, int n)
 {
-	void *zero = calloc(1, percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
+	void *zero = calloc(1, bpf_env_percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
 	int fd = bpf_map__fd(e->skel->maps.sa_stats), i, err = 0;
 	struct ipsm_sa_key k = { .dir = 7, .proto = PKT_IPPROTO_ESP };
 
@@ -1598,7 +1569,7 @@ static int set_live(struct ipsecmon *s, bool live)
 
 static int insert_row(struct env *e, const struct ipsm_sa_key *k)
 {
-	void *zero = calloc(1, percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
+	void *zero = calloc(1, bpf_env_percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
 	int err;
 
 	if (!zero)
@@ -1632,8 +1603,9 @@ static void run_bad_spi_monitor(struct env *e)
 		snprintf(name, sizeof(name), "%s/bad_spi_monitor_live", hooks[h].name);
 		err = reset_maps(e);
 		if (!err)
-			err = zero_array(bpf_map__fd(e->skel->maps.bad_spis), IPSM_BAD_SPI_SLOTS,
-					 sizeof(struct ipsm_bad_spi), e->ncpus);
+			err = bpf_env_zero_array(bpf_map__fd(e->skel->maps.bad_spis),
+						 IPSM_BAD_SPI_SLOTS, sizeof(struct ipsm_bad_spi),
+						 e->ncpus);
 		local_key(&k, dir, known);
 		if (!err)
 			err = insert_row(e, &k);
@@ -1860,8 +1832,8 @@ static void run_bad_spi_seed(struct env *e)
 		seeds[1]++;
 	for (i = 0; i < 2 && v; i++) {
 		reset_maps(e);
-		zero_array(bpf_map__fd(e->skel->maps.bad_spis), IPSM_BAD_SPI_SLOTS,
-			   sizeof(struct ipsm_bad_spi), e->ncpus);
+		bpf_env_zero_array(bpf_map__fd(e->skel->maps.bad_spis), IPSM_BAD_SPI_SLOTS,
+				   sizeof(struct ipsm_bad_spi), e->ncpus);
 		set_config(e->skel, ~0ULL, seeds[i], 0);
 		build_local_esp(&b, frame, spi);
 		if (run(e->progs[0], b.data, b.len, BAD_N, &ret) || ret != XDP_PASS_)
@@ -1903,7 +1875,7 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 {
 	const __u32 spi = 0x5004;
 	struct ipsm_marks m = { .n = 3, .mark = { 5, 0x10, 0xff00 } };
-	void *vals = calloc(e->ncpus, percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
+	void *vals = calloc(e->ncpus, bpf_env_percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
 	__u8 frame[FRAME_MAX];
 	struct result r = { 0 }, r2 = { 0 };
 	struct ipsm_sa_key k;

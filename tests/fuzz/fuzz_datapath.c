@@ -365,38 +365,6 @@ static void make_frame(__u64 seed, __u64 i, struct frame *f)
 
 /* --- maps ------------------------------------------------------------------- */
 
-static size_t percpu_size(size_t vsize, int ncpus)
-{
-	return ((vsize + 7) & ~(size_t)7) * ncpus;
-}
-
-static int zero_array(int fd, __u32 n, size_t vsize, int ncpus)
-{
-	void *z = calloc(1, percpu_size(vsize, ncpus));
-	int err = 0;
-	__u32 k;
-
-	if (!z)
-		return -ENOMEM;
-	for (k = 0; k < n && !err; k++)
-		err = bpf_map_update_elem(fd, &k, z, BPF_ANY) ? -errno : 0;
-	free(z);
-	return err;
-}
-
-static int clear_hash(int fd, size_t ksize)
-{
-	char k[64];
-
-	if (ksize > sizeof(k))
-		return -EINVAL;
-	while (!bpf_map_get_next_key(fd, NULL, k)) {
-		if (bpf_map_delete_elem(fd, k))
-			return -errno;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
 /* Heartbeat on or off: with it, inbound misses take the bad-SPI path (FIB lookup). */
 static int set_live(struct env *e, bool live)
 {
@@ -414,9 +382,10 @@ static int reset_maps(struct env *e, bool live)
 	struct ipsecmon *s = e->skel;
 	int err;
 
-	err = zero_array(e->traffic_fd, IPSM_TRAFFIC_MAX, sizeof(struct ipsm_ctr), e->ncpus);
+	err = bpf_env_zero_array(e->traffic_fd, IPSM_TRAFFIC_MAX, sizeof(struct ipsm_ctr),
+				 e->ncpus);
 	if (!err)
-		err = clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
+		err = bpf_env_clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
 	if (!err)
 		err = set_live(e, live);
 	return err;
@@ -426,7 +395,7 @@ static int reset_maps(struct env *e, bool live)
 static int read_traffic(struct env *e, __u64 *pkts)
 {
 	__u32 n = IPSM_TRAFFIC_MAX, k, out_batch;
-	size_t stride = percpu_size(sizeof(struct ipsm_ctr), 1);
+	size_t stride = bpf_env_percpu_size(sizeof(struct ipsm_ctr), 1);
 	int i, err = 0;
 
 	if (e->batch) {
@@ -581,7 +550,7 @@ static int open_env(struct env *e, bool kfunc)
 	for (i = 0; i < e->nprogs; i++)
 		e->progs[i].fd = e->progs[i].on ? bpf_program__fd(e->progs[i].bp) : -1;
 	e->traffic_fd = bpf_map__fd(s->maps.traffic);
-	e->vals = calloc(IPSM_TRAFFIC_MAX, percpu_size(sizeof(struct ipsm_ctr), e->ncpus));
+	e->vals = calloc(IPSM_TRAFFIC_MAX, bpf_env_percpu_size(sizeof(struct ipsm_ctr), e->ncpus));
 	e->keys = calloc(IPSM_TRAFFIC_MAX, sizeof(*e->keys));
 	if (!e->vals || !e->keys) {
 		err = -ENOMEM;
