@@ -119,6 +119,18 @@ static int sa_cmp(const void *a, const void *b)
 	return agg_key_cmp(&((const struct ipsm_sa *)a)->key, &((const struct ipsm_sa *)b)->key);
 }
 
+static int key_vs_row(const void *key, const void *row)
+{
+	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);
+}
+
+struct ipsm_sa *agg_find_sa(struct ipsm_sa *sas, size_t n, const struct ipsm_sa_key *key)
+{
+	if (!n)
+		return NULL;
+	return bsearch(key, sas, n, sizeof(*sas), key_vs_row);
+}
+
 void agg_sort_sas(struct ipsm_sa *sas, size_t n)
 {
 	if (n)

@@ -24,6 +24,8 @@ void agg_sum_sa(struct ipsm_sa *out, const struct ipsm_sa_key *key,
 /* The order of a snapshot's SA rows: dir, proto, family, SPI, destination. */
 int agg_key_cmp(const struct ipsm_sa_key *x, const struct ipsm_sa_key *y);
 void agg_sort_sas(struct ipsm_sa *sas, size_t n);
+/* The row with key among sas[0..n), sorted as agg_sort_sas does; NULL if none. */
+struct ipsm_sa *agg_find_sa(struct ipsm_sa *sas, size_t n, const struct ipsm_sa_key *key);
 /*
  * Merge the per-CPU bad-SPI slots (slots x ncpus) into rows by key, sorted by
  * packets; *out is malloc'ed.

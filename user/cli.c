@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "counters.h"
 #include "events.h"
+#include "learned.h"
 #include "log.h"
 #include "netns.h"
 
@@ -116,6 +117,19 @@ static int set_gap(struct cli_args *a, const struct cli_opt *o, const char *arg)
 	return parse_u32(arg, 0, ~0U, &a->gap_threshold);
 }
 
+/* Whole seconds, 0 (never) to a week. */
+static int set_learned_idle(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	__u32 sec;
+	int err;
+
+	(void)o;
+	err = parse_u32(arg, 0, 7 * 86400, &sec);
+	if (!err)
+		a->learned_idle_s = sec;
+	return err;
+}
+
 static int set_hooks(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
 	(void)o;
@@ -210,6 +224,14 @@ const struct cli_opt cli_stream_opts[] = {
 	{ "sas", 0, "top|all",
 	  "SAs in each JSON line: top (default: the 10 busiest and\nthe 10 most troubled, with sas_omitted) or all",
 	  set_sas, "bad --sas '%s': use top or all" },
+	{},
+};
+
+const struct cli_opt cli_monitor_opts[] = {
+	{ "learned-idle", 0, "SEC",
+	  "remove SA rows the datapath learned for SPIs that are\nnone of this host's SAs (forwarded ESP) after SEC\nseconds without a packet; 0 keeps them (default " IPSM_STR(
+		  IPSM_DEFAULT_LEARNED_IDLE_S) ")",
+	  set_learned_idle, "bad --learned-idle '%s': seconds, 0 to 604800" },
 	{},
 };
 
@@ -382,6 +404,7 @@ static void defaults(const struct cli_cmd *cmd, struct cli_args *a)
 	a->attach.inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC;
 	a->interval_ms = cmd->plugin ? 5000 : 15000;
 	a->gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD;
+	a->learned_idle_s = IPSM_DEFAULT_LEARNED_IDLE_S;
 	a->check.min_sas = -1;
 	a->check.max_idle = -1;
 }

@@ -30,6 +30,7 @@ struct cli_args {
 	unsigned int interval_ms;
 	const char *output;
 	__u32 gap_threshold;
+	__u32 learned_idle_s; /* run --learned-idle */
 	const char *prometheus;
 	bool sas_all;
 	struct check_opts check;
@@ -73,6 +74,7 @@ struct cli_cmd {
 extern const struct cli_opt cli_attach_opts[];
 extern const struct cli_opt cli_force_opts[];
 extern const struct cli_opt cli_stream_opts[];
+extern const struct cli_opt cli_monitor_opts[];
 extern const struct cli_opt cli_json_opts[];
 extern const struct cli_opt cli_json_lines_opts[];
 extern const struct cli_opt cli_pretty_opts[];

@@ -200,7 +200,8 @@ static int do_run(struct cli_args *a)
 				   .interval_ms = a->interval_ms,
 				   .output = a->output,
 				   .gap_threshold = a->gap_threshold,
-				   .sas_all = a->sas_all };
+				   .sas_all = a->sas_all,
+				   .learned_idle_ns = a->learned_idle_s * 1000000000ULL };
 	struct prom_server *srv = NULL;
 	int lock, err;
 
@@ -306,8 +307,8 @@ static int do_counters(struct cli_args *a)
 static const struct cli_opt *const attach_groups[] = { cli_attach_opts, cli_force_opts, NULL };
 static const struct cli_opt *const detach_groups[] = { cli_all_opts, NULL };
 static const struct cli_opt *const json_groups[] = { cli_json_opts, cli_pretty_opts, NULL };
-static const struct cli_opt *const run_groups[] = { cli_stream_opts, cli_prometheus_opts,
-						    cli_attach_opts, NULL };
+static const struct cli_opt *const run_groups[] = { cli_stream_opts, cli_monitor_opts,
+						    cli_prometheus_opts, cli_attach_opts, NULL };
 static const struct cli_opt *const watch_groups[] = { cli_json_lines_opts, cli_stream_opts, NULL };
 static const struct cli_opt *const check_groups[] = { cli_check_opts, NULL };
 

@@ -118,18 +118,11 @@ enum ipsm_correlation correlation_decide(const struct ipsm_snapshot *s)
 	return IPSM_CORR_INACTIVE;
 }
 
-static int key_vs_row(const void *key, const void *row)
-{
-	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);
-}
-
 /* Rows [0, sorted) are in key order (from the maps). */
 static struct ipsm_sa *find_row(struct ipsm_snapshot *s, size_t sorted,
 				const struct ipsm_sa_key *key)
 {
-	if (!sorted)
-		return NULL;
-	return bsearch(key, s->sas, sorted, sizeof(*s->sas), key_vs_row);
+	return agg_find_sa(s->sas, sorted, key);
 }
 
 /* A pair of gateway addresses, the same whichever way an SA goes. */

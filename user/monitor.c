@@ -21,6 +21,7 @@
 #include "correlate.h"
 #include "dp_config.h"
 #include "events.h"
+#include "learned.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -130,22 +131,76 @@ static int read_row(struct monitor *m, const struct ipsm_sa_key *key, struct ips
 	return err;
 }
 
-/* A row for a kernel SA, so that its packets count as known. */
-static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key)
+/*
+ * The kernel's SAs of a dump that resync is taking in, before they are the
+ * monitor's own list: their rows must survive an eviction too. The index is
+ * built only if an eviction needs it.
+ */
+struct dump_sas {
+	const struct ipsm_xfrm_sa *sas;
+	size_t n;
+	struct sa_index ix;
+	bool indexed;
+};
+
+static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key);
+static bool row_in(const struct ipsm_xfrm_sa *sas, const struct sa_index *ix,
+		   const struct local_addrs *la, const struct ipsm_sa_key *key);
+
+struct keep_ctx {
+	struct monitor *m;
+	struct dump_sas *d;
+};
+
+/* Rows that are not learned: kernel SAs, as known or as dumped, and recorded ones. */
+static bool keep_row(void *ctx, const struct ipsm_sa_key *key)
 {
+	struct keep_ctx *k = ctx;
+	struct ipsm_sa_info info;
+
+	if (row_is_sa(k->m, key) || !bpf_map_lookup_elem(k->m->fd_info, key, &info))
+		return true;
+	if (!k->d)
+		return false;
+	if (!k->d->indexed) {
+		if (sa_index_build(&k->d->ix, k->d->sas, k->d->n))
+			return true; /* cannot tell: keep it */
+		k->d->indexed = true;
+	}
+	return row_in(k->d->sas, &k->d->ix, &k->m->la, key);
+}
+
+/*
+ * A row for a kernel SA, so that its packets count as known. In a table
+ * full of learned rows, the least recently seen of those make room.
+ */
+static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key, struct dump_sas *d)
+{
+	struct keep_ctx k = { .m = m, .d = d };
 	struct ipsm_sa_val *zero;
-	int err = 0;
+	int err = 0, n, tries;
 
 	zero = calloc(m->ncpus, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(m->fd_sa, key, zero, BPF_NOEXIST) && errno != EEXIST) {
+	for (tries = 0; tries < 2; tries++) {
+		err = 0;
+		if (!bpf_map_update_elem(m->fd_sa, key, zero, BPF_NOEXIST) || errno == EEXIST)
+			break;
 		err = -errno;
-		if (err == -E2BIG)
-			pr_warn("SA table full: an SA gets no row (attach --max-sas to size it)");
+		if (err != -E2BIG || tries)
+			break;
+		n = learned_evict(m->fd_sa, m->ncpus, keep_row, &k);
+		if (n <= 0)
+			break;
+		pr_debug("SA table full: %d learned rows evicted for a kernel SA", n);
 	}
 	free(zero);
-	return err == -E2BIG ? 0 : err;
+	if (err == -E2BIG) {
+		pr_warn("SA table full of kernel SAs: an SA gets no row (attach --max-sas to size it)");
+		return 0;
+	}
+	return err;
 }
 
 static void info_from_sa(struct ipsm_sa_info *info, const struct ipsm_xfrm_sa *x)
@@ -236,7 +291,13 @@ static void count_addition(struct monitor *m, const struct ipsm_sa_key *key, boo
  * leaves the record saying how far it got (recover_journal()). x is the
  * SA's final state when the kernel told us, NULL otherwise.
  */
-static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct ipsm_xfrm_sa *x)
+/*
+ * Fold an SA that went into the totals, then remove its record and, unless
+ * share is given, its row. share: the part of the row that was the SA's
+ * (its key is now another SA's, which keeps the row); NULL: the whole row.
+ */
+static void fold_share(struct monitor *m, const struct ipsm_sa_key *key,
+		       const struct ipsm_xfrm_sa *x, const struct ipsm_sa *share)
 {
 	struct ipsm_sa_info info;
 	struct ipsm_contrib c;
@@ -244,7 +305,9 @@ static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct 
 	bool have_info;
 
 	have_info = !bpf_map_lookup_elem(m->fd_info, key, &info);
-	if (read_row(m, key, &row))
+	if (share)
+		row = *share;
+	else if (read_row(m, key, &row))
 		row.key = *key;
 	if (have_info && !info.folded_in) {
 		memset(&info.fold, 0, sizeof(info.fold));
@@ -265,8 +328,101 @@ static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct 
 		journal_commit(m);
 		crash_point("fold-committed");
 	}
-	bpf_map_delete_elem(m->fd_sa, key);
+	if (!share)
+		bpf_map_delete_elem(m->fd_sa, key);
 	bpf_map_delete_elem(m->fd_info, key);
+}
+
+static void fold(struct monitor *m, const struct ipsm_sa_key *key, const struct ipsm_xfrm_sa *x)
+{
+	fold_share(m, key, x, NULL);
+}
+
+/* Take packets and bytes off the CPUs' values, in CPU order: only the sums matter. */
+static void row_take(struct ipsm_sa_val *v, int ncpus, __u64 packets, __u64 bytes)
+{
+	__u64 p, b;
+	int i;
+
+	for (i = 0; i < ncpus; i++) {
+		p = v[i].packets < packets ? v[i].packets : packets;
+		b = v[i].bytes < bytes ? v[i].bytes : bytes;
+		v[i].packets -= p;
+		v[i].bytes -= b;
+		packets -= p;
+		bytes -= b;
+	}
+}
+
+/*
+ * The same SPI and destination, another SA: the old one went while no
+ * monitor watched, and the new one's packets since then are in its row
+ * too (the datapath keys rows by SPI and destination). The new SA's share
+ * is what the kernel counted on it (accepted, and inbound also what the SA
+ * itself dropped); the old SA is folded with the rest, and the row keeps
+ * the new share, with its sequence analysis started afresh. Bytes go in
+ * proportion to packets: exact for packets of one size. Done again after a
+ * crash, it finds the row already split and the fold already committed.
+ */
+static int split_reused(struct monitor *m, const struct ipsm_sa_key *key,
+			const struct ipsm_xfrm_sa *x, struct ipsm_snapshot *s)
+{
+	struct ipsm_sa row, *read;
+	__u64 p_new, b_new;
+	struct ipsm_sa_val *v;
+	int i, err = 0;
+
+	v = calloc(m->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd_sa, key, v)) {
+		/* No row: nothing to split. */
+		fold(m, key, NULL);
+		goto out;
+	}
+	agg_sum_sa(&row, key, v, m->ncpus, 0, 0);
+	p_new = x->packets;
+	if (key->dir == IPSM_DIR_RX)
+		p_new += (__u64)x->stats_replay_window + x->stats_replay + x->stats_integrity_failed;
+	if (p_new > row.packets)
+		p_new = row.packets;
+	b_new = row.packets ? (__u64)((unsigned __int128)row.bytes * p_new / row.packets) : 0;
+	row.packets -= p_new;
+	row.bytes -= b_new;
+	fold_share(m, key, NULL, &row);
+	row_take(v, m->ncpus, row.packets, row.bytes);
+	for (i = 0; i < m->ncpus; i++) {
+		/* When the new SA's first packet came is not known: the next one says. */
+		v[i].first_seen = 0;
+		v[i].flags &= ~(IPSM_SA_F_SEQ_VALID | IPSM_SA_F_SEQ_JUMP);
+		v[i].seq_max = v[i].seq_jump = 0;
+		v[i].seq_window = v[i].seq_gaps = v[i].seq_filled = v[i].seq_replays = 0;
+		v[i].seq_late = v[i].seq_suspect = 0;
+	}
+	/* Packets that came in since the lookup above are lost from the row only. */
+	if (bpf_map_update_elem(m->fd_sa, key, v, BPF_EXIST) && errno != ENOENT)
+		err = -errno;
+	/*
+	 * The snapshot being taken read the row whole, with the old SA's
+	 * record, and the totals without its fold: it gets the new share,
+	 * no record (the new SA's is made next), and the totals with the fold.
+	 */
+	s->totals = m->totals;
+	s->have_totals = true;
+	read = agg_find_sa(s->sas, s->n_sas, key);
+	if (read) {
+		read->have_info = false;
+		read->packets = p_new < read->packets ? p_new : read->packets;
+		read->bytes = b_new < read->bytes ? b_new : read->bytes;
+		read->flags &= ~(IPSM_SA_F_SEQ_VALID | IPSM_SA_F_SEQ_JUMP);
+		read->seq_max = 0;
+		read->seq_gaps = read->seq_filled = read->seq_replays = 0;
+		read->seq_late = read->seq_suspect = 0;
+		read->first_seen = 0;
+	}
+out:
+	free(v);
+	return err;
 }
 
 /*
@@ -379,7 +535,7 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 	 */
 	err = dp_config_mark_add(&m->dc, x->mark);
 	if (!err)
-		err = ensure_row(m, &key);
+		err = ensure_row(m, &key, NULL);
 	if (!err)
 		err = ensure_info(m, &key, x);
 	if (err)
@@ -519,8 +675,9 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 	}
 }
 
-/* Whether the SA table row key is one of the kernel's SAs (after a resync). */
-static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key)
+/* Whether the SA table row key is one of sas (indexed by ix). */
+static bool row_in(const struct ipsm_xfrm_sa *sas, const struct sa_index *ix,
+		   const struct local_addrs *la, const struct ipsm_sa_key *key)
 {
 	struct ipsm_xfrm_sa probe = { .spi = key->spi, .proto = key->proto };
 	struct ipsm_sa_key k;
@@ -528,11 +685,17 @@ static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key)
 
 	probe.family = key->family == IPSM_AF_IPV6 ? AF_INET6 : AF_INET;
 	memcpy(probe.daddr, key->daddr, sizeof(probe.daddr));
-	i = find_sa(m, &probe);
+	i = sa_index_find(ix, sas, &probe);
 	if (i < 0)
 		return false;
-	correlate_key(&m->sas[i], &m->la, &k);
+	correlate_key(&sas[i], la, &k);
 	return k.dir == key->dir;
+}
+
+/* Whether the SA table row key is one of the kernel's SAs (after a resync). */
+static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key)
+{
+	return row_in(m->sas, &m->by_id, &m->la, key);
 }
 
 /*
@@ -545,6 +708,8 @@ static bool row_is_sa(struct monitor *m, const struct ipsm_sa_key *key)
 static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bool initial,
 		  struct ipsm_snapshot *s)
 {
+	struct dump_sas d = { .sas = xs, .n = n, .ix = sa_index_by_id };
+	__u64 now = s->time.tv_sec * 1000000000ULL + s->time.tv_nsec;
 	struct ipsm_sa_info info;
 	size_t i, kept;
 	__u16 fam;
@@ -572,7 +737,9 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		recorded = !bpf_map_lookup_elem(m->fd_info, &key, &info);
 		/* The same SPI and destination, another SA: the old one went unseen. */
 		if (recorded && info.add_time != xs[i].add_time) {
-			fold(m, &key, NULL);
+			err = split_reused(m, &key, &xs[i], s);
+			if (err)
+				goto out;
 			recorded = false;
 		}
 		/*
@@ -584,11 +751,11 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 				     xs[i].add_time >= m->totals.monitor_since);
 		if (added && !initial)
 			rekey = replaces_existing(m, &xs[i]);
-		err = ensure_row(m, &key);
+		err = ensure_row(m, &key, &d);
 		if (!err)
 			err = ensure_info(m, &key, &xs[i]);
 		if (err)
-			return err;
+			goto out;
 		if (added) {
 			count_addition(m, &key, rekey);
 			emit_sa_event(m, "sa_added", &xs[i], &key);
@@ -597,11 +764,32 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		}
 		clear_acquires(m, &xs[i]);
 	}
+	/*
+	 * SAs gone from the dump before their DELSA was read (a burst longer
+	 * than one event batch, lost events): that event will find nothing,
+	 * so the deletion is told now, as last known; the fold follows below.
+	 */
+	if (!d.indexed && m->n_sas) {
+		err = sa_index_build(&d.ix, xs, n);
+		if (err)
+			goto out;
+		d.indexed = true;
+	}
+	for (i = 0; i < m->n_sas; i++) {
+		struct ipsm_sa_key key;
+
+		if (sa_index_find(&d.ix, xs, &m->sas[i]) >= 0)
+			continue;
+		correlate_key(&m->sas[i], &m->la, &key);
+		emit_sa_event(m, "sa_deleted", &m->sas[i], &key);
+	}
 	if (n > m->cap_sas) {
 		struct ipsm_xfrm_sa *nv = realloc(m->sas, n * sizeof(*nv));
 
-		if (!nv)
-			return -ENOMEM;
+		if (!nv) {
+			err = -ENOMEM;
+			goto out;
+		}
 		m->sas = nv;
 		m->cap_sas = n;
 	}
@@ -611,7 +799,7 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 	if (!err)
 		err = sa_index_build(&m->by_child, m->sas, n);
 	if (err)
-		return err;
+		goto out;
 
 	/* The rows the maps held when the snapshot was read, against the SAD. */
 	for (i = kept = 0; i < s->n_sas; i++) {
@@ -627,12 +815,18 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 				/* Made from the wire before correlation: a bad SPI's row. */
 				bpf_map_delete_elem(m->fd_sa, key);
 				continue;
+			} else if (learned_idle(&s->sas[i], now, m->o->learned_idle_ns)) {
+				/* Learned (forwarded, another host's SA) and idle: it ages out. */
+				bpf_map_delete_elem(m->fd_sa, key);
+				continue;
 			}
 		}
 		s->sas[kept++] = s->sas[i];
 	}
 	s->n_sas = kept;
-	return 0;
+out:
+	sa_index_free(&d.ix);
+	return err;
 }
 
 /* --- the loop -------------------------------------------------------------- */
@@ -786,6 +980,7 @@ static int tick(struct monitor *m, bool initial)
 				    .la = &m->la,
 				    .on_sas = tick_sync,
 				    .ctx = &t };
+	__u64 start = mono_coarse_ns();
 	struct ipsm_snapshot s = {};
 	int err;
 
@@ -794,6 +989,9 @@ static int tick(struct monitor *m, bool initial)
 		return err;
 	update_infos(m, &s);
 	emit_snapshot(m, &s);
+	/* -vv: what make bench-scale reads as the tick time. */
+	pr_debug("tick: %llu ms, %zu SAs, %zu rows", (unsigned long long)(mono_coarse_ns() - start) / 1000000,
+		 m->n_sas, s.n_sas);
 	snapshot_free(&s);
 	return m->err;
 }

@@ -20,6 +20,7 @@ struct monitor_opts {
 	const char *output; /* --output FILE, NULL for stdout */
 	__u32 gap_threshold; /* seq_gap events above this many per interval */
 	bool sas_all; /* every SA in each line, not the busiest and most troubled */
+	__u64 learned_idle_ns; /* learned rows idle this long are removed; 0 never */
 	/* Called with every interval's snapshot (the Prometheus endpoint). */
 	void (*publish)(void *ctx, const struct ipsm_snapshot *s);
 	void *publish_ctx;

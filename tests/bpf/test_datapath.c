@@ -30,6 +30,7 @@
 #include "ipsecmon.h"
 #include "ipsecmon.skel.h"
 #include "bpf_env.h"
+#include "learned.h"
 #include "pkt.h"
 #include "report.h"
 
@@ -1435,6 +1436,135 @@ next:
 	}
 }
 
+/* Learned rows for the eviction test: tx, SPI 0x7100 + i, last seen at 1000 + i. */
+#define LEARNED_SPI 0x7100
+#define LEARNED_KEPT 2 /* the two oldest are kernel SAs: never evicted */
+
+static void learned_key(struct ipsm_sa_key *k, int i)
+{
+	memset(k, 0, sizeof(*k));
+	k->dir = IPSM_DIR_TX;
+	k->proto = PKT_IPPROTO_ESP;
+	k->spi = htonl(LEARNED_SPI + i);
+}
+
+static bool keep_kernel_sas(void *ctx, const struct ipsm_sa_key *key)
+{
+	(void)ctx;
+	return ntohl(key->spi) < LEARNED_SPI + LEARNED_KEPT;
+}
+
+/*
+ * A table of 16 rows full: the monitor's eviction removes the least
+ * recently seen eighth of the learned rows (2 of 14: SPIs 0x7102 and
+ * 0x7103, not the older kernel SAs' rows), after which a kernel SA's row
+ * can be made; a second eviction takes the next two.
+ */
+static void run_learned_evict(struct env *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.sa_stats), i, n, err;
+	struct ipsm_sa_val *v = calloc(e->ncpus, sizeof(*v));
+	struct result r = { 0 };
+	struct ipsm_sa_val one;
+	struct ipsm_sa_key k;
+
+	err = v ? reset_maps(e) : -ENOMEM;
+	for (i = 0; i < SMALL_TABLE && !err; i++) {
+		learned_key(&k, i);
+		memset(v, 0, e->ncpus * sizeof(*v));
+		/* Seen on the last CPU: the eviction takes the latest of all CPUs. */
+		v[e->ncpus - 1].packets = 1;
+		v[e->ncpus - 1].last_seen = 1000 + i;
+		err = bpf_map_update_elem(fd, &k, v, BPF_NOEXIST) ? -errno : 0;
+	}
+	if (err) {
+		mismatch(&r, "preparing the table: %s", strerror(-err));
+		goto out;
+	}
+	learned_key(&k, SMALL_TABLE);
+	memset(v, 0, e->ncpus * sizeof(*v));
+	if (!bpf_map_update_elem(fd, &k, v, BPF_NOEXIST) || errno != E2BIG)
+		mismatch(&r, "a 17th row in a table of 16: %s", strerror(errno));
+	n = learned_evict(fd, e->ncpus, keep_kernel_sas, NULL);
+	if (n != 2)
+		mismatch(&r, "evicted %d rows, want 2", n);
+	for (i = 0; i < SMALL_TABLE; i++) {
+		bool want = i < LEARNED_KEPT || i >= LEARNED_KEPT + 2;
+
+		learned_key(&k, i);
+		if ((read_sa(e, &k, &one) == 0) != want)
+			mismatch(&r, "row 0x%x %s", LEARNED_SPI + i, want ? "gone" : "kept");
+	}
+	learned_key(&k, SMALL_TABLE);
+	if (bpf_map_update_elem(fd, &k, v, BPF_NOEXIST))
+		mismatch(&r, "the kernel SA's row after the eviction: %s", strerror(errno));
+	n = learned_evict(fd, e->ncpus, keep_kernel_sas, NULL);
+	learned_key(&k, LEARNED_KEPT + 2);
+	if (n != 2 || !read_sa(e, &k, &one))
+		mismatch(&r, "second eviction: %d rows, row 0x%x %s, want 2 and gone", n,
+			 LEARNED_SPI + LEARNED_KEPT + 2, read_sa(e, &k, &one) ? "gone" : "kept");
+	/* 16, less 2, plus the kernel SA's, less 2. */
+	n = count_sa_rows(e);
+	if (n != SMALL_TABLE - 3)
+		mismatch(&r, "%d rows at the end, want %d", n, SMALL_TABLE - 3);
+out:
+	free(v);
+	report_case("learned_rows_evict_oldest", &r);
+}
+
+/*
+ * A learned row that aged out (the monitor deleted it) is learned again
+ * from its next packet, from zero: 3 packets, deleted, 2 more -> 2, and the
+ * datapath counted two inserts. The age test itself: idle from idle_ns on,
+ * never with 0, and a row with no packet at all is idle.
+ */
+static void run_learned_relearn(struct env *e)
+{
+	struct pkt_spec s = ESP4(.spi = 0x7200);
+	const int h = 2; /* tc-egress: a sent SPI's row is always learned */
+	struct ipsm_sa row = { .last_seen = 5000 };
+	__u8 frame[FRAME_MAX];
+	struct result r = { 0 };
+	struct ipsm_sa_val v;
+	struct ipsm_dp d;
+	struct pkt_buf b;
+	struct expect x;
+	int ret = 0, err;
+
+	pkt_init(&b, frame, sizeof(frame));
+	pkt_build(&b, &s);
+	memset(&x, 0, sizeof(x));
+	expect_sa(&x, &b, s.spi, s.seq);
+	x.key.dir = hooks[h].dir;
+	err = reset_maps(e);
+	if (!err)
+		err = run(e->progs[h], b.data, b.len, 3, &ret);
+	if (!err && read_sa(e, &x.key, &v))
+		err = -ENOENT;
+	if (err || v.packets != 3) {
+		mismatch(&r, "first packets: %s, row packets %llu, want 3", strerror(-err),
+			 (unsigned long long)v.packets);
+		goto out;
+	}
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.sa_stats), &x.key))
+		mismatch(&r, "ageing the row out: %s", strerror(errno));
+	err = run(e->progs[h], b.data, b.len, 2, &ret);
+	if (err || read_sa(e, &x.key, &v) || v.packets != 2 || v.bytes != 2ULL * b.ip_len)
+		mismatch(&r, "after ageing: row packets %llu bytes %llu, want 2 %llu",
+			 (unsigned long long)v.packets, (unsigned long long)v.bytes,
+			 2ULL * b.ip_len);
+	read_dp(e, &d);
+	if (d.sa_inserts != 2 || d.untracked_packets)
+		mismatch(&r, "dp inserts %llu untracked %llu, want 2 0",
+			 (unsigned long long)d.sa_inserts, (unsigned long long)d.untracked_packets);
+	if (learned_idle(&row, 5999, 1000) || !learned_idle(&row, 6000, 1000) ||
+	    learned_idle(&row, 1000000, 0) || !learned_idle(&(struct ipsm_sa){ 0 }, 1, 1000) ||
+	    learned_idle(&row, 4000, 1000))
+		mismatch(&r, "learned_idle: idle from last_seen + idle_ns, never with 0");
+out:
+	report_case("learned_row_ages_out_and_is_learned_again", &r);
+}
+
 #define RATE_BUDGET 3
 #define RATE_SPIS 5
 
@@ -1968,6 +2098,8 @@ int main(void)
 
 	use_skel(&e, small);
 	run_table_full(&e);
+	run_learned_evict(&e);
+	run_learned_relearn(&e);
 	use_skel(&e, rate);
 	run_rate_budget(&e);
 

@@ -68,7 +68,7 @@ check detach-options "--all --stale $COMMON" ipsecmon-bpf detach --
 check status-options "--json --pretty $COMMON" ipsecmon-bpf status -
 check stats-options "--json --pretty $COMMON" ipsecmon-bpf stats -
 check watch-options "--json --interval --output --gap-threshold --sas $COMMON" ipsecmon-bpf watch -
-check run-options "--interval --prometheus --output --gap-threshold --sas --hooks --xdp-mode --max-sas $COMMON" \
+check run-options "--interval --prometheus --output --gap-threshold --sas --learned-idle --hooks --xdp-mode --max-sas $COMMON" \
 	ipsecmon-bpf run -
 check check-options \
 	"--bad-spi-rate --not-decrypted --not-authenticated --min-sas --max-idle --interval $COMMON" \

@@ -16,6 +16,9 @@
 #   IPSECMON_VM_CACHE    download/unpack/initramfs cache, outside the tree
 #                        (default /var/cache/ipsecmon-vm)
 #   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario VM (default 240)
+#   IPSECMON_VM_SUITE    the folder of tests/vm the scenarios come from
+#                        (default scenarios; bench for make bench-scale)
+#   IPSECMON_VM_MEM      guest memory in MiB (default 1024)
 #   IPSECMON_VM_KEEP=1   keep the per-run work folder (console logs, outputs)
 #   IPSECMON_BIN         datapath binary the scenarios also check when it is
 #                        executable (default build/ipsecmon-bpf of this
@@ -32,6 +35,12 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${IPSECMON_VM_CACHE:-/var/cache/ipsecmon-vm}
 TIMEOUT=${IPSECMON_VM_TIMEOUT:-240}
+SUITE=${IPSECMON_VM_SUITE:-scenarios}
+[[ $SUITE =~ ^[a-z]+$ && -d $VM_DIR/$SUITE ]] || {
+	printf 'ipsecmon-vm: error: no suite %s in %s\n' "$SUITE" "$VM_DIR" >&2
+	exit 2
+}
+MEM=${IPSECMON_VM_MEM:-1024}
 
 log() { printf 'ipsecmon-vm: %s\n' "$*" >&2; }
 die() {
@@ -210,6 +219,7 @@ run_scenario() {
 	mkdir -p "$dir/share"
 	{
 		printf 'IPSECMON_VM_SCENARIO=%q\n' "$name"
+		printf 'IPSECMON_VM_SUITE=%q\n' "$SUITE"
 		# The checkout is the guest's /run/vm/repo share (lib/initramfs-init).
 		printf 'IPSECMON_VM_REPO=%q\n' /run/vm/repo
 		printf 'IPSECMON_VM_GUEST_TIMEOUT=%q\n' "$((TIMEOUT - 20 > 10 ? TIMEOUT - 20 : 10))"
@@ -226,7 +236,7 @@ run_scenario() {
 	# stays between namespaces inside the guest. -no-reboot turns a guest
 	# panic into a qemu exit instead of a reboot loop; timeout is the hard cap.
 	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
+		-accel tcg,thread=multi -cpu max -m "$MEM" -smp 2 \
 		-nographic -no-reboot -nic none \
 		-kernel "$KROOT/boot/vmlinuz-$KREL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
@@ -286,7 +296,7 @@ select_kernels() {
 main() {
 	local names=() n
 	if (($# == 0)); then
-		for n in "$VM_DIR"/scenarios/*.sh; do
+		for n in "$VM_DIR/$SUITE"/*.sh; do
 			# A scenario that shows a defect not fixed yet runs only by name.
 			grep -q '^# known-failing:' "$n" && continue
 			n=${n##*/}
@@ -296,7 +306,7 @@ main() {
 		for n in "$@"; do
 			n=${n%.sh}
 			n=${n##*/}
-			[[ -f $VM_DIR/scenarios/$n.sh ]] || die "unknown scenario '$n' (see $VM_DIR/scenarios/)"
+			[[ -f $VM_DIR/$SUITE/$n.sh ]] || die "unknown scenario '$n' (see $VM_DIR/$SUITE/)"
 			names+=("$n")
 		done
 	fi

@@ -60,7 +60,7 @@ cd /tmp || poweroff_now
 # scenario still reports its output and a proper exit status.
 rc=0
 timeout --kill-after=5 "$IPSECMON_VM_GUEST_TIMEOUT" \
-	/bin/bash "$IPSECMON_VM_REPO/tests/vm/scenarios/$IPSECMON_VM_SCENARIO.sh" \
+	/bin/bash "$IPSECMON_VM_REPO/tests/vm/${IPSECMON_VM_SUITE:-scenarios}/$IPSECMON_VM_SCENARIO.sh" \
 	</dev/null >"$WORK/output" 2>&1 || rc=$?
 # Stop whatever the scenario left behind (daemons, sniffers) before the
 # results are synced; as PID 1 this signals every other process.

@@ -578,9 +578,10 @@ _IPSECMON_MON_PID=""
 IPSECMON_MON_OUT=/tmp/ipsecmon-run.jsonl
 IPSECMON_MON_INTERVAL=${IPSECMON_MON_INTERVAL:-0.5}
 IPSECMON_MON_RC=""
-# ipsecmon_monitor NS IFACE... [NAME=VALUE...]: `run` (the monitor) in the
-# background on the attached interfaces, every $IPSECMON_MON_INTERVAL s,
-# JSON lines in $IPSECMON_MON_OUT (its stderr beside it), with the
+# ipsecmon_monitor NS IFACE... [--OPTION=VALUE...] [NAME=VALUE...]: `run`
+# (the monitor) in the background on the attached interfaces, every
+# $IPSECMON_MON_INTERVAL s, JSON lines in $IPSECMON_MON_OUT (its stderr
+# beside it), with the options given (e.g. --learned-idle=3) and the
 # NAME=VALUE pairs in its environment (e.g. IPSECMON_TEST_CRASH=fold-noted).
 # Where the kernel has no XDP SA lookup (map), this is what makes bad-SPI
 # detection live. Waits for its first snapshot.
@@ -588,7 +589,13 @@ ipsecmon_monitor() {
 	local ns=$1 arg ifaces=() envs=()
 	shift
 	for arg; do
-		if [[ $arg == *=* ]]; then envs+=("$arg"); else ifaces+=("$arg"); fi
+		if [[ $arg == --* ]]; then
+			ifaces+=("$arg")
+		elif [[ $arg == *=* ]]; then
+			envs+=("$arg")
+		else
+			ifaces+=("$arg")
+		fi
 	done
 	# env execs the monitor in place: $! is the monitor itself.
 	env "${envs[@]}" "$IPSECMON_BIN" run "${ifaces[@]}" --netns "$ns" \

@@ -1,8 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# known-failing: the new SA's first packets go into the old SA's row and fold (see below);
-# not in the default run, tests/vm/run.sh spi_reuse runs it.
-#
 # SPI and destination reused while no monitor runs: the monitor saw SA
 # 0x1001 (gw1 -> gw2) carry N1 pings and stopped; the SA is then deleted
 # on both gateways and a new one with the same SPI and destination but
@@ -11,11 +8,10 @@
 # and the new SA's own row must hold its own packets only, as the kernel
 # counts them, not the old SA's as well.
 #
-# Known to fail on both kernels (issue #9): the datapath keys a row by
-# direction, protocol, SPI and destination only, so with no monitor the
-# new SA's packets land in the old SA's row; the restarted monitor folds
-# that row whole into the old SA and gives the new one a fresh row, which
-# then shows 0 packets where the kernel counts N2.
+# The datapath keys a row by direction, protocol, SPI and destination, so
+# with no monitor the new SA's packets land in the old SA's row. The
+# restarted monitor splits that row: the new SA keeps what the kernel
+# counted on it, the old one is folded with the rest.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/guest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/guest.sh"
