@@ -210,7 +210,7 @@ test-faces: $(BIN)
 	$(Q)tests/faces/test_faces.sh
 
 test-vm: $(BIN) $(OUT)/fuzz_datapath
-	$(Q)tests/vm/run.sh
+	$(Q)tests/vm/suite.sh
 
 bench: deps $(OUT)/bench
 	$(Q)$(OUT)/bench

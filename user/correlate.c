@@ -189,8 +189,13 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 		correlate_key(&xs[i], la, &key);
 		row = find_row(s, sorted, &key);
 		if (row) {
+			static const __u8 none[16];
+
 			row->known = true;
 			row->x = xs[i];
+			/* No packet told the source (a row the monitor made): the SA's. */
+			if (!memcmp(row->saddr, none, sizeof(none)))
+				memcpy(row->saddr, xs[i].saddr, sizeof(row->saddr));
 			continue;
 		}
 		/* An SA without traffic still belongs in the list. */

@@ -287,14 +287,11 @@ static void count_addition(struct monitor *m, const struct ipsm_sa_key *key, boo
 
 /*
  * An SA is gone: note what it adds in its record, add that to the totals,
- * then drop its row and record. A monitor killed at any point in between
- * leaves the record saying how far it got (recover_journal()). x is the
- * SA's final state when the kernel told us, NULL otherwise.
- */
-/*
- * Fold an SA that went into the totals, then remove its record and, unless
- * share is given, its row. share: the part of the row that was the SA's
- * (its key is now another SA's, which keeps the row); NULL: the whole row.
+ * then drop its record and, unless share is given, its row. A monitor
+ * killed at any point in between leaves the record saying how far it got
+ * (recover_journal()). x is the SA's final state when the kernel told us,
+ * NULL otherwise. share: the part of the row that was the SA's, when its
+ * key is another SA's now, which keeps the row; NULL: the whole row.
  */
 static void fold_share(struct monitor *m, const struct ipsm_sa_key *key,
 		       const struct ipsm_xfrm_sa *x, const struct ipsm_sa *share)
@@ -383,7 +380,8 @@ static int split_reused(struct monitor *m, const struct ipsm_sa_key *key,
 	agg_sum_sa(&row, key, v, m->ncpus, 0, 0);
 	p_new = x->packets;
 	if (key->dir == IPSM_DIR_RX)
-		p_new += (__u64)x->stats_replay_window + x->stats_replay + x->stats_integrity_failed;
+		p_new +=
+			(__u64)x->stats_replay_window + x->stats_replay + x->stats_integrity_failed;
 	if (p_new > row.packets)
 		p_new = row.packets;
 	b_new = row.packets ? (__u64)((unsigned __int128)row.bytes * p_new / row.packets) : 0;
@@ -990,8 +988,8 @@ static int tick(struct monitor *m, bool initial)
 	update_infos(m, &s);
 	emit_snapshot(m, &s);
 	/* -vv: what make bench-scale reads as the tick time. */
-	pr_debug("tick: %llu ms, %zu SAs, %zu rows", (unsigned long long)(mono_coarse_ns() - start) / 1000000,
-		 m->n_sas, s.n_sas);
+	pr_debug("tick: %llu ms, %zu SAs, %zu rows",
+		 (unsigned long long)(mono_coarse_ns() - start) / 1000000, m->n_sas, s.n_sas);
 	snapshot_free(&s);
 	return m->err;
 }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/if_link.h>
 
 #include "counters.h"
@@ -408,12 +409,25 @@ json_t *json_status(const struct ipsm_iface *ifs, size_t n, __u64 netns_id,
 int json_write(FILE *f, json_t *doc, bool pretty)
 {
 	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	size_t len;
+	char *buf;
+	int err = 0;
 
 	if (!doc)
 		return -ENOMEM;
-	if (json_dumpf(doc, f, flags) || fputc('\n', f) == EOF || fflush(f))
-		return errno == EPIPE ? -EPIPE : -EIO;
-	return 0;
+	/*
+	 * Rendered whole, then written at once: json_dumpf's many small
+	 * stdio writes cost more than the rendering with thousands of SAs.
+	 */
+	buf = json_dumps(doc, flags);
+	if (!buf)
+		return -ENOMEM;
+	len = strlen(buf);
+	buf[len] = '\n'; /* over the terminating NUL: fwrite needs no string */
+	if (fwrite(buf, 1, len + 1, f) != len + 1 || fflush(f))
+		err = errno == EPIPE ? -EPIPE : -EIO;
+	free(buf);
+	return err;
 }
 
 /* A counter's growth; a counter that went down was reset (re-attached): all new. */

@@ -27,16 +27,9 @@ __u64 sa_seq_lost(const struct ipsm_sa *sa)
 	return sa->seq_gaps > sa->seq_filled ? sa->seq_gaps - sa->seq_filled : 0;
 }
 
-static int key_vs_row(const void *key, const void *row)
-{
-	return agg_key_cmp(key, &((const struct ipsm_sa *)row)->key);
-}
-
 const struct ipsm_sa *snapshot_find_sa(const struct ipsm_snapshot *s, const struct ipsm_sa_key *key)
 {
-	if (!s || !s->n_sas)
-		return NULL;
-	return bsearch(key, s->sas, s->n_sas, sizeof(*s->sas), key_vs_row);
+	return s ? agg_find_sa(s->sas, s->n_sas, key) : NULL;
 }
 
 struct ipsm_ctr snapshot_class_total(const struct ipsm_snapshot *s, int dir, int cls)

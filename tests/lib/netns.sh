@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Throwaway test bed, sourced by the netns, faces and prom suites and by
-# tests/demo.sh: two network namespaces joined by one veth pair.
+# tests/demo_host.sh: two network namespaces joined by one veth pair.
 #
 #   NS_A (va, 02:77:00:00:00:01)  10.77.0.1/24  fd77::1/64
 #   NS_B (vb, 02:77:00:00:00:02)  10.77.0.2/24  fd77::2/64

@@ -19,6 +19,8 @@
 #   IPSECMON_VM_SUITE    the folder of tests/vm the scenarios come from
 #                        (default scenarios; bench for make bench-scale)
 #   IPSECMON_VM_MEM      guest memory in MiB (default 1024)
+#   IPSECMON_BENCH_*, IPSECMON_SCALE_*  passed on to the guest (sizes, e.g.
+#                        IPSECMON_BENCH_SIZES="1000 10000")
 #   IPSECMON_VM_KEEP=1   keep the per-run work folder (console logs, outputs)
 #   IPSECMON_BIN         datapath binary the scenarios also check when it is
 #                        executable (default build/ipsecmon-bpf of this
@@ -228,6 +230,11 @@ run_scenario() {
 		if [[ -n ${IPSECMON_BIN:-} ]]; then printf 'export IPSECMON_BIN=%q\n' "$IPSECMON_BIN"; fi
 		# The guest sees the host's root, cache included (prepare_libreswan).
 		printf 'export IPSECMON_LIBRESWAN_ROOT=%q\n' "$LSW_ROOT"
+		# Sizes for the scale scenario and the benches.
+		local v
+		for v in ${!IPSECMON_BENCH_@} ${!IPSECMON_SCALE_@}; do
+			printf 'export %s=%q\n' "$v" "${!v}"
+		done
 	} >"$dir/share/job.env"
 
 	start=$(date +%s.%N)

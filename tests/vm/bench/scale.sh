@@ -7,10 +7,12 @@
 # state list`, best of 3), one `stats --json` (best of 2), the monitor's
 # tick (`run -vv` logs each; the median of the ticks after the first), its
 # RSS over the same monitor with an empty SAD, the delay between `ip xfrm
-# state add` and the SA's row in the pinned map while 1,000 SA additions
-# and deletions per second churn the SAD (bpftool polls the map), and the
+# state add` and the SA's row in the pinned map while SA additions and
+# deletions churn the SAD (50 + 50 per batch, every 0.1 s or as fast as ip
+# goes; bpftool polls the map, its own lookup time taken off), and the
 # longest JSON line of the stream. Ratios are to the kernel's dump in the
-# same run. A benchmark: it reports, it asserts nothing but that it ran.
+# same run; the churn delay is also given in ticks (a tick is the interval,
+# or the tick's own time where that is longer). A benchmark: it reports, it asserts nothing but that it ran.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/guest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/guest.sh"
@@ -137,8 +139,13 @@ for size in 0 $SIZES; do
 		delays+=("$(probe_ms "$i")")
 	done
 	wait "$churn_pid" || true
+	# What bpftool itself takes to find a row: not part of the delay.
+	# shellcheck disable=SC2046 # the key's octets as separate words
+	tool=$(best_ms 3 bpftool map lookup pinned "$(echo "$_IPSECMON_PIN"/netns-*/sa_stats)" \
+		key hex $(spi_key $((PROBE + 1))))
 	ops=$(cat /tmp/churn.n)
 	delay=$(printf '%s\n' "${delays[@]}" | sort -n | tail -n 1)
+	[[ $delay == timeout ]] || delay=$((delay > tool ? delay - tool : 0))
 	longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' "$IPSECMON_MON_OUT")
 	per_sa=$(((rss - rss0) * 1024 / size))
 	ROWS+=("$(printf '%7d | %9d | %7d | %7d %6s | %7d %6s | %7d KiB | %5d B | %6s ms = %s ticks (%d SAD ops in 6 s) | %6d B' \
@@ -146,8 +153,9 @@ for size in 0 $SIZES; do
 		"$stats" "$(awk -v a="$stats" -v b="$dump" 'BEGIN { printf "%.2fx", a / b }')" \
 		"$tick" "$(awk -v a="$tick" -v b="$dump" 'BEGIN { printf "%.2fx", a / b }')" \
 		"$rss" "$per_sa" "$delay" \
-		"$(awk -v a="$delay" -v b="$INTERVAL" 'BEGIN { printf "%.1f", a / 1000 / b }')" "$ops" "$longest")")
-	note "size $size done: tick $tick ms, dump $dump ms, stats $stats ms, rss $rss KiB, churn delays ${delays[*]} ms"
+		"$(awk -v a="$delay" -v i="$INTERVAL" -v t="$tick" 'BEGIN { p = i * 1000; if (t > p) p = t; printf "%.1f", a / p }')" \
+		"$ops" "$longest")")
+	note "size $size done: tick $tick ms, dump $dump ms, stats $stats ms, rss $rss KiB, churn delays ${delays[*]} ms (bpftool alone $tool ms)"
 	ipsecmon_monitor_stop >/dev/null
 	ipsecmon_detach gw2 v2
 done

@@ -730,6 +730,53 @@ EOF
 	swanctl_ns "$ns" --load-all --file "$d/swanctl/swanctl.conf" >>"$d/swanctl.out"
 }
 
+# swanctl_psk_conf LOCAL_ID LOCAL_ADDR REMOTE_ID REMOTE_ADDRS LOCAL_TS REMOTE_TS
+# [OPTION...]: swanctl.conf for an IKEv2 PSK tunnel between gw1 and gw2
+# with one CHILD_SA "net" between the traffic selectors (e.g. 10.0.0.1/32);
+# each OPTION (e.g. "encap = yes") is one more line of the connection.
+# MOBIKE off keeps IKE on UDP 500 (no NAT here, so no move to 4500); the
+# modp2048 group is what the gmp plugin offers (no curve25519 plugin in
+# Debian's strongswan-charon).
+swanctl_psk_conf() {
+	local o lines=""
+	for o in "${@:7}"; do lines+=$'\n'"$o"; done
+	cat <<-EOF
+		connections {
+			gw {
+				version = 2
+				mobike = no$lines
+				local_addrs = $2
+				remote_addrs = $4
+				proposals = aes128-sha256-modp2048
+				local {
+					auth = psk
+					id = $1
+				}
+				remote {
+					auth = psk
+					id = $3
+				}
+				children {
+					net {
+						mode = tunnel
+						local_ts = $5
+						remote_ts = $6
+						esp_proposals = aes128-sha256
+						start_action = none
+					}
+				}
+			}
+		}
+		secrets {
+			ike-gw {
+				id-1 = gw1
+				id-2 = gw2
+				secret = "ipsecmon-vm-test-psk"
+			}
+		}
+	EOF
+}
+
 # swanctl_ns NS ARGS...: swanctl against NS's charon. Its stderr (plugin
 # load chatter, scans of the empty credential folders) goes to a log file.
 swanctl_ns() {

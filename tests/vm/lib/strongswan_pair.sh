@@ -14,48 +14,6 @@ esac
 
 N=6
 
-# swanctl_conf LOCAL_ID LOCAL_ADDR REMOTE_ID REMOTE_ADDR
-# MOBIKE off keeps IKE on UDP 500 (no NAT here, so no move to 4500); the
-# modp2048 group is what the gmp plugin offers (no curve25519 plugin in
-# Debian's strongswan-charon).
-swanctl_conf() {
-	cat <<-EOF
-		connections {
-			gw {
-				version = 2
-				mobike = no
-				local_addrs = $2
-				remote_addrs = $4
-				proposals = aes128-sha256-modp2048
-				local {
-					auth = psk
-					id = $1
-				}
-				remote {
-					auth = psk
-					id = $3
-				}
-				children {
-					net {
-						mode = tunnel
-						local_ts = $2/$SWAN_PLEN
-						remote_ts = $4/$SWAN_PLEN
-						esp_proposals = aes128-sha256
-						start_action = none
-					}
-				}
-			}
-		}
-		secrets {
-			ike-gw {
-				id-1 = gw1
-				id-2 = gw2
-				secret = "ipsecmon-vm-test-psk"
-			}
-		}
-	EOF
-}
-
 # count_words STRING: number of space-separated words.
 count_words() { wc -w <<<"$1"; }
 
@@ -82,8 +40,8 @@ if have_ipsecmon; then
 	# The monitor from before IKE: every SA comes as an event.
 	ipsecmon_monitor gw2 v2
 fi
-charon_start gw1 "$(swanctl_conf gw1 "$GW1_ADDR" gw2 "$GW2_ADDR")"
-charon_start gw2 "$(swanctl_conf gw2 "$GW2_ADDR" gw1 "$GW1_ADDR")"
+charon_start gw1 "$(swanctl_psk_conf gw1 "$GW1_ADDR" gw2 "$GW2_ADDR" "$GW1_ADDR/$SWAN_PLEN" "$GW2_ADDR/$SWAN_PLEN")"
+charon_start gw2 "$(swanctl_psk_conf gw2 "$GW2_ADDR" gw1 "$GW1_ADDR" "$GW2_ADDR/$SWAN_PLEN" "$GW1_ADDR/$SWAN_PLEN")"
 
 if ! swanctl_ns gw1 --initiate --child net --timeout 30 >/tmp/initiate.log 2>&1; then
 	cat /tmp/initiate.log

@@ -15,46 +15,6 @@ set -euo pipefail
 N=6
 NAT=$R_MID2_V4 # gw1 as gw2 sees it
 
-# swanctl_conf LOCAL_ID LOCAL_ADDR REMOTE_ID REMOTE_ADDRS REMOTE_TS LOCAL_TS
-swanctl_conf() {
-	cat <<-EOF
-		connections {
-			gw {
-				version = 2
-				mobike = no
-				encap = yes
-				local_addrs = $2
-				remote_addrs = $4
-				proposals = aes128-sha256-modp2048
-				local {
-					auth = psk
-					id = $1
-				}
-				remote {
-					auth = psk
-					id = $3
-				}
-				children {
-					net {
-						mode = tunnel
-						local_ts = $6/32
-						remote_ts = $5/32
-						esp_proposals = aes128-sha256
-						start_action = none
-					}
-				}
-			}
-		}
-		secrets {
-			ike-gw {
-				id-1 = gw1
-				id-2 = gw2
-				secret = "ipsecmon-vm-test-psk"
-			}
-		}
-	EOF
-}
-
 count_words() { wc -w <<<"$1"; }
 
 both_have_two_new() {
@@ -91,9 +51,12 @@ if have_ipsecmon; then
 	wait_for 10 test -s /tmp/natt.pcap
 	ipsecmon_monitor gw2 v2
 fi
-charon_start gw1 "$(swanctl_conf gw1 "$R_GW1_V4" gw2 "$R_GW2_V4" "$R_GW2_V4" "$R_GW1_V4")" \
+# encap = yes: ESP in UDP even where no NAT is detected (here there is one).
+charon_start gw1 "$(swanctl_psk_conf gw1 "$R_GW1_V4" gw2 "$R_GW2_V4" "$R_GW1_V4/32" "$R_GW2_V4/32" \
+	'encap = yes')" \
 	'keep_alive = 2s'
-charon_start gw2 "$(swanctl_conf gw2 "$R_GW2_V4" gw1 %any "$R_GW1_V4" "$R_GW2_V4")" \
+charon_start gw2 "$(swanctl_psk_conf gw2 "$R_GW2_V4" gw1 %any "$R_GW2_V4/32" "$R_GW1_V4/32" \
+	'encap = yes')" \
 	'keep_alive = 2s'
 
 if ! swanctl_ns gw1 --initiate --child net --timeout 30 >/tmp/initiate.log 2>&1; then
