@@ -222,6 +222,10 @@ run_scenario() {
 	{
 		printf 'IPSECMON_VM_SCENARIO=%q\n' "$name"
 		printf 'IPSECMON_VM_SUITE=%q\n' "$SUITE"
+		# A script that says "# vm-init: systemd" gets systemd as PID 1.
+		if grep -q '^# vm-init: systemd$' "$VM_DIR/$SUITE/$name.sh"; then
+			printf 'IPSECMON_VM_INIT=systemd\n'
+		fi
 		# The checkout is the guest's /run/vm/repo share (lib/initramfs-init).
 		printf 'IPSECMON_VM_REPO=%q\n' /run/vm/repo
 		printf 'IPSECMON_VM_GUEST_TIMEOUT=%q\n' "$((TIMEOUT - 20 > 10 ? TIMEOUT - 20 : 10))"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make test-vm: every scenario on both kernels, then the demo (make demo's
-# guest part, whose key numbers are assertions) on 6.12, and one closing
-# "N passed, N failed" over both for tests/run.sh.
+# make test-vm: every scenario on both kernels, then on 6.12 the demo (make
+# demo's guest part, whose key numbers are assertions) and the systemd unit
+# under a real systemd, and one closing "N passed, N failed" over all for
+# tests/run.sh.
 set -uo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,5 +29,6 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 run "$logs/scenarios"
 run "$logs/demo" IPSECMON_VM_SUITE=demo IPSECMON_VM_KERNEL=6.12
+run "$logs/systemd" IPSECMON_VM_SUITE=systemd IPSECMON_VM_KERNEL=6.12
 echo "$pass passed, $fail failed"
 exit "$rc"

@@ -20,13 +20,19 @@ poweroff_now() {
 	sleep 30
 }
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm 2>/dev/null || true
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mount -t bpf bpf /sys/fs/bpf
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+# Under systemd (a scenario that asked for it, see exec_systemd) this runs
+# again as the scenario's service, with the system already set up.
+UNDER_SYSTEMD=0
+(($$ == 1)) || UNDER_SYSTEMD=1
+if ((!UNDER_SYSTEMD)); then
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t tmpfs -o mode=1777 tmpfs /tmp
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm 2>/dev/null || true
+	mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+fi
 
 # The kernel asks userspace to load crypto templates (authenc, gcm, ...),
 # ESP/AH and xfrm_user on demand. The host has no /lib/modules for this
@@ -51,6 +57,61 @@ ip link set lo up
 . "$WORK/job.env"
 : "${IPSECMON_VM_SCENARIO:?}" "${IPSECMON_VM_REPO:?}" "${IPSECMON_VM_GUEST_TIMEOUT:?}"
 export IPSECMON_VM_REPO IPSECMON_VM_WORK=$WORK
+
+# exec_systemd: make systemd PID 1 for a scenario that tests our unit. The
+# root becomes an overlay (the read-only host root under a tmpfs), so that
+# `make install` and systemd can write; the shares move along under /run;
+# systemd starts only ipsecmon-vm.target, whose one service runs this script
+# again (UNDER_SYSTEMD=1) for the scenario and the poweroff. The host's own
+# units stay out: nothing else is wanted.
+exec_systemd() {
+	local root=/run/vm/root ov=/run/vm/overlay d
+	modprobe overlay || return 1
+	mkdir -p "$root" "$ov/upper" "$ov/work"
+	mount -t overlay overlay -o "lowerdir=/,upperdir=$ov/upper,workdir=$ov/work" "$root" || return 1
+	mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+	for d in work modules repo; do
+		mkdir -p "$root/run/vm/$d"
+		mount --bind "/run/vm/$d" "$root/run/vm/$d"
+	done
+	mount --bind /dev "$root/dev"
+	cat >"$root/etc/systemd/system/ipsecmon-vm.target" <<-UNIT
+		[Unit]
+		Description=ipsecmon-vm: one scenario under systemd
+		Requires=ipsecmon-vm.service
+		After=ipsecmon-vm.service
+		AllowIsolate=yes
+	UNIT
+	cat >"$root/etc/systemd/system/ipsecmon-vm.service" <<-UNIT
+		[Unit]
+		Description=ipsecmon-vm scenario $IPSECMON_VM_SCENARIO
+		DefaultDependencies=no
+		Wants=systemd-journald.socket dbus.socket
+		After=systemd-journald.socket dbus.socket
+		[Service]
+		Type=oneshot
+		ExecStart=/bin/bash $IPSECMON_VM_REPO/tests/vm/lib/boot.sh
+		# The console, not the journal: the end of the run stops journald.
+		StandardOutput=tty
+		StandardError=tty
+	UNIT
+	# An empty machine-id: systemd makes one for this boot.
+	: >"$root/etc/machine-id"
+	# The host root may be a container image: systemd would then take the
+	# guest for a container and skip what it does on a machine (bpffs).
+	rm -f "$root/.dockerenv"
+	mkdir -p "$root/oldroot"
+	cd "$root" || return 1
+	pivot_root . oldroot || return 1
+	exec /lib/systemd/systemd --unit=ipsecmon-vm.target --show-status=no
+}
+
+if [[ ${IPSECMON_VM_INIT:-} == systemd ]] && ((!UNDER_SYSTEMD)); then
+	echo "ipsecmon-vm: kernel $(uname -r), starting systemd for $IPSECMON_VM_SCENARIO"
+	exec_systemd
+	echo "ipsecmon-vm: could not start systemd"
+	poweroff_now
+fi
 
 echo "ipsecmon-vm: kernel $(uname -r), running scenario $IPSECMON_VM_SCENARIO"
 cd /tmp || poweroff_now
