@@ -5,11 +5,11 @@
 # The systemd unit, really started: the guest boots with systemd as PID 1
 # (tests/vm/lib/boot.sh, exec_systemd), `make install` puts the binary, the
 # unit and /etc/default/ipsecmon-bpf in place, and the unit runs the monitor
-# on gw2's v2 as an operator would: `systemctl start`, JSON lines (here to
-# --output, reopened by `systemctl reload` after the file was moved away),
-# exact counts for pings through an SA pair, `systemctl stop` with exit
-# status 0 that leaves the programs attached, and the unit's exposure score
-# from `systemd-analyze security`.
+# on gw2's v2 as an operator would: `systemctl start`, JSON lines in the
+# journal, then to --output, reopened by `systemctl reload` after the file
+# was moved away, exact counts for pings through an SA pair, `systemctl
+# stop` with exit status 0 that leaves the programs attached, and the
+# unit's exposure score from `systemd-analyze security`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/guest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/guest.sh"
@@ -33,26 +33,51 @@ check_eq "make install: exit status" 0 "$rc"
 BIN=/usr/local/sbin/ipsecmon-bpf
 check_eq "installed: binary, unit, defaults" "yes yes yes" \
 	"$([[ -x /usr/local/sbin/ipsecmon-bpf ]] && echo yes) $([[ -f /usr/local/lib/systemd/system/$UNIT || -f /etc/systemd/system/$UNIT || -f /lib/systemd/system/$UNIT ]] && echo yes) $([[ -f /etc/default/ipsecmon-bpf ]] && echo yes)"
+# The host's root is the guest's: no waiting for its networks to come up.
+systemctl mask --quiet ifupdown-wait-online.service systemd-networkd-wait-online.service \
+	NetworkManager-wait-online.service 2>/dev/null || true
+
+# lines_at_least FILE N: FILE holds N snapshot lines or more.
+lines_at_least() {
+	local n
+	n=$(grep -c '"interfaces"' "$1" 2>/dev/null) || true
+	((${n:-0} >= $2))
+}
+journal() { journalctl -u "$UNIT" --no-pager -o cat 2>/dev/null; }
+journal_lines_at_least() {
+	local n
+	n=$(journal | grep -c '"interfaces"') || true
+	((${n:-0} >= $1))
+}
+
+# First as installed, to the journal: what `journalctl -u ... | jq` reads.
+cp /etc/default/ipsecmon-bpf /tmp/default.orig
+cat >>/etc/default/ipsecmon-bpf <<-CONF
+	IPSECMON_INTERFACES="v2"
+	IPSECMON_OPTS="--netns gw2 --interval 1"
+CONF
+systemctl daemon-reload
+check_eq "systemctl start (JSON lines to the journal)" 0 "$(systemctl start "$UNIT" && echo 0 || echo 1)"
+wait_for 60 journal_lines_at_least 2 || journal | tail -n 20
+check_eq "journal: JSON snapshot lines, active SAs in the last" "[true,2]" \
+	"[$(journal_lines_at_least 2 && echo true || echo false),$(journal | grep '^{' | jq -c 'select(.interfaces) | .ipsecmon.active_sas' | tail -n 1)]"
+check_eq "journal: every line the monitor wrote is JSON" 0 \
+	"$(journal | grep '^{' | jq -c . >/dev/null 2>&1 && echo 0 || echo 1)"
+check_eq "systemctl stop" 0 "$(systemctl stop "$UNIT" && echo 0 || echo 1)"
+
+# Then to a file, for log rotation.
+cp /tmp/default.orig /etc/default/ipsecmon-bpf
 cat >>/etc/default/ipsecmon-bpf <<-CONF
 	IPSECMON_INTERFACES="v2"
 	IPSECMON_OPTS="--netns gw2 --interval 1 --output $LOG"
 CONF
-# The host's root is the guest's: no waiting for its networks to come up.
-systemctl mask --quiet ifupdown-wait-online.service systemd-networkd-wait-online.service \
-	NetworkManager-wait-online.service 2>/dev/null || true
-systemctl daemon-reload
-
-# lines_at_least FILE N: FILE holds N snapshot lines or more.
-lines_at_least() { (($(grep -c '"interfaces"' "$1" 2>/dev/null || echo 0) >= $2)); }
-
-check_eq "systemctl start" 0 "$(systemctl start "$UNIT" && echo 0 || echo 1)"
+check_eq "systemctl start (--output $LOG)" 0 "$(systemctl start "$UNIT" && echo 0 || echo 1)"
 if ! wait_for 60 lines_at_least "$LOG" 2; then
 	systemctl status "$UNIT" --no-pager || true
 	journalctl -u "$UNIT" --no-pager | tail -n 20 || true
 fi
 check_eq "unit active" active "$(systemctl is-active "$UNIT" || true)"
-note "bpffs: $(findmnt -n -o FSTYPE,OPTIONS /sys/fs/bpf || echo none); pins: $(ls /sys/fs/bpf/ipsecmon 2>&1 | tr '\n' ' ')"
-note "unit log: $(journalctl -u "$UNIT" --no-pager -o cat 2>&1 | tail -n 5 | tr '\n' '|')"
+note "bpffs: $(findmnt -n -o FSTYPE,OPTIONS /sys/fs/bpf || echo none)"
 check_eq "echo replies" "$N" "$(ping_n gw1 "$GW2_V4" "$N")"
 settle
 "$BIN" stats --json --netns gw2 >/tmp/stats.json
