@@ -767,7 +767,7 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 	 * than one event batch, lost events): that event will find nothing,
 	 * so the deletion is told now, as last known; the fold follows below.
 	 */
-	if (!d.indexed && m->n_sas) {
+	if (!d.indexed) {
 		err = sa_index_build(&d.ix, xs, n);
 		if (err)
 			goto out;
@@ -793,9 +793,11 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 	}
 	memcpy(m->sas, xs, n * sizeof(*xs));
 	m->n_sas = n;
-	err = sa_index_build(&m->by_id, m->sas, n);
-	if (!err)
-		err = sa_index_build(&m->by_child, m->sas, n);
+	/* The dump's index is the list's now: the same SAs in the same slots. */
+	sa_index_free(&m->by_id);
+	m->by_id = d.ix;
+	d.ix = sa_index_by_id;
+	err = sa_index_build(&m->by_child, m->sas, n);
 	if (err)
 		goto out;
 

@@ -423,6 +423,21 @@ spis() {
 # ---------------------------------------------------------------------------
 # Traffic (exact counts)
 
+# count_words STRING: number of space-separated words.
+count_words() { wc -w <<<"$1"; }
+
+# both_have_two_new OLD: true when gw1 and gw2 hold exactly two ESP SAs,
+# the same two, none of them in OLD (a CHILD_SA rekey has completed).
+both_have_two_new() {
+	local a b s
+	a=$(spis gw1 esp)
+	b=$(spis gw2 esp)
+	[[ $a == "$b" && $(count_words "$a") == 2 ]] || return 1
+	for s in $a; do
+		[[ " $1 " != *" $s "* ]] || return 1
+	done
+}
+
 # ping_n NS DST COUNT [ping args]: COUNT echo requests 10 ms apart; prints
 # the number of replies received.
 ping_n() {

@@ -14,21 +14,6 @@ esac
 
 N=6
 
-# count_words STRING: number of space-separated words.
-count_words() { wc -w <<<"$1"; }
-
-# both_have_two_new OLD: true when both gateways hold exactly two ESP SAs,
-# the same two, none of them in OLD.
-both_have_two_new() {
-	local a b s
-	a=$(spis gw1 esp)
-	b=$(spis gw2 esp)
-	[[ $a == "$b" && $(count_words "$a") == 2 ]] || return 1
-	for s in $a; do
-		[[ " $1 " != *" $s "* ]] || return 1
-	done
-}
-
 setup_gateways
 if have_ipsecmon; then
 	ipsecmon_attach gw2 v2

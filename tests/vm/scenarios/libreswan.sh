@@ -82,18 +82,6 @@ EOF
 
 pluto_log() { sed "s/^/[$1 pluto] /" "$LSW_DIR/$1/pluto.log" 2>/dev/null || true; }
 
-count_words() { wc -w <<<"$1"; }
-
-both_have_two_new() {
-	local a b s
-	a=$(spis gw1 esp)
-	b=$(spis gw2 esp)
-	[[ $a == "$b" && $(count_words "$a") == 2 ]] || return 1
-	for s in $a; do
-		[[ " $1 " != *" $s "* ]] || return 1
-	done
-}
-
 in_spi() { ip -n gw2 xfrm state list dst "$GW2_V4" proto esp | awk '$1 == "proto" { print $4 }'; }
 out_spi() { ip -n gw2 xfrm state list src "$GW2_V4" proto esp | awk '$1 == "proto" { print $4 }'; }
 

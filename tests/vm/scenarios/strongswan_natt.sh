@@ -15,18 +15,6 @@ set -euo pipefail
 N=6
 NAT=$R_MID2_V4 # gw1 as gw2 sees it
 
-count_words() { wc -w <<<"$1"; }
-
-both_have_two_new() {
-	local a b s
-	a=$(spis gw1 esp)
-	b=$(spis gw2 esp)
-	[[ $a == "$b" && $(count_words "$a") == 2 ]] || return 1
-	for s in $a; do
-		[[ " $1 " != *" $s "* ]] || return 1
-	done
-}
-
 # What tcpdump saw arriving on gw2's v2, by the same rules as the datapath:
 # UDP 500, or 4500 with the non-ESP marker, is IKE; a 1-byte 0xff datagram
 # on 4500 is a keepalive; the rest of 4500 is ESP-in-UDP.
