@@ -124,7 +124,8 @@ $(OUT)/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(L
 BPF_TEST_LIB := tests/bpf/pkt.c tests/bpf/pkt.h tests/bpf/bpf_env.c tests/bpf/bpf_env.h
 
 $(OUT)/test_datapath: tests/bpf/test_datapath.c tests/bpf/report.c tests/bpf/report.h \
-		user/learned.c user/learned.h $(BPF_TEST_LIB) $(SKEL) | $(OUT)
+		user/learned.c user/learned.h user/sa_table.c user/sa_table.h user/maps.c \
+		user/pins.c user/netns.c user/log.c $(BPF_TEST_LIB) $(SKEL) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Iuser $(filter %.c,$^) $(BPF_LIBS) -o $@
 

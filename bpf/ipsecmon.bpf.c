@@ -47,6 +47,21 @@ struct {
 	__type(value, struct ipsm_sa_val);
 } sa_stats SEC(".maps");
 
+/* The SA table's per-CPU cache, and the value user space changes after writing rows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IPSM_SA_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ipsm_sa_slot);
+} sa_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sa_epoch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -452,41 +467,108 @@ static __always_inline __u32 slow_how(void *ctx, struct pkt *p, __u32 how, void 
 	return how;
 }
 
+/* A key as the three words the cache compares; the stack copy must be aligned for that. */
+union sa_key_words {
+	struct ipsm_sa_key k;
+	__u64 w[3];
+};
+
+static __always_inline bool slot_holds(const struct ipsm_sa_slot *s, const union sa_key_words *key)
+{
+	const __u64 *w = (const __u64 *)&s->key;
+
+	return w[0] == key->w[0] && w[1] == key->w[1] && w[2] == key->w[2];
+}
+
+/*
+ * Give the slot's value back to its row, unless the row changed under it
+ * (user space rewrote it, or deleted it and a new one was made): then the
+ * slot's counts were read from it by user space already, or belong to a
+ * row that is gone.
+ */
+static __noinline void slot_flush(struct ipsm_sa_slot *s)
+{
+	struct ipsm_sa_val *w;
+
+	/* Every change to a slot counts a packet: none since the fill, nothing to give. */
+	if (s->val.packets == s->fill_packets) {
+		s->key.spi = 0;
+		return;
+	}
+	w = bpf_map_lookup_elem(&sa_stats, &s->key);
+	if (w && w->packets == s->fill_packets && w->first_seen == s->val.first_seen)
+		*w = s->val;
+	s->key.spi = 0;
+}
+
+/* The key last, so that a reader that sees it sees the value it goes with. */
+static __always_inline void slot_fill(struct ipsm_sa_slot *s, const union sa_key_words *key,
+				      const struct ipsm_sa_val *v, __u64 epoch)
+{
+	__u64 *w = (__u64 *)&s->key;
+
+	s->val = *v;
+	s->fill_packets = v->packets;
+	s->epoch = epoch;
+	asm volatile("" ::: "memory");
+	w[1] = key->w[1];
+	w[2] = key->w[2];
+	asm volatile("" ::: "memory");
+	w[0] = key->w[0];
+}
+
 static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *data,
 				     void *data_end)
 {
-	struct ipsm_sa_key key;
+	union sa_key_words key;
+	struct ipsm_sa_slot *s;
 	struct ipsm_sa_val *v;
-	__u64 now;
+	__u32 k = 0, idx;
+	__u64 now, *epoch;
 
 	/* SPIs 1-255 are reserved (RFC 4303 §2.1): no SA, so no row and no bad SPI. */
 	if (!(p->spi & bpf_htonl(0xffffff00))) {
 		struct ipsm_dp *d;
-		__u32 k = 0;
 
 		d = bpf_map_lookup_elem(&dp, &k);
 		if (d)
 			d->reserved_spi_packets++;
 		return;
 	}
-	key.dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
-	key.proto = p->proto;
-	key.family = p->af;
-	key.pad = 0;
-	key.spi = p->spi;
-	__builtin_memcpy(key.daddr, p->dst, 16);
-	v = bpf_map_lookup_elem(&sa_stats, &key);
-	if (!v) {
-		sa_slow(ctx, p, &key, NULL, slow_how(ctx, p, how, data, data_end));
-		return;
+	key.k.dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
+	key.k.proto = p->proto;
+	key.k.family = p->af;
+	key.k.pad = 0;
+	key.k.spi = p->spi;
+	__builtin_memcpy(key.k.daddr, p->dst, 16);
+
+	idx = ipsm_sa_slot_of(&key.k);
+	s = bpf_map_lookup_elem(&sa_cache, &idx);
+	epoch = bpf_map_lookup_elem(&sa_epoch, &k);
+	if (!s || !epoch)
+		return; /* cannot happen: arrays of fixed size */
+	if (s->epoch == *epoch && slot_holds(s, &key)) {
+		v = &s->val;
+		s = NULL; /* nothing to fill */
+	} else {
+		v = bpf_map_lookup_elem(&sa_stats, &key.k);
+		if (!v) {
+			sa_slow(ctx, p, &key.k, NULL, slow_how(ctx, p, how, data, data_end));
+			return;
+		}
+		/* The row takes the slot: what it held goes back first (maybe to this row). */
+		if (s->key.spi)
+			slot_flush(s);
 	}
 	now = bpf_ktime_get_coarse_ns();
 	/* A row decided lately is trusted; an older one is asked about again. */
-	if ((how & CS_KFUNC) && (__s64)(now - v->checked) > (__s64)revalidate_ns) {
-		sa_slow(ctx, p, &key, v, slow_how(ctx, p, how, data, data_end));
-		return;
-	}
-	sa_account(v, p, now);
+	if ((how & CS_KFUNC) && (__s64)(now - v->checked) > (__s64)revalidate_ns)
+		sa_slow(ctx, p, &key.k, v, slow_how(ctx, p, how, data, data_end));
+	else
+		sa_account(v, p, now);
+	/* Only a row this CPU counted in: its first_seen tells it from a new row. */
+	if (s && v->first_seen)
+		slot_fill(s, &key, v, *epoch);
 }
 
 /* Count a classified packet; how: CS_* of the hook. */

@@ -120,6 +120,39 @@ struct ipsm_sa_val {
 };
 
 /*
+ * A per-CPU direct-mapped cache in front of sa_stats: a known SA's packet
+ * costs an array slot instead of a hash lookup. While a row sits in a
+ * CPU's slot, the slot holds that CPU's value of it and the row's copy is
+ * stale; readers (user/sa_table.c) therefore read the slots first and the
+ * rows after, and take a slot for its row where the row still shows what
+ * it held when the slot was filled (packets and first_seen). The datapath
+ * writes a slot back to its row under the same test when another row takes
+ * the slot, so a row that user space rewrote or deleted and made again is
+ * never overwritten with the old one's counts. Whoever writes or deletes a
+ * row from user space changes sa_epoch afterwards: each CPU's next packet
+ * of a cached SA then goes to the table again (a deleted SA is a miss).
+ */
+#define IPSM_SA_CACHE_BITS 10
+#define IPSM_SA_CACHE_SLOTS (1U << IPSM_SA_CACHE_BITS)
+
+struct ipsm_sa_slot {
+	struct ipsm_sa_key key; /* spi 0: empty */
+	__u64 epoch; /* sa_epoch when filled */
+	__u64 fill_packets; /* the row's packets on this CPU when filled */
+	struct ipsm_sa_val val; /* this CPU's value of the row while resident */
+};
+
+/* The slot of a key: the same function on both sides of the map. */
+static inline __u32 ipsm_sa_slot_of(const struct ipsm_sa_key *k)
+{
+	__u32 d[4], h;
+
+	__builtin_memcpy(d, k->daddr, sizeof(d));
+	h = k->spi ^ d[0] ^ d[1] ^ d[2] ^ d[3] ^ ((__u32)k->dir << 8 | k->proto);
+	return (h * 0x9e3779b1U) >> (32 - IPSM_SA_CACHE_BITS);
+}
+
+/*
  * How long a row confirmed by the kernel's SA lookup is trusted before the
  * next packet asks again: a deleted SA is a bad SPI again at most this late,
  * and a busy SA costs one kernel lookup per CPU per period.
@@ -323,6 +356,8 @@ _Static_assert(sizeof(struct ipsm_ctr) % 8 == 0, "per-CPU stride: ipsm_ctr");
 _Static_assert(sizeof(struct ipsm_sa_val) % 8 == 0, "per-CPU stride: ipsm_sa_val");
 _Static_assert(sizeof(struct ipsm_dp) % 8 == 0, "per-CPU stride: ipsm_dp");
 _Static_assert(sizeof(struct ipsm_bad_spi) % 8 == 0, "per-CPU stride: ipsm_bad_spi");
+_Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
+_Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */
 #define IPSM_TC_HANDLE 0x1bec

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "maps.h"
 #include "netns.h"
+#include "sa_table.h"
 
 void agg_add_ctr(struct ipsm_ctr *sum, const struct ipsm_ctr *percpu, int ncpus)
 {
@@ -247,8 +248,11 @@ out:
 }
 
 /* All SA rows, with one batch lookup per 256 keys. */
-static int read_sas(int fd, int ncpus, __u64 mono_now, __u64 real_now, struct ipsm_snapshot *s)
+static int read_sas(const struct sa_table *t, __u64 mono_now, __u64 real_now,
+		    struct ipsm_snapshot *s)
 {
+	struct ipsm_sa_slot *slots = NULL;
+	const int ncpus = t->ncpus;
 	const __u32 chunk = 256;
 	struct ipsm_sa_key *keys;
 	struct ipsm_sa_val *vals;
@@ -258,6 +262,10 @@ static int read_sas(int fd, int ncpus, __u64 mono_now, __u64 real_now, struct ip
 	size_t n = 0;
 	int err = 0;
 
+	/* The cache before the rows: a slot written back meanwhile is in its row then. */
+	err = sa_table_slots(t, &slots);
+	if (err)
+		return err;
 	keys = calloc(chunk, sizeof(*keys));
 	vals = calloc((size_t)chunk * ncpus, sizeof(*vals));
 	if (!keys || !vals) {
@@ -266,8 +274,8 @@ static int read_sas(int fd, int ncpus, __u64 mono_now, __u64 real_now, struct ip
 	}
 	for (;;) {
 		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
-					   NULL);
+		err = bpf_map_lookup_batch(t->fd_rows, first ? NULL : &batch, &batch, keys, vals,
+					   &count, NULL);
 		if (err && errno != ENOENT) {
 			err = -errno;
 			goto out;
@@ -279,9 +287,11 @@ static int read_sas(int fd, int ncpus, __u64 mono_now, __u64 real_now, struct ip
 				goto out;
 			}
 			sas = ns;
-			for (i = 0; i < count; i++)
+			for (i = 0; i < count; i++) {
+				sa_table_overlay(slots, ncpus, &keys[i], &vals[(size_t)i * ncpus]);
 				agg_sum_sa(&sas[n + i], &keys[i], &vals[(size_t)i * ncpus], ncpus,
 					   mono_now, real_now);
+			}
 			n += count;
 		}
 		if (err) /* ENOENT: that was the last batch */
@@ -297,6 +307,7 @@ out:
 	free(sas);
 	free(keys);
 	free(vals);
+	free(slots);
 	return err;
 }
 
@@ -389,6 +400,7 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 		  struct ipsm_snapshot *s)
 {
 	struct timespec mono;
+	struct sa_table t = { .fd_rows = -1, .fd_cache = -1, .fd_epoch = -1 };
 	struct ipsm_dp *dpv = NULL;
 	struct bpf_map_info info = {};
 	__u32 *ids = NULL, ilen = sizeof(info), k = 0;
@@ -448,22 +460,20 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 		if (err)
 			goto out;
 	}
-	fd = ipsm_map_open(p, 0, IPSM_MAP_SA_STATS);
-	if (fd < 0) {
-		err = fd;
+	err = sa_table_open(p, &t);
+	if (err)
 		goto out;
-	}
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+	if (!bpf_obj_get_info_by_fd(t.fd_rows, &info, &ilen))
 		s->max_sas = info.max_entries;
 	mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
 	real_ns = s->time.tv_sec * 1000000000ULL + s->time.tv_nsec;
-	err = read_sas(fd, ncpus, mono_ns, real_ns, s);
+	err = read_sas(&t, mono_ns, real_ns, s);
+	sa_table_close(&t);
 	if (err) {
 		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot read the SA table: %s",
 				 strerror(-err));
 		goto out;
 	}
-	close(fd);
 	fd = ipsm_map_open(p, 0, IPSM_MAP_DP);
 	if (fd < 0) {
 		err = fd;

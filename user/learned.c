@@ -30,8 +30,8 @@ static int by_last_seen(const void *a, const void *b)
 }
 
 /* The learned rows with their last packet's time; 0 or -errno. */
-static int collect(int fd, int ncpus, learned_keep_fn keep, void *ctx, struct candidate **out,
-		   size_t *n_out)
+static int collect(const struct sa_table *t, learned_keep_fn keep, void *ctx,
+		   struct candidate **out, size_t *n_out)
 {
 	struct ipsm_sa_key key, next, *prev = NULL;
 	struct candidate *c = NULL, *nc;
@@ -39,15 +39,15 @@ static int collect(int fd, int ncpus, learned_keep_fn keep, void *ctx, struct ca
 	size_t n = 0, cap = 0;
 	int err = 0, i;
 
-	v = calloc(ncpus, sizeof(*v));
+	v = calloc(t->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	while (!bpf_map_get_next_key(t->fd_rows, prev, &next)) {
 		key = next;
 		prev = &key;
 		if (keep(ctx, &key))
 			continue;
-		if (bpf_map_lookup_elem(fd, &key, v))
+		if (sa_table_lookup(t, &key, v))
 			continue; /* gone meanwhile */
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -60,7 +60,7 @@ static int collect(int fd, int ncpus, learned_keep_fn keep, void *ctx, struct ca
 		}
 		c[n].key = key;
 		c[n].last_seen = 0;
-		for (i = 0; i < ncpus; i++)
+		for (i = 0; i < t->ncpus; i++)
 			if (v[i].last_seen > c[n].last_seen)
 				c[n].last_seen = v[i].last_seen;
 		n++;
@@ -76,20 +76,23 @@ out:
 	return 0;
 }
 
-int learned_evict(int fd, int ncpus, learned_keep_fn keep, void *ctx)
+int learned_evict(const struct sa_table *t, learned_keep_fn keep, void *ctx)
 {
 	struct candidate *c;
 	size_t n, i, want;
 	int err, removed = 0;
 
-	err = collect(fd, ncpus, keep, ctx, &c, &n);
+	err = collect(t, keep, ctx, &c, &n);
 	if (err)
 		return err;
 	qsort(c, n, sizeof(*c), by_last_seen);
 	want = (n + EVICT_SHARE - 1) / EVICT_SHARE;
 	for (i = 0; i < want; i++)
-		if (!bpf_map_delete_elem(fd, &c[i].key))
+		if (!bpf_map_delete_elem(t->fd_rows, &c[i].key))
 			removed++;
 	free(c);
+	/* One new epoch for the lot: no CPU goes on counting in an evicted row. */
+	if (removed)
+		sa_table_new_epoch(t);
 	return removed;
 }

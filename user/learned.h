@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "sa_table.h"
 #include "snapshot.h"
 
 /* run --learned-idle: long enough that an SPI's row outlives a pause in its traffic. */
@@ -23,10 +24,10 @@ typedef bool (*learned_keep_fn)(void *ctx, const struct ipsm_sa_key *key);
 bool learned_idle(const struct ipsm_sa *row, __u64 now_ns, __u64 idle_ns);
 
 /*
- * Make room in the SA table (fd, ncpus values per row): remove the least
- * recently seen eighth (at least one) of the rows keep() does not claim.
- * Returns how many were removed, or -errno.
+ * Make room in the SA table: remove the least recently seen eighth (at
+ * least one) of the rows keep() does not claim. Returns how many were
+ * removed, or -errno.
  */
-int learned_evict(int fd, int ncpus, learned_keep_fn keep, void *ctx);
+int learned_evict(const struct sa_table *t, learned_keep_fn keep, void *ctx);
 
 #endif

@@ -19,6 +19,8 @@ enum ipsm_map_id {
 	IPSM_MAP_IKE, /* per interface: IKE exchanges */
 	IPSM_MAP_IFACE_META, /* per interface: what attach made */
 	IPSM_MAP_SA_STATS, /* the SA table */
+	IPSM_MAP_SA_CACHE, /* its per-CPU cache */
+	IPSM_MAP_SA_EPOCH, /* changed after user space writes rows */
 	IPSM_MAP_DP, /* datapath bookkeeping */
 	IPSM_MAP_CORRELATION, /* the monitor's heartbeat */
 	IPSM_MAP_BAD_SPIS, /* recent bad SPIs */

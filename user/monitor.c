@@ -27,6 +27,7 @@
 #include "maps.h"
 #include "monitor.h"
 #include "sa_index.h"
+#include "sa_table.h"
 #include "out_json.h"
 #include "stream.h"
 
@@ -62,7 +63,8 @@ struct monitor {
 	const struct ipsm_paths *p;
 	const struct monitor_opts *o;
 	int ncpus;
-	int fd_sa, fd_info, fd_totals;
+	struct sa_table sa; /* the rows and their cache */
+	int fd_info, fd_totals;
 	struct dp_config dc; /* heartbeat, addresses, marks */
 	struct xfrm_nl *ev;
 	struct local_addrs la;
@@ -123,9 +125,8 @@ static int read_row(struct monitor *m, const struct ipsm_sa_key *key, struct ips
 	v = calloc(m->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->fd_sa, key, v))
-		err = -errno;
-	else
+	err = sa_table_lookup(&m->sa, key, v);
+	if (!err)
 		agg_sum_sa(row, key, v, m->ncpus, 0, 0);
 	free(v);
 	return err;
@@ -185,12 +186,13 @@ static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key, struct d
 		return -ENOMEM;
 	for (tries = 0; tries < 2; tries++) {
 		err = 0;
-		if (!bpf_map_update_elem(m->fd_sa, key, zero, BPF_NOEXIST) || errno == EEXIST)
+		/* A new row: nothing of it can be cached, so no new epoch. */
+		if (!bpf_map_update_elem(m->sa.fd_rows, key, zero, BPF_NOEXIST) || errno == EEXIST)
 			break;
 		err = -errno;
 		if (err != -E2BIG || tries)
 			break;
-		n = learned_evict(m->fd_sa, m->ncpus, keep_row, &k);
+		n = learned_evict(&m->sa, keep_row, &k);
 		if (n <= 0)
 			break;
 		pr_debug("SA table full: %d learned rows evicted for a kernel SA", n);
@@ -326,7 +328,7 @@ static void fold_share(struct monitor *m, const struct ipsm_sa_key *key,
 		crash_point("fold-committed");
 	}
 	if (!share)
-		bpf_map_delete_elem(m->fd_sa, key);
+		sa_table_delete(&m->sa, key);
 	bpf_map_delete_elem(m->fd_info, key);
 }
 
@@ -372,7 +374,7 @@ static int split_reused(struct monitor *m, const struct ipsm_sa_key *key,
 	v = calloc(m->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->fd_sa, key, v)) {
+	if (sa_table_lookup(&m->sa, key, v)) {
 		/* No row: nothing to split. */
 		fold(m, key, NULL);
 		goto out;
@@ -398,8 +400,9 @@ static int split_reused(struct monitor *m, const struct ipsm_sa_key *key,
 		v[i].seq_late = v[i].seq_suspect = 0;
 	}
 	/* Packets that came in since the lookup above are lost from the row only. */
-	if (bpf_map_update_elem(m->fd_sa, key, v, BPF_EXIST) && errno != ENOENT)
-		err = -errno;
+	err = sa_table_update(&m->sa, key, v, BPF_EXIST);
+	if (err == -ENOENT)
+		err = 0;
 	/*
 	 * The snapshot being taken read the row whole, with the old SA's
 	 * record, and the totals without its fold: it gets the new share,
@@ -813,11 +816,11 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 			} else if (key->dir == IPSM_DIR_RX &&
 				   local_addrs_has(&m->la, fam, key->daddr)) {
 				/* Made from the wire before correlation: a bad SPI's row. */
-				bpf_map_delete_elem(m->fd_sa, key);
+				sa_table_delete(&m->sa, key);
 				continue;
 			} else if (learned_idle(&s->sas[i], now, m->o->learned_idle_ns)) {
 				/* Learned (forwarded, another host's SA) and idle: it ages out. */
-				bpf_map_delete_elem(m->fd_sa, key);
+				sa_table_delete(&m->sa, key);
 				continue;
 			}
 		}
@@ -1023,9 +1026,12 @@ static int on_xfrm(void *ctx)
 
 int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 {
-	struct monitor m = {
-		.p = p, .o = o, .fd_sa = -1, .fd_info = -1, .fd_totals = -1, .dc = { -1, -1, -1 }
-	};
+	struct monitor m = { .p = p,
+			     .o = o,
+			     .sa = { -1, -1, -1, 0 },
+			     .fd_info = -1,
+			     .fd_totals = -1,
+			     .dc = { -1, -1, -1 } };
 	struct loop l = { .interval_ms = o->interval_ms,
 			  .on_tick = on_tick,
 			  .n_fds = 1,
@@ -1044,10 +1050,10 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	err = stream_open(&m.out, o->output);
 	if (err)
 		return err;
-	m.fd_sa = ipsm_map_open(p, 0, IPSM_MAP_SA_STATS);
+	err = sa_table_open(p, &m.sa);
 	m.fd_info = ipsm_map_open(p, 0, IPSM_MAP_SA_INFO);
 	m.fd_totals = ipsm_map_open(p, 0, IPSM_MAP_TOTALS);
-	if (m.fd_sa < 0 || m.fd_info < 0 || m.fd_totals < 0 || dp_config_open(p, &m.dc)) {
+	if (err || m.fd_info < 0 || m.fd_totals < 0 || dp_config_open(p, &m.dc)) {
 		err = -ENOENT;
 		goto out;
 	}
@@ -1093,7 +1099,6 @@ out:
 		close(m.fd_totals);
 	if (m.fd_info >= 0)
 		close(m.fd_info);
-	if (m.fd_sa >= 0)
-		close(m.fd_sa);
+	sa_table_close(&m.sa);
 	return err;
 }

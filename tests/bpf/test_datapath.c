@@ -31,6 +31,7 @@
 #include "ipsecmon.skel.h"
 #include "bpf_env.h"
 #include "learned.h"
+#include "sa_table.h"
 #include "pkt.h"
 #include "report.h"
 
@@ -80,6 +81,17 @@ struct expect {
 
 /* --- maps -------------------------------------------------------------- */
 
+/* The SA table with its cache, as user space reads and writes it. */
+static struct sa_table table(struct env *e)
+{
+	struct ipsecmon *s = e->skel;
+
+	return (struct sa_table){ .fd_rows = bpf_map__fd(s->maps.sa_stats),
+				  .fd_cache = bpf_map__fd(s->maps.sa_cache),
+				  .fd_epoch = bpf_map__fd(s->maps.sa_epoch),
+				  .ncpus = e->ncpus };
+}
+
 static int reset_maps(struct env *e)
 {
 	struct ipsecmon *s = e->skel;
@@ -95,6 +107,14 @@ static int reset_maps(struct env *e)
 					 e->ncpus);
 	if (!err)
 		err = bpf_env_clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
+	if (!err)
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.sa_cache), IPSM_SA_CACHE_SLOTS,
+					 sizeof(struct ipsm_sa_slot), e->ncpus);
+	if (!err) {
+		struct sa_table t = table(e);
+
+		err = sa_table_new_epoch(&t);
+	}
 	return err;
 }
 
@@ -167,15 +187,17 @@ static int read_dp(struct env *e, struct ipsm_dp *out)
  */
 static int read_sa(struct env *e, const struct ipsm_sa_key *key, struct ipsm_sa_val *out)
 {
-	int fd = bpf_map__fd(e->skel->maps.sa_stats), i;
 	struct ipsm_sa_val *v = calloc(e->ncpus, sizeof(*v));
+	struct sa_table t = table(e);
+	int i, err;
 
 	if (!v)
 		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(fd, key, v)) {
+	err = sa_table_lookup(&t, key, v);
+	if (err) {
 		free(v);
-		return -errno;
+		return err;
 	}
 	for (i = 0; i < e->ncpus; i++) {
 		out->packets += v[i].packets;
@@ -1372,6 +1394,7 @@ static void run_table_full(struct env *e)
 	pkt_init(&b, frame, sizeof(frame));
 	pkt_build(&b, &s);
 	for (h = 0; h < ARRAY_SIZE(hooks); h++) {
+		struct sa_table t = table(e);
 		struct result r = { 0 };
 
 		snprintf(name, sizeof(name), "%s/budget_table_full", hooks[h].name);
@@ -1416,7 +1439,7 @@ static void run_table_full(struct env *e)
 		del.dir = 7;
 		del.proto = PKT_IPPROTO_ESP;
 		del.spi = htonl(0x70000000);
-		if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.sa_stats), &del))
+		if (sa_table_delete(&t, &del))
 			mismatch(&r, "deleting a row: %s", strerror(errno));
 		err = run(e->progs[h], b.data, b.len, REPEAT, &ret);
 		if (err || ret != hooks[h].verdict)
@@ -1464,6 +1487,7 @@ static void run_learned_evict(struct env *e)
 {
 	int fd = bpf_map__fd(e->skel->maps.sa_stats), i, n, err;
 	struct ipsm_sa_val *v = calloc(e->ncpus, sizeof(*v));
+	struct sa_table t = table(e);
 	struct result r = { 0 };
 	struct ipsm_sa_val one;
 	struct ipsm_sa_key k;
@@ -1485,7 +1509,7 @@ static void run_learned_evict(struct env *e)
 	memset(v, 0, e->ncpus * sizeof(*v));
 	if (!bpf_map_update_elem(fd, &k, v, BPF_NOEXIST) || errno != E2BIG)
 		mismatch(&r, "a 17th row in a table of 16: %s", strerror(errno));
-	n = learned_evict(fd, e->ncpus, keep_kernel_sas, NULL);
+	n = learned_evict(&t, keep_kernel_sas, NULL);
 	if (n != 2)
 		mismatch(&r, "evicted %d rows, want 2", n);
 	for (i = 0; i < SMALL_TABLE; i++) {
@@ -1498,7 +1522,7 @@ static void run_learned_evict(struct env *e)
 	learned_key(&k, SMALL_TABLE);
 	if (bpf_map_update_elem(fd, &k, v, BPF_NOEXIST))
 		mismatch(&r, "the kernel SA's row after the eviction: %s", strerror(errno));
-	n = learned_evict(fd, e->ncpus, keep_kernel_sas, NULL);
+	n = learned_evict(&t, keep_kernel_sas, NULL);
 	learned_key(&k, LEARNED_KEPT + 2);
 	if (n != 2 || !read_sa(e, &k, &one))
 		mismatch(&r, "second eviction: %d rows, row 0x%x %s, want 2 and gone", n,
@@ -1523,6 +1547,7 @@ static void run_learned_relearn(struct env *e)
 	struct pkt_spec s = ESP4(.spi = 0x7200);
 	const int h = 2; /* tc-egress: a sent SPI's row is always learned */
 	struct ipsm_sa row = { .last_seen = 5000 };
+	struct sa_table t = table(e);
 	__u8 frame[FRAME_MAX];
 	struct result r = { 0 };
 	struct ipsm_sa_val v;
@@ -1546,7 +1571,7 @@ static void run_learned_relearn(struct env *e)
 			 (unsigned long long)v.packets);
 		goto out;
 	}
-	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.sa_stats), &x.key))
+	if (sa_table_delete(&t, &x.key))
 		mismatch(&r, "ageing the row out: %s", strerror(errno));
 	err = run(e->progs[h], b.data, b.len, 2, &ret);
 	if (err || read_sa(e, &x.key, &v) || v.packets != 2 || v.bytes != 2ULL * b.ip_len)
@@ -1563,6 +1588,154 @@ static void run_learned_relearn(struct env *e)
 		mismatch(&r, "learned_idle: idle from last_seen + idle_ns, never with 0");
 out:
 	report_case("learned_row_ages_out_and_is_learned_again", &r);
+}
+
+/* --- the SA cache -------------------------------------------------------- */
+
+/* A row's packets as the table holds them, without what CPUs' slots hold. */
+static __u64 raw_packets(struct env *e, const struct ipsm_sa_key *key)
+{
+	struct ipsm_sa_val *v = calloc(e->ncpus, sizeof(*v));
+	__u64 n = 0;
+	int i;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.sa_stats), key, v))
+		for (i = 0; i < e->ncpus; i++)
+			n += v[i].packets;
+	free(v);
+	return n;
+}
+
+static int insert_row(struct env *e, const struct ipsm_sa_key *k);
+
+/* An IPv4 ESP frame of SPI spi, and its row's key at hook h. */
+static void spi_frame(int h, __u32 spi, struct pkt_buf *b, __u8 *frame, struct ipsm_sa_key *key)
+{
+	struct pkt_spec s = ESP4(.spi = spi);
+	struct expect x;
+
+	pkt_init(b, frame, FRAME_MAX);
+	pkt_build(b, &s);
+	memset(&x, 0, sizeof(x));
+	x.af = IPSM_AF_IPV4;
+	expect_sa(&x, b, s.spi, s.seq);
+	x.key.dir = hooks[h].dir;
+	*key = x.key;
+}
+
+/* Send n frames of SPI spi through hook h. */
+static int send_spi(struct env *e, int h, __u32 spi, int n)
+{
+	struct ipsm_sa_key key;
+	__u8 frame[FRAME_MAX];
+	struct pkt_buf b;
+	int ret = 0, err;
+
+	spi_frame(h, spi, &b, frame, &key);
+	err = run(e->progs[h], b.data, b.len, n, &ret);
+	return err ? err : ret == hooks[h].verdict ? 0 : -EPROTO;
+}
+
+static __u64 cached_packets(struct env *e, const struct ipsm_sa_key *key)
+{
+	struct ipsm_sa_val v;
+
+	return read_sa(e, key, &v) ? ~0ULL : v.packets;
+}
+
+/*
+ * A known SA's packets count in its CPU's cache slot: after 10 packets the
+ * row itself holds the first (the one that filled the slot), readers see
+ * 10. Two rows of one slot (SPIs found to collide) take it in turn: each
+ * hands its counts back to its row, 3+4 and 2+1 exactly. A row that user
+ * space rewrote (as the monitor's SPI-reuse split does) keeps what was
+ * written: the slot's older counts are not written back over it.
+ */
+static void run_sa_cache(struct env *e)
+{
+	__u32 spi = 0x7300, other;
+	struct ipsm_sa_key a, b;
+	struct sa_table t = table(e);
+	struct ipsm_sa_val *w;
+	__u8 frame[FRAME_MAX];
+	struct pkt_buf pb;
+	size_t h;
+	int err, c;
+
+	w = calloc(e->ncpus, sizeof(*w));
+	if (!w)
+		return;
+	for (h = 0; h < ARRAY_SIZE(hooks); h++) {
+		struct result r = { 0 };
+		char name[80];
+
+		snprintf(name, sizeof(name), "%s/sa_cache_known_sa_counts_in_its_slot",
+			 hooks[h].name);
+		spi_frame(h, spi, &pb, frame, &a);
+		err = reset_maps(e);
+		/* The row first (a kernel SA's, as the monitor makes it), then 10 packets. */
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 10);
+		if (err || raw_packets(e, &a) != 1 || cached_packets(e, &a) != 10)
+			mismatch(&r, "%s: row %llu, read %llu, want 1 and 10", strerror(-err),
+				 (unsigned long long)raw_packets(e, &a),
+				 (unsigned long long)cached_packets(e, &a));
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_cache_colliding_rows_written_back",
+			 hooks[h].name);
+		b = a;
+		for (other = spi + 1; other < spi + 1000000; other++) {
+			b.spi = htonl(other);
+			if (ipsm_sa_slot_of(&b) == ipsm_sa_slot_of(&a))
+				break;
+		}
+		err = reset_maps(e);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = insert_row(e, &b);
+		if (!err)
+			err = send_spi(e, h, spi, 3);
+		if (!err)
+			err = send_spi(e, h, other, 2);
+		if (!err)
+			err = send_spi(e, h, spi, 4);
+		if (!err)
+			err = send_spi(e, h, other, 1);
+		/* b holds the slot now: a's row has all 7 itself. */
+		if (err || ipsm_sa_slot_of(&a) != ipsm_sa_slot_of(&b) || raw_packets(e, &a) != 7 ||
+		    cached_packets(e, &a) != 7 || cached_packets(e, &b) != 3)
+			mismatch(&r, "%s: a row %llu read %llu, b read %llu, want 7 7 3",
+				 strerror(-err), (unsigned long long)raw_packets(e, &a),
+				 (unsigned long long)cached_packets(e, &a),
+				 (unsigned long long)cached_packets(e, &b));
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_cache_rewritten_row_kept", hooks[h].name);
+		err = reset_maps(e);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 5);
+		memset(w, 0, e->ncpus * sizeof(*w));
+		for (c = 0; c < e->ncpus; c++)
+			w[c].packets = 100;
+		if (!err)
+			err = sa_table_update(&t, &a, w, BPF_EXIST);
+		if (!err)
+			err = send_spi(e, h, spi, 3);
+		/* 100 on every CPU as written, and 3 more on this one. */
+		if (err || cached_packets(e, &a) != 100ULL * e->ncpus + 3)
+			mismatch(&r, "%s: read %llu, want %llu", strerror(-err),
+				 (unsigned long long)cached_packets(e, &a), 100ULL * e->ncpus + 3);
+		report_case(name, &r);
+	}
+	free(w);
 }
 
 #define RATE_BUDGET 3
@@ -2095,6 +2268,7 @@ int main(void)
 	run_bad_spi_monitor(&e);
 	run_local_decisions(&e);
 	run_bad_spi_seed(&e);
+	run_sa_cache(&e);
 
 	use_skel(&e, small);
 	run_table_full(&e);

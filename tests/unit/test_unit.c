@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "fixture.h"
 #include "out_json.h"
+#include "sa_table.h"
 #include "snapshot.h"
 #include "xfrm_stat.h"
 
@@ -470,6 +471,42 @@ static void test_json_status(void **state)
 	json_decref(doc);
 }
 
+/*
+ * The cache overlay: a CPU's slot replaces its value of the row only when
+ * it holds that key and the row still shows the fill's packets and
+ * first_seen (CPU 0); a row rewritten since (CPU 1), a slot of another key
+ * (CPU 2) or no cache at all leave the row's values.
+ */
+static void test_sa_overlay(void **state)
+{
+	struct ipsm_sa_key key = { .dir = IPSM_DIR_RX, .proto = 50, .spi = 0x01020304 };
+	struct ipsm_sa_slot *slots = calloc((size_t)IPSM_SA_CACHE_SLOTS * 3, sizeof(*slots));
+	struct ipsm_sa_val v[3] = { 0 };
+	struct ipsm_sa_slot *s;
+	int c;
+
+	(void)state;
+	assert_non_null(slots);
+	s = &slots[(size_t)ipsm_sa_slot_of(&key) * 3];
+	for (c = 0; c < 3; c++) {
+		v[c].packets = 1;
+		v[c].first_seen = 100 + c;
+		s[c].key = key;
+		s[c].fill_packets = 1;
+		s[c].val.first_seen = 100 + c;
+		s[c].val.packets = 10 * (c + 1);
+	}
+	v[1].packets = 500; /* rewritten by user space since the fill */
+	s[2].key.spi = 0x01020305;
+	sa_table_overlay(NULL, 3, &key, v);
+	assert_int_equal(v[0].packets, 1);
+	sa_table_overlay(slots, 3, &key, v);
+	assert_int_equal(v[0].packets, 10);
+	assert_int_equal(v[1].packets, 500);
+	assert_int_equal(v[2].packets, 1);
+	free(slots);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_sum_u64),
 		cmocka_unit_test(test_sum_dp),
 		cmocka_unit_test(test_sum_sa),
+		cmocka_unit_test(test_sa_overlay),
 		cmocka_unit_test(test_sum_sa_never_seen),
 		cmocka_unit_test(test_seq_exact),
 		cmocka_unit_test(test_sort_sas),

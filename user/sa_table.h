@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SA table as the datapath keeps it: the rows (sa_stats) and the per-CPU
+ * cache in front of them (sa_cache, include/ipsecmon.h says how it works).
+ * Every user-space read, write and delete of a row goes through here, so
+ * that reads see what the cache holds and writes make the cache let go.
+ */
+#ifndef IPSM_SA_TABLE_H
+#define IPSM_SA_TABLE_H
+
+#include <linux/types.h>
+
+#include "ipsecmon.h"
+#include "pins.h"
+
+struct sa_table {
+	int fd_rows; /* sa_stats */
+	int fd_cache; /* sa_cache; -1 with pins made before it existed */
+	int fd_epoch; /* sa_epoch; -1 likewise */
+	int ncpus;
+};
+
+/* The namespace's table; 0 or -errno (reported). Closed by sa_table_close(). */
+int sa_table_open(const struct ipsm_paths *p, struct sa_table *t);
+void sa_table_close(struct sa_table *t);
+
+/* Every CPU's slots (slot i of CPU c at [i * ncpus + c]), read before the rows. */
+int sa_table_slots(const struct sa_table *t, struct ipsm_sa_slot **out);
+/* Put the CPUs' cached values of key into v (ncpus values read after slots). */
+void sa_table_overlay(const struct ipsm_sa_slot *slots, int ncpus, const struct ipsm_sa_key *key,
+		      struct ipsm_sa_val *v);
+
+/* One row, cached values in (v: ncpus values); 0, -ENOENT or -errno. */
+int sa_table_lookup(const struct sa_table *t, const struct ipsm_sa_key *key, struct ipsm_sa_val *v);
+/* Rewrite or delete a row, then make the cache let go of it; 0 or -errno. */
+int sa_table_update(const struct sa_table *t, const struct ipsm_sa_key *key,
+		    const struct ipsm_sa_val *v, __u64 flags);
+int sa_table_delete(const struct sa_table *t, const struct ipsm_sa_key *key);
+/* After deleting rows directly: a new sa_epoch, so no CPU counts in a gone row. */
+int sa_table_new_epoch(const struct sa_table *t);
+
+#endif
