@@ -179,6 +179,12 @@ struct ipsm_dp {
 	__u64 reserved_spi_packets; /* ESP/AH with SPI 1-255 (RFC 4303): no SA can match */
 };
 
+/* The datapath's per-CPU copy of the coarse clock, and the jiffy it was read in. */
+struct ipsm_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
 /*
  * Correlation state written by the monitor (run): while its heartbeat is
  * fresh the SA table holds exactly the kernel's SAs, so an inbound miss is a
@@ -357,6 +363,7 @@ _Static_assert(sizeof(struct ipsm_sa_val) % 8 == 0, "per-CPU stride: ipsm_sa_val
 _Static_assert(sizeof(struct ipsm_dp) % 8 == 0, "per-CPU stride: ipsm_dp");
 _Static_assert(sizeof(struct ipsm_bad_spi) % 8 == 0, "per-CPU stride: ipsm_bad_spi");
 _Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
+_Static_assert(sizeof(struct ipsm_clock) % 8 == 0, "per-CPU stride: ipsm_clock");
 _Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */

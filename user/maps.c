@@ -15,6 +15,7 @@ const struct ipsm_map_def ipsm_maps[IPSM_MAP_MAX] = {
 	[IPSM_MAP_SA_CACHE] = { "sa_cache", true },
 	[IPSM_MAP_SA_EPOCH] = { "sa_epoch", true },
 	[IPSM_MAP_DP] = { "dp", true },
+	[IPSM_MAP_DP_CLOCK] = { "dp_clock", true },
 	[IPSM_MAP_CORRELATION] = { "correlation", true },
 	[IPSM_MAP_BAD_SPIS] = { "bad_spis", true },
 	[IPSM_MAP_SA_INFO] = { "sa_info", true },

@@ -22,6 +22,7 @@ enum ipsm_map_id {
 	IPSM_MAP_SA_CACHE, /* its per-CPU cache */
 	IPSM_MAP_SA_EPOCH, /* changed after user space writes rows */
 	IPSM_MAP_DP, /* datapath bookkeeping */
+	IPSM_MAP_DP_CLOCK, /* the datapath's per-CPU clock */
 	IPSM_MAP_CORRELATION, /* the monitor's heartbeat */
 	IPSM_MAP_BAD_SPIS, /* recent bad SPIs */
 	IPSM_MAP_SA_INFO, /* the monitor's record per SA */

@@ -213,6 +213,8 @@ static int read_sa(struct env *e, const struct ipsm_sa_key *key, struct ipsm_sa_
 		out->flags |= v[i].flags;
 		if (v[i].first_seen && (!out->first_seen || v[i].first_seen < out->first_seen))
 			out->first_seen = v[i].first_seen;
+		if (v[i].last_seen > out->last_seen)
+			out->last_seen = v[i].last_seen;
 		if (v[i].seq_max > out->seq_max)
 			out->seq_max = v[i].seq_max;
 		if (v[i].packets)
@@ -1607,6 +1609,7 @@ static __u64 raw_packets(struct env *e, const struct ipsm_sa_key *key)
 }
 
 static int insert_row(struct env *e, const struct ipsm_sa_key *k);
+static __u64 mono_coarse_ns(void);
 
 /* An IPv4 ESP frame of SPI spi, and its row's key at hook h. */
 static void spi_frame(int h, __u32 spi, struct pkt_buf *b, __u8 *frame, struct ipsm_sa_key *key)
@@ -1641,6 +1644,40 @@ static __u64 cached_packets(struct env *e, const struct ipsm_sa_key *key)
 	struct ipsm_sa_val v;
 
 	return read_sa(e, key, &v) ? ~0ULL : v.packets;
+}
+
+/*
+ * The datapath's timestamps are CLOCK_MONOTONIC_COARSE, read once per jiffy
+ * (dp_now): never ahead of the clock, at most a tick (10 ms at HZ 100)
+ * behind it, and a packet 30 ms later is seen later.
+ */
+static int times_on_coarse_clock(struct env *e, int h, __u32 spi, const struct ipsm_sa_key *key,
+				 struct result *r)
+{
+	const __u64 tick = 10000000ULL;
+	__u64 t0, t1, t2, t3;
+	struct ipsm_sa_val v;
+	int err;
+
+	t0 = mono_coarse_ns();
+	err = send_spi(e, h, spi, 1);
+	t1 = mono_coarse_ns();
+	usleep(30000);
+	t2 = mono_coarse_ns();
+	if (!err)
+		err = send_spi(e, h, spi, 1);
+	t3 = mono_coarse_ns();
+	if (!err)
+		err = read_sa(e, key, &v);
+	if (err)
+		return err;
+	if (v.first_seen + tick < t0 || v.first_seen > t1 || v.last_seen + tick < t2 ||
+	    v.last_seen > t3 || v.last_seen <= v.first_seen)
+		mismatch(r, "first %llu in [%llu, %llu], last %llu in [%llu, %llu] (less a tick)",
+			 (unsigned long long)v.first_seen, (unsigned long long)t0,
+			 (unsigned long long)t1, (unsigned long long)v.last_seen,
+			 (unsigned long long)t2, (unsigned long long)t3);
+	return 0;
 }
 
 /*
@@ -1733,6 +1770,17 @@ static void run_sa_cache(struct env *e)
 		if (err || cached_packets(e, &a) != 100ULL * e->ncpus + 3)
 			mismatch(&r, "%s: read %llu, want %llu", strerror(-err),
 				 (unsigned long long)cached_packets(e, &a), 100ULL * e->ncpus + 3);
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_times_on_the_coarse_clock", hooks[h].name);
+		err = reset_maps(e);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = times_on_coarse_clock(e, h, spi, &a, &r);
+		if (err)
+			mismatch(&r, "%s", strerror(-err));
 		report_case(name, &r);
 	}
 	free(w);
