@@ -532,17 +532,23 @@ static __noinline void slot_flush(struct ipsm_sa_slot *s)
 		return;
 	}
 	w = bpf_map_lookup_elem(&sa_stats, &s->key);
-	if (w && w->packets == s->fill_packets && w->first_seen == s->val.first_seen)
+	if (w && w->cache_tag == s->val.cache_tag && w->packets == s->fill_packets &&
+	    w->first_seen == s->val.first_seen)
 		*w = s->val;
 	s->key.spi = 0;
 }
 
-/* The key last, so that a reader that sees it sees the value it goes with. */
+/*
+ * The row gets a new tag, which its copy in the slot shares: a row deleted
+ * and made again within the same tick, with as many packets, still differs.
+ * The key last, so that a reader that sees it sees the value it goes with.
+ */
 static __always_inline void slot_fill(struct ipsm_sa_slot *s, const union sa_key_words *key,
-				      const struct ipsm_sa_val *v, __u64 epoch)
+				      struct ipsm_sa_val *v, __u64 epoch)
 {
 	__u64 *w = (__u64 *)&s->key;
 
+	v->cache_tag = bpf_get_prandom_u32() | 1;
 	s->val = *v;
 	s->fill_packets = v->packets;
 	s->epoch = epoch;

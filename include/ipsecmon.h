@@ -115,7 +115,7 @@ struct ipsm_sa_val {
 	__u32 seq_max; /* highest sequence number (low 32 bits with ESN) */
 	__u32 flags; /* IPSM_SA_F_* */
 	__u32 seq_jump; /* the last unconfirmed far-ahead sequence number */
-	__u32 pad;
+	__u32 cache_tag; /* set when a CPU's cache slot takes the row (never 0 then) */
 	__u8 saddr[16]; /* source of this CPU's first packet */
 };
 
@@ -125,7 +125,8 @@ struct ipsm_sa_val {
  * CPU's slot, the slot holds that CPU's value of it and the row's copy is
  * stale; readers (user/sa_table.c) therefore read the slots first and the
  * rows after, and take a slot for its row where the row still shows what
- * it held when the slot was filled (packets and first_seen). The datapath
+ * it held when the slot was filled (packets, first_seen and the cache_tag
+ * the fill wrote, which a row made anew under the key does not have). The datapath
  * writes a slot back to its row under the same test when another row takes
  * the slot, so a row that user space rewrote or deleted and made again is
  * never overwritten with the old one's counts. Whoever writes or deletes a

@@ -94,7 +94,8 @@ static void take_slots(const struct ipsm_sa_slot *s, int ncpus, const struct ips
 
 	for (c = 0; c < ncpus; c++)
 		if (s[c].key.spi && !memcmp(&s[c].key, key, sizeof(*key)) &&
-		    v[c].packets == s[c].fill_packets && v[c].first_seen == s[c].val.first_seen)
+		    v[c].cache_tag == s[c].val.cache_tag && v[c].packets == s[c].fill_packets &&
+		    v[c].first_seen == s[c].val.first_seen)
 			v[c] = s[c].val;
 }
 

@@ -1686,7 +1686,8 @@ static int times_on_coarse_clock(struct env *e, int h, __u32 spi, const struct i
  * 10. Two rows of one slot (SPIs found to collide) take it in turn: each
  * hands its counts back to its row, 3+4 and 2+1 exactly. A row that user
  * space rewrote (as the monitor's SPI-reuse split does) keeps what was
- * written: the slot's older counts are not written back over it.
+ * written: the slot's older counts are not written back over it; nor over
+ * a row deleted and made again.
  */
 static void run_sa_cache(struct env *e)
 {
@@ -1770,6 +1771,28 @@ static void run_sa_cache(struct env *e)
 		if (err || cached_packets(e, &a) != 100ULL * e->ncpus + 3)
 			mismatch(&r, "%s: read %llu, want %llu", strerror(-err),
 				 (unsigned long long)cached_packets(e, &a), 100ULL * e->ncpus + 3);
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_cache_row_made_anew_not_overwritten",
+			 hooks[h].name);
+		/*
+		 * The slot filled at the row's first packet (fill_packets 1);
+		 * the row deleted, made again by the next packet (1 packet, in
+		 * the same tick): the old slot must not come back over it.
+		 */
+		err = reset_maps(e);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 3);
+		if (!err)
+			err = sa_table_delete(&t, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 2);
+		if (err || cached_packets(e, &a) != 2)
+			mismatch(&r, "%s: read %llu, want 2", strerror(-err),
+				 (unsigned long long)cached_packets(e, &a));
 		report_case(name, &r);
 
 		memset(&r, 0, sizeof(r));

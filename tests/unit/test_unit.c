@@ -473,9 +473,10 @@ static void test_json_status(void **state)
 
 /*
  * The cache overlay: a CPU's slot replaces its value of the row only when
- * it holds that key and the row still shows the fill's packets and
- * first_seen (CPU 0); a row rewritten since (CPU 1), a slot of another key
- * (CPU 2) or no cache at all leave the row's values.
+ * it holds that key and the row still shows the fill's packets, first_seen
+ * and tag (CPU 0); a row rewritten since (CPU 1), a slot of another key
+ * (CPU 2), a row made anew (CPU 0 again, tag 0) or no cache at all leave
+ * the row's values.
  */
 static void test_sa_overlay(void **state)
 {
@@ -495,6 +496,7 @@ static void test_sa_overlay(void **state)
 		s[c].fill_packets = 1;
 		s[c].val.first_seen = 100 + c;
 		s[c].val.packets = 10 * (c + 1);
+		v[c].cache_tag = s[c].val.cache_tag = 7;
 	}
 	v[1].packets = 500; /* rewritten by user space since the fill */
 	s[2].key.spi = 0x01020305;
@@ -504,6 +506,10 @@ static void test_sa_overlay(void **state)
 	assert_int_equal(v[0].packets, 10);
 	assert_int_equal(v[1].packets, 500);
 	assert_int_equal(v[2].packets, 1);
+	v[0].packets = 1;
+	v[0].cache_tag = 0;
+	sa_table_overlay(slots, 3, &key, v);
+	assert_int_equal(v[0].packets, 1);
 	free(slots);
 }
 
