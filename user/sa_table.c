@@ -135,16 +135,21 @@ out:
 
 int sa_table_new_epoch(const struct sa_table *t)
 {
-	__u64 e = 0, old = 0;
+	__u64 e, old = 0;
 	__u32 k = 0;
 
 	if (t->fd_epoch < 0)
 		return 0;
 	bpf_map_lookup_elem(t->fd_epoch, &k, &old);
-	/* Random, not old + 1: two monitors bumping at once still change it. */
-	while (e == old)
+	/*
+	 * A fresh random value each time, not old + 1: two monitors bumping
+	 * at once still change it, and a value slots were filled under does
+	 * not come back (nor 0, that of slots never filled).
+	 */
+	do {
 		if (getrandom(&e, sizeof(e), 0) != sizeof(e))
 			e = old + 1;
+	} while (e == old || !e);
 	if (bpf_map_update_elem(t->fd_epoch, &k, &e, BPF_ANY))
 		return -errno;
 	return 0;

@@ -1796,6 +1796,59 @@ static void run_sa_cache(struct env *e)
 		report_case(name, &r);
 
 		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_cache_sa_deleted_and_added_again", hooks[h].name);
+		/* As the monitor does across an SA's deletion and a new SA under the key. */
+		err = reset_maps(e);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 10);
+		if (!err)
+			err = sa_table_delete(&t, &a);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 10);
+		if (err || cached_packets(e, &a) != 10)
+			mismatch(&r, "%s: read %llu (row %llu), want 10", strerror(-err),
+				 (unsigned long long)cached_packets(e, &a),
+				 (unsigned long long)raw_packets(e, &a));
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(name, sizeof(name), "%s/sa_cache_two_epochs_in_a_row", hooks[h].name);
+		/*
+		 * Slot filled at epoch 0; two rows deleted (two new epochs), the
+		 * SA's row made again: the slot must not be current again (the
+		 * second epoch used to be 0 once more).
+		 */
+		err = reset_maps(e);
+		if (!err) {
+			__u64 zero_epoch = 0;
+			__u32 k0 = 0;
+
+			err = bpf_map_update_elem(t.fd_epoch, &k0, &zero_epoch, BPF_ANY) ? -errno : 0;
+		}
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = insert_row(e, &b);
+		if (!err)
+			err = send_spi(e, h, spi, 10);
+		if (!err)
+			err = sa_table_delete(&t, &b);
+		if (!err)
+			err = sa_table_delete(&t, &a);
+		if (!err)
+			err = insert_row(e, &a);
+		if (!err)
+			err = send_spi(e, h, spi, 4);
+		if (err || cached_packets(e, &a) != 4)
+			mismatch(&r, "%s: read %llu, want 4", strerror(-err),
+				 (unsigned long long)cached_packets(e, &a));
+		report_case(name, &r);
+
+		memset(&r, 0, sizeof(r));
 		snprintf(name, sizeof(name), "%s/sa_times_on_the_coarse_clock", hooks[h].name);
 		err = reset_maps(e);
 		if (!err)
