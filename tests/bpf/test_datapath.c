@@ -1796,7 +1796,8 @@ static void run_sa_cache(struct env *e)
 		report_case(name, &r);
 
 		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_sa_deleted_and_added_again", hooks[h].name);
+		snprintf(name, sizeof(name), "%s/sa_cache_sa_deleted_and_added_again",
+			 hooks[h].name);
 		/* As the monitor does across an SA's deletion and a new SA under the key. */
 		err = reset_maps(e);
 		if (!err)
@@ -1827,7 +1828,8 @@ static void run_sa_cache(struct env *e)
 			__u64 zero_epoch = 0;
 			__u32 k0 = 0;
 
-			err = bpf_map_update_elem(t.fd_epoch, &k0, &zero_epoch, BPF_ANY) ? -errno : 0;
+			if (bpf_map_update_elem(t.fd_epoch, &k0, &zero_epoch, BPF_ANY))
+				err = -errno;
 		}
 		if (!err)
 			err = insert_row(e, &a);
