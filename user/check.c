@@ -10,10 +10,11 @@
 
 #include "check.h"
 #include "log.h"
+#include "seq_out.h"
 
 static const char *const state_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
-int check_parse_range(const char *arg, struct check_range *r)
+int check_parse_range(const char *arg, struct check_range *r, bool below)
 {
 	char *end;
 
@@ -23,7 +24,8 @@ int check_parse_range(const char *arg, struct check_range *r)
 		return -EINVAL;
 	arg = end + 1;
 	r->crit = strtod(arg, &end);
-	if (errno || end == arg || *end || r->warn < 0 || r->crit < r->warn)
+	if (errno || end == arg || *end || r->warn < 0 || r->crit < 0 ||
+	    (below ? r->crit > r->warn : r->crit < r->warn))
 		return -EINVAL;
 	r->on = true;
 	return 0;
@@ -98,6 +100,7 @@ enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapsh
 	const struct ipsm_counters *cb = &b->ipsecmon;
 	const struct ipsm_counter_def *d, *bad_spi = ipsm_counter_by_json("bad_spi_packets");
 	bool bad = ipsm_counter_known(a, bad_spi) && ipsm_counter_known(b, bad_spi);
+	const struct ipsm_sa *soonest;
 	struct verdict v = {};
 	char pd[512] = "";
 	long idle, worst = 0;
@@ -125,6 +128,22 @@ enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapsh
 	}
 	if (o->max_idle >= 0 && worst > o->max_idle)
 		worsen(&v, CHECK_WARNING, "an SA idle for %lds > %lds", worst, o->max_idle);
+	/* The outbound SA that runs out of sequence numbers first, at its rate. */
+	for (i = 0, soonest = NULL; i < b->n_sas; i++)
+		if (b->sas[i].have_seq_exhaustion &&
+		    (!soonest || b->sas[i].seq_exhaustion_s < soonest->seq_exhaustion_s))
+			soonest = &b->sas[i];
+	if (o->seq_exhaustion.on && soonest) {
+		char spi[16];
+
+		ipsm_spi_str(soonest->key.spi, spi, sizeof(spi));
+		if (soonest->seq_exhaustion_s < o->seq_exhaustion.crit)
+			worsen(&v, CHECK_CRITICAL, "SA %s out of sequence numbers in %.0fs < %g",
+			       spi, soonest->seq_exhaustion_s, o->seq_exhaustion.crit);
+		else if (soonest->seq_exhaustion_s < o->seq_exhaustion.warn)
+			worsen(&v, CHECK_WARNING, "SA %s out of sequence numbers in %.0fs < %g",
+			       spi, soonest->seq_exhaustion_s, o->seq_exhaustion.warn);
+	}
 
 	/* Perfdata: 'label'=value;warn;crit;min, "N:" meaning "at least N". */
 	if (cb->have_xfrm && o->min_sas >= 0)
@@ -140,6 +159,11 @@ enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapsh
 	if (o->max_idle >= 0)
 		snprintf(pd + strlen(pd), sizeof(pd) - strlen(pd), " max_idle=%lds;%ld;;0", worst,
 			 o->max_idle);
+	/* "W:" is "alert below W"; no sample without an SA that sends. */
+	if (o->seq_exhaustion.on && soonest)
+		snprintf(pd + strlen(pd), sizeof(pd) - strlen(pd),
+			 " seq_exhaustion=%.0fs;%g:;%g:;0", soonest->seq_exhaustion_s,
+			 o->seq_exhaustion.warn, o->seq_exhaustion.crit);
 
 	if (v.state == CHECK_OK && bad)
 		snprintf(v.why, sizeof(v.why), "%llu active SAs, bad SPI packets %.3f/s",
@@ -181,6 +205,7 @@ enum check_state check_run(const struct ipsm_paths *p, char *const *names, int n
 		return CHECK_UNKNOWN;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	seq_out_estimate(&b, &a);
 	state = check_eval(o, &a, &b, seconds_between(&t0, &t1), line, sizeof(line));
 	printf("%s\n", line);
 	snapshot_free(&a);

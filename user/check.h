@@ -28,10 +28,12 @@ struct check_opts {
 	struct check_range rate[IPSM_N_COUNTERS];
 	long min_sas; /* CRITICAL below; -1: off */
 	long max_idle; /* seconds an SA may carry nothing before WARNING; -1: off */
+	/* Seconds left to an outbound SA's last sequence number: WARNING, CRITICAL below. */
+	struct check_range seq_exhaustion;
 };
 
-/* "W,C" into r; 0 or -EINVAL. */
-int check_parse_range(const char *arg, struct check_range *r);
+/* "W,C" into r; 0 or -EINVAL. below: C <= W (a floor), else C >= W (a ceiling). */
+int check_parse_range(const char *arg, struct check_range *r, bool below);
 
 /*
  * The verdict for the interval from a to b (seconds apart): one status line

@@ -17,6 +17,7 @@
 #include "learned.h"
 #include "log.h"
 #include "netns.h"
+#include "seq_out.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -117,6 +118,13 @@ static int set_gap(struct cli_args *a, const struct cli_opt *o, const char *arg)
 	return parse_u32(arg, 0, ~0U, &a->gap_threshold);
 }
 
+/* Whole seconds, 0 (never) to a year. */
+static int set_seq_warn(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	(void)o;
+	return parse_u32(arg, 0, 366 * 86400, &a->seq_warn_s);
+}
+
 /* Whole seconds, 0 (never) to a week. */
 static int set_learned_idle(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
@@ -167,7 +175,13 @@ static int set_force(struct cli_args *a, const struct cli_opt *o, const char *ar
 
 static int set_rate(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
-	return check_parse_range(arg, &a->check.rate[o->param]);
+	return check_parse_range(arg, &a->check.rate[o->param], false);
+}
+
+static int set_seq_exhaustion(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	(void)o;
+	return check_parse_range(arg, &a->check.seq_exhaustion, true);
 }
 
 static int set_limit(struct cli_args *a, const struct cli_opt *o, const char *arg)
@@ -221,6 +235,10 @@ const struct cli_opt cli_stream_opts[] = {
 	{ "gap-threshold", 0, "N",
 	  "a seq_gap event when an SA loses more than N sequence\nnumbers in one interval (default 10)",
 	  set_gap, "bad --gap-threshold '%s': a number" },
+	{ "seq-warn", 0, "SEC",
+	  "a seq_exhaustion_near event when an outbound SA without\nESN will run out of sequence numbers within SEC\nseconds at its send rate; 0: never (default " IPSM_STR(
+		  IPSM_DEFAULT_SEQ_WARN_S) ")",
+	  set_seq_warn, "bad --seq-warn '%s': seconds, 0 to 31622400" },
 	{ "sas", 0, "top|all",
 	  "SAs in each JSON line: top (default: the 10 busiest and\nthe 10 most troubled, with sas_omitted) or all",
 	  set_sas, "bad --sas '%s': use top or all" },
@@ -278,6 +296,9 @@ const struct cli_opt cli_check_opts[] = {
 	  offsetof(struct check_opts, min_sas) },
 	{ "max-idle", 0, "SEC", "WARNING when a kernel SA carried nothing\nfor longer", set_limit,
 	  NULL, offsetof(struct check_opts, max_idle) },
+	{ "seq-exhaustion", 0, "W,C",
+	  "WARNING/CRITICAL when an outbound SA without ESN will\nrun out of sequence numbers within W/C seconds at\nits send rate (C <= W)",
+	  set_seq_exhaustion, "bad --seq-exhaustion '%s': two numbers of seconds W,C with C <= W" },
 	{ "interval", 0, "SEC", "between the two readings (default 5)", set_interval },
 	{},
 };
@@ -404,6 +425,7 @@ static void defaults(const struct cli_cmd *cmd, struct cli_args *a)
 	a->attach.inserts_per_sec = IPSM_DEFAULT_INSERTS_PER_SEC;
 	a->interval_ms = cmd->plugin ? 5000 : 15000;
 	a->gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD;
+	a->seq_warn_s = IPSM_DEFAULT_SEQ_WARN_S;
 	a->learned_idle_s = IPSM_DEFAULT_LEARNED_IDLE_S;
 	a->check.min_sas = -1;
 	a->check.max_idle = -1;

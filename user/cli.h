@@ -30,6 +30,7 @@ struct cli_args {
 	unsigned int interval_ms;
 	const char *output;
 	__u32 gap_threshold;
+	__u32 seq_warn_s; /* run/watch --seq-warn */
 	__u32 learned_idle_s; /* run --learned-idle */
 	const char *prometheus;
 	bool sas_all;

@@ -200,6 +200,7 @@ static int do_run(struct cli_args *a)
 				   .interval_ms = a->interval_ms,
 				   .output = a->output,
 				   .gap_threshold = a->gap_threshold,
+				   .seq_warn_s = a->seq_warn_s,
 				   .sas_all = a->sas_all,
 				   .learned_idle_ns = a->learned_idle_s * 1000000000ULL };
 	struct prom_server *srv = NULL;
@@ -242,6 +243,7 @@ static int do_watch(struct cli_args *a)
 				 .json = a->json,
 				 .output = a->output,
 				 .gap_threshold = a->gap_threshold,
+				 .seq_warn_s = a->seq_warn_s,
 				 .sas_all = a->sas_all };
 	struct snapshot_req req = { .ifnames = a->ifnames, .n_ifnames = a->n_ifnames };
 	struct ipsm_snapshot s;

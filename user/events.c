@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "seq_out.h"
 
 json_t *event_new(const char *name)
 {
@@ -69,6 +70,34 @@ static void bad_peers(struct ipsm_events *e, const struct ipsm_snapshot *cur, ev
 	}
 }
 
+/*
+ * An outbound SA that will run out of sequence numbers within seq_warn_s at
+ * its rate: once per SA (its key and add time), within a bounded memory.
+ */
+static void seq_near(struct ipsm_events *e, const struct ipsm_sa *sa, event_emit_fn emit, void *ctx)
+{
+	__u64 seq = 0;
+	size_t j;
+	json_t *ev;
+
+	if (!e->seq_warn_s || !sa->have_seq_exhaustion || sa->seq_exhaustion_s >= e->seq_warn_s)
+		return;
+	for (j = 0; j < e->n_seq_warned; j++)
+		if (!memcmp(&e->seq_warned[j].key, &sa->key, sizeof(sa->key)) &&
+		    e->seq_warned[j].add_time == sa->x.add_time)
+			return;
+	if (e->n_seq_warned == IPSM_MAX_SEQ_WARNED)
+		return;
+	e->seq_warned[e->n_seq_warned].key = sa->key;
+	e->seq_warned[e->n_seq_warned++].add_time = sa->x.add_time;
+	sa_seq_out(sa, &seq);
+	ev = row_event("seq_exhaustion_near", sa);
+	json_object_set_new(ev, "seq_out", json_integer(seq));
+	json_object_set_new(ev, "seq_exhaustion_seconds",
+			    json_integer((json_int_t)sa->seq_exhaustion_s));
+	emit(ctx, ev);
+}
+
 void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		    const struct ipsm_snapshot *cur, event_emit_fn emit, void *ctx)
 {
@@ -90,6 +119,7 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		lost = !p				? sa_seq_lost(sa) :
 		       sa_seq_lost(sa) > sa_seq_lost(p) ? sa_seq_lost(sa) - sa_seq_lost(p) :
 							  0;
+		seq_near(e, sa, emit, ctx);
 		if (sa->seq_exact && lost > e->gap_threshold) {
 			ev = row_event("seq_gap", sa);
 			json_object_set_new(ev, "gaps", json_integer(lost));

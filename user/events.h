@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Events found by comparing two snapshots: the first bad SPI from a peer,
- * an ESP/AH sequence gap above a threshold, and (for watch, which sees no
+ * an ESP/AH sequence gap above a threshold, an outbound SA that will soon
+ * run out of sequence numbers (once per SA), and (for watch, which sees no
  * XFRM events) SAs that appeared or went. Each is a JSON object with an
  * "event" member.
  */
@@ -14,18 +15,26 @@
 #include "snapshot.h"
 
 #define IPSM_MAX_BAD_PEERS 1024
+/* SAs warned about once each (seq_exhaustion_near), at most this many kept. */
+#define IPSM_MAX_SEQ_WARNED 1024
 #define IPSM_DEFAULT_GAP_THRESHOLD 10
 
 typedef void (*event_emit_fn)(void *ctx, json_t *event);
 
 struct ipsm_events {
 	__u32 gap_threshold; /* sequence numbers lost in one interval */
+	__u32 seq_warn_s; /* seq_exhaustion_near below this many seconds; 0: off */
 	bool sa_changes; /* derive sa_added/sa_deleted from the SA lists */
 	size_t n_bad_peers;
 	struct {
 		__u8 family;
 		__u8 addr[16];
 	} bad_peers[IPSM_MAX_BAD_PEERS];
+	size_t n_seq_warned;
+	struct {
+		struct ipsm_sa_key key;
+		__u64 add_time; /* the SA's: a new SA under the key is warned again */
+	} seq_warned[IPSM_MAX_SEQ_WARNED];
 };
 
 /* A new event object: schema, event name and time. */

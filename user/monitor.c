@@ -28,6 +28,7 @@
 #include "monitor.h"
 #include "sa_index.h"
 #include "sa_table.h"
+#include "seq_out.h"
 #include "out_json.h"
 #include "stream.h"
 
@@ -922,6 +923,7 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 	json_t *doc;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	seq_out_estimate(s, m->have_prev ? &m->prev : NULL);
 	doc = json_snapshot_view(
 		s, &(struct json_view){ .max_sas = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
 					.max_bad_spis = m->o->sas_all ? SIZE_MAX :
@@ -1047,6 +1049,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 	if (m.ncpus < 0)
 		return m.ncpus;
 	m.events.gap_threshold = o->gap_threshold;
+	m.events.seq_warn_s = o->seq_warn_s;
 	err = stream_open(&m.out, o->output);
 	if (err)
 		return err;

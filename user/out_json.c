@@ -9,6 +9,7 @@
 
 #include "counters.h"
 #include "out_json.h"
+#include "seq_out.h"
 
 /* Counters are u64; jansson's integers are signed 64-bit, ample for either. */
 static json_t *jint(__u64 v)
@@ -238,6 +239,7 @@ static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 {
 	char spi[16], src[64], dst[64];
 	int af = sa->key.family;
+	__u64 seq;
 	json_t *o;
 
 	ipsm_spi_str(sa->key.spi, spi, sizeof(spi));
@@ -261,6 +263,11 @@ static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 		json_object_set_new(o, "kernel", kernel_sa_obj(&sa->x));
 	json_object_set_new(o, "kernel_dropped",
 			    sa->have_dropped ? jint(sa->kernel_dropped) : json_null());
+	json_object_set_new(o, "seq_out", sa_seq_out(sa, &seq) ? jint(seq) : json_null());
+	json_object_set_new(o, "esn", sa->known ? json_boolean(sa_esn(sa)) : json_null());
+	json_object_set_new(o, "seq_exhaustion_seconds",
+			    sa->have_seq_exhaustion ? jint((__u64)sa->seq_exhaustion_s) :
+						      json_null());
 	return o;
 }
 

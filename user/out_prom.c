@@ -10,6 +10,7 @@
 
 #include "counters.h"
 #include "out_prom.h"
+#include "seq_out.h"
 
 #ifndef IPSM_VERSION
 #define IPSM_VERSION "0.0.0"
@@ -237,6 +238,12 @@ struct sa_labels {
 	char dst[64];
 };
 
+static void sa_sample(struct pw *w, __u64 v, const struct ipsm_sa *sa, const struct sa_labels *l)
+{
+	sample(w, v, "spi", l->spi, "proto", ipsm_proto_name(sa->key.proto), "direction",
+	       ipsm_dir_name(sa->key.dir), "src", l->src, "dst", l->dst, NULL);
+}
+
 static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 {
 	/* seq: sequence analysis, only for SAs whose packets one CPU saw. */
@@ -265,6 +272,7 @@ static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 	const struct ipsm_sa **top = NULL;
 	struct sa_labels *lab = NULL;
 	size_t i, n = 0, f;
+	__u64 seq;
 
 	if (s->n_sas) {
 		top = calloc(s->n_sas, sizeof(*top));
@@ -292,12 +300,19 @@ static int render_sas(struct pw *w, const struct ipsm_snapshot *s)
 		family(w, fams[f].name, "counter", fams[f].help);
 		for (i = 0; i < n; i++)
 			if (!fams[f].seq || top[i]->seq_exact)
-				sample(w, *(const __u64 *)((const char *)top[i] + fams[f].off),
-				       "spi", lab[i].spi, "proto",
-				       ipsm_proto_name(top[i]->key.proto), "direction",
-				       ipsm_dir_name(top[i]->key.dir), "src", lab[i].src, "dst",
-				       lab[i].dst, NULL);
+				sa_sample(w, *(const __u64 *)((const char *)top[i] + fams[f].off),
+					  top[i], &lab[i]);
 	}
+	family(w, "ipsecmon_sa_seq_out", "gauge",
+	       "The last sequence number an outbound SA sent, as the kernel counts it.");
+	for (i = 0; i < n; i++)
+		if (sa_seq_out(top[i], &seq))
+			sa_sample(w, seq, top[i], &lab[i]);
+	family(w, "ipsecmon_sa_seq_exhaustion_seconds", "gauge",
+	       "Seconds until an outbound SA without ESN runs out of sequence numbers at its rate.");
+	for (i = 0; i < n; i++)
+		if (top[i]->have_seq_exhaustion)
+			sa_sample(w, (__u64)top[i]->seq_exhaustion_s, top[i], &lab[i]);
 	family(w, "ipsecmon_sa_series_dropped", "gauge",
 	       "SAs left without ipsecmon_sa_* series: only the 100 busiest by packets get them.");
 	sample(w, s->n_sas - n, NULL);

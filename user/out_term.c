@@ -98,6 +98,40 @@ static void busiest(const struct ipsm_snapshot *cur, const struct ipsm_snapshot 
 	}
 }
 
+/* A duration in its largest unit: "45 s", "17 min", "5.2 h", "12 d". */
+static void duration_str(double s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, "%.0f s", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%.0f min", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%.1f h", s / 3600);
+	else
+		snprintf(buf, len, "%.0f d", s / 86400);
+}
+
+/* The last line: the SA that runs out of sequence numbers first, and the keys. */
+static void seq_line(FILE *f, const struct ipsm_snapshot *cur)
+{
+	const struct ipsm_sa *soonest = NULL;
+	char spi[16], left[32];
+	size_t i;
+
+	for (i = 0; i < cur->n_sas; i++)
+		if (cur->sas[i].have_seq_exhaustion &&
+		    (!soonest || cur->sas[i].seq_exhaustion_s < soonest->seq_exhaustion_s))
+			soonest = &cur->sas[i];
+	if (soonest) {
+		ipsm_spi_str(soonest->key.spi, spi, sizeof(spi));
+		duration_str(soonest->seq_exhaustion_s, left, sizeof(left));
+		fprintf(f, " Seq out: %s runs out in %-10s", spi, left);
+	} else {
+		fprintf(f, " Seq out: no SA running out%16s", "");
+	}
+	fputs("   [q] quit [+/-] interval [r] now\033[K\033[J", f);
+}
+
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 	       double seconds, unsigned int interval_ms)
 {
@@ -194,6 +228,6 @@ void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snaps
 			(unsigned long long)v1[0], (unsigned long long)v1[1],
 			(unsigned long long)v1[2]);
 	}
-	fputs(" [q] quit  [+/-] interval  [r] refresh\033[K\033[J", f);
+	seq_line(f, cur);
 	fflush(f);
 }

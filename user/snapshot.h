@@ -59,6 +59,9 @@ struct ipsm_sa {
 	struct ipsm_sa_info info;
 	bool have_dropped;
 	__u64 kernel_dropped; /* inbound: seen on the wire, not accepted by the SA */
+	/* Outbound: seconds until its 32-bit sequence numbers run out (seq_out.h). */
+	bool have_seq_exhaustion;
+	double seq_exhaustion_s;
 };
 
 struct ipsm_bad_spi_row {

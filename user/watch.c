@@ -20,6 +20,7 @@
 #include "out_json.h"
 #include "out_term.h"
 #include "out_text.h"
+#include "seq_out.h"
 #include "stream.h"
 #include "watch.h"
 
@@ -62,6 +63,7 @@ static int show(struct watch *w)
 	if (err)
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	seq_out_estimate(&s, w->have_prev ? &w->prev : NULL);
 	if (w->have_prev)
 		seconds =
 			(now.tv_sec - w->prev_at.tv_sec) + (now.tv_nsec - w->prev_at.tv_nsec) / 1e9;
@@ -140,6 +142,7 @@ int watch_run(const struct ipsm_paths *p, const struct watch_opts *o)
 		.interval_ms = o->interval_ms, .on_tick = on_tick, .ctx = &w, .sfd = -1, .tfd = -1
 	};
 	w.events.gap_threshold = o->gap_threshold;
+	w.events.seq_warn_s = o->seq_warn_s;
 	w.events.sa_changes = true;
 	err = stream_open(&w.out, o->output);
 	if (err)

@@ -15,6 +15,7 @@ struct watch_opts {
 	bool json;
 	const char *output; /* NULL: stdout */
 	__u32 gap_threshold;
+	__u32 seq_warn_s;
 	bool sas_all; /* every SA in each JSON line */
 };
 

@@ -49,7 +49,7 @@ test_watch_tty() {
 	screen_has "watch: esp received" "^ esp +$esp +[0-9.]+ +0 +[0-9.]+"
 	screen_has "watch: correlation shown" 'corr: (kernel|monitor)'
 	screen_has "watch: bad SPI summary" '^ Bad SPIs: [0-9]+, most: 0x0000'
-	screen_has "watch: key line" '^ \[q\] quit'
+	screen_has "watch: sequence and key line" '^ Seq out: no SA running out +\[q\] quit'
 	check_eq "watch: fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
 	check_eq "watch: fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
 	tm send-keys -t faces +

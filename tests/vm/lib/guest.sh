@@ -233,6 +233,8 @@ key_hex() {
 #   --mark V                 only found by packets with mark V (mask 0xffffffff)
 #   --if-id N                belongs to the XFRM interface with if_id N
 #   --limit "WORDS"          lifetime limits, e.g. "time-soft 3 time-hard 6"
+#   --oseq N                 the output sequence number to start from
+#   --esn                    extended (64-bit) sequence numbers
 sa_add() {
 	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
 	shift 5
@@ -245,6 +247,8 @@ sa_add() {
 		--replay-window) window=$2 && shift 2 ;;
 		--mark) extra+=(mark "$2" mask 0xffffffff) && shift 2 ;;
 		--if-id) extra+=(if_id "$2") && shift 2 ;;
+		--oseq) extra+=(replay-oseq "$2") && shift 2 ;;
+		--esn) extra+=(flag esn) && shift ;;
 		--limit)
 			# ip wants "limit" before each NAME VALUE pair.
 			local w
@@ -313,6 +317,7 @@ encap_bypass() {
 
 # ipsec_pair SUITE SPI12 SPI21 [--mode M] [--v6] [--encap] [--gw2-in-key SEED]
 #                               [--replay-window N] [--limit "WORDS"]
+#                               [--oseq N] [--esn]
 # Both directions between gw1 and gw2: SA SPI12 carries gw1 -> gw2, SA SPI21
 # carries gw2 -> gw1, each installed on both gateways, plus out/in policies.
 # --gw2-in-key gives gw2's copy of SA SPI12 another key (a key mismatch).
@@ -327,6 +332,8 @@ ipsec_pair() {
 		--encap) use_encap=1 && saopts+=(--encap) && shift ;;
 		--replay-window) saopts+=(--replay-window "$2") && shift 2 ;;
 		--limit) saopts+=(--limit "$2") && shift 2 ;;
+		--oseq) saopts+=(--oseq "$2") && shift 2 ;;
+		--esn) saopts+=(--esn) && shift ;;
 		--gw2-in-key) gw2in_key=$2 && shift 2 ;;
 		*) echo "ipsec_pair: unknown option $1" >&2 && return 2 ;;
 		esac
