@@ -3,8 +3,9 @@
 #
 # Real-IPsec test bed: boots each Debian kernel pinned in kernel.conf under
 # qemu (TCG; the host kernel has no ESP/AH) with the host's userspace over
-# read-only 9p, and runs each scenario of tests/vm/scenarios/ as root in its
-# own fresh VM, on every kernel.
+# read-only 9p, and runs the scenarios of tests/vm/scenarios/ as root on
+# every kernel: several one after the other in one VM (each from a clean
+# slate: lib/boot.sh), a scenario that wants systemd as PID 1 in its own.
 #
 #   tests/vm/run.sh              every scenario on every kernel
 #   tests/vm/run.sh NAME...      the named ones (file scenarios/NAME.sh)
@@ -15,7 +16,8 @@
 #   IPSECMON_VM_KERNELS  "PACKAGE=VERSION ..." instead of kernel.conf's list
 #   IPSECMON_VM_CACHE    download/unpack/initramfs cache, outside the tree
 #                        (default /var/cache/ipsecmon-vm)
-#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario VM (default 240)
+#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario (default 240)
+#   IPSECMON_VM_BATCH    scenarios per VM boot (default 8; 1: a VM each)
 #   IPSECMON_VM_SUITE    the folder of tests/vm the scenarios come from
 #                        (default scenarios; bench for make bench-scale)
 #   IPSECMON_VM_MEM      guest memory in MiB (default 1024)
@@ -214,16 +216,20 @@ prepare_libreswan() {
 # path is written as two commas.
 qemu_path() { printf '%s' "${1//,/,,}"; }
 
-# run_scenario NAME DIR: boot one VM of the current kernel for one scenario,
-# its console log and work share in DIR; returns its status.
-run_scenario() {
-	local name=$1 dir=$2 start end rc
+# run_batch DIR NAME...: boot one VM of the current kernel for the named
+# scenarios, its console log and work share in DIR; each scenario's results
+# land in DIR/share/results/NAME.
+run_batch() {
+	local dir=$1 rc=0 cap
+	shift
+	cap=$((TIMEOUT * $#))
 	mkdir -p "$dir/share"
 	{
-		printf 'IPSECMON_VM_SCENARIO=%q\n' "$name"
+		printf 'IPSECMON_VM_SCENARIOS=%q\n' "$*"
 		printf 'IPSECMON_VM_SUITE=%q\n' "$SUITE"
-		# A script that says "# vm-init: systemd" gets systemd as PID 1.
-		if grep -q '^# vm-init: systemd$' "$VM_DIR/$SUITE/$name.sh"; then
+		# A script that says "# vm-init: systemd" gets systemd as PID 1
+		# (such a script is always alone in its VM).
+		if grep -q '^# vm-init: systemd$' "$VM_DIR/$SUITE/$1.sh"; then
 			printf 'IPSECMON_VM_INIT=systemd\n'
 		fi
 		# The checkout is the guest's /run/vm/repo share (lib/initramfs-init).
@@ -241,12 +247,10 @@ run_scenario() {
 		done
 	} >"$dir/share/job.env"
 
-	start=$(date +%s.%N)
-	rc=0
 	# TCG: nested KVM does not boot on these machines. No NIC: all traffic
 	# stays between namespaces inside the guest. -no-reboot turns a guest
 	# panic into a qemu exit instead of a reboot loop; timeout is the hard cap.
-	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
+	timeout --kill-after=10 "$cap" qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu max -m "$MEM" -smp 2 \
 		-nographic -no-reboot -nic none \
 		-kernel "$KROOT/boot/vmlinuz-$KREL" -initrd "$INITRD" \
@@ -256,18 +260,22 @@ run_scenario() {
 		-virtfs "local,path=$(qemu_path "$KROOT"),mount_tag=modules,security_model=none,readonly=on" \
 		-virtfs "local,path=$(qemu_path "$REPO"),mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 		</dev/null >"$dir/console.log" 2>&1 || rc=$?
-	end=$(date +%s.%N)
-	ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
-
 	if ((rc == 124 || rc == 137)); then
-		log "$name on $KREL: VM hit the ${TIMEOUT}s hard cap"
+		log "VM of $* on $KREL hit the ${cap}s hard cap"
+	fi
+}
+
+# scenario_result DIR NAME: the status of one scenario of a batch (its
+# ELAPSED set), 1 with a reason logged when it did not report.
+scenario_result() {
+	local res=$1/share/results/$2
+	ELAPSED='?'
+	[[ -f $res/elapsed ]] && ELAPSED=$(<"$res/elapsed")
+	if [[ ! -f $res/rc ]]; then
+		log "$2 on $KREL: the guest did not report a result"
 		return 1
 	fi
-	if [[ ! -f $dir/share/rc ]]; then
-		log "$name on $KREL: the guest did not report a result (qemu status $rc)"
-		return 1
-	fi
-	return "$(<"$dir/share/rc")"
+	return "$(<"$res/rc")"
 }
 
 # assertion_counts FILE: "PASSED FAILED" from the last "N passed, N failed"
@@ -353,35 +361,61 @@ main() {
 
 	# All scenarios on one kernel, then the next: a kernel-wide problem
 	# shows as a block, and the table below puts the kernels side by side.
+	# Batches of IPSECMON_VM_BATCH share a boot; a systemd one boots alone.
 	local passed=0 failed=0 failed_runs=() total_start=$SECONDS dir p f ok
+	local batch=${IPSECMON_VM_BATCH:-8} groups=() group=() g b_start res shown
+	[[ $batch =~ ^[1-9][0-9]*$ ]] || die "IPSECMON_VM_BATCH=$batch is not a positive number"
+	for n in "${names[@]}"; do
+		if grep -q '^# vm-init: systemd$' "$VM_DIR/$SUITE/$n.sh"; then
+			groups+=("$n")
+			continue
+		fi
+		group+=("$n")
+		if ((${#group[@]} == batch)); then
+			groups+=("${group[*]}")
+			group=()
+		fi
+	done
+	((${#group[@]} == 0)) || groups+=("${group[*]}")
 	declare -A cell=()
 	for k in "${!K_PKG[@]}"; do
 		KPKG=${K_PKG[k]} KVERSION=${K_VER[k]}
 		KREL=${K_REL[k]} KROOT=${K_ROOT[k]} INITRD=${K_INITRD[k]}
-		for n in "${names[@]}"; do
-			printf '=== %s on %s\n' "$n" "$KREL"
-			dir=$RUNDIR/$KREL/$n
-			ELAPSED='?'
-			ok=1
-			run_scenario "$n" "$dir" || ok=0
-			[[ -f $dir/share/output ]] && sed 's/^/    /' "$dir/share/output"
-			read -r p f < <(assertion_counts "$dir/share/output")
-			# A run that failed without a failed assertion (hard cap,
-			# panic, no report) still counts as one failure.
-			((ok || f > 0)) || f=1
-			passed=$((passed + p))
-			failed=$((failed + f))
-			if ((ok)); then
-				printf 'PASS %s on %s: %d assertions (%s s)\n' "$n" "$KREL" "$p" "$ELAPSED"
-				cell[$k,$n]="PASS $p/$((p + f)) ${ELAPSED}s"
-			else
-				printf -- '--- guest console log of %s on %s:\n' "$n" "$KREL"
-				sed 's/^/  | /' "$dir/console.log"
-				printf 'FAIL %s on %s: %d of %d assertions failed (%s s)\n' \
-					"$n" "$KREL" "$f" "$((p + f))" "$ELAPSED"
-				cell[$k,$n]="FAIL $p/$((p + f)) ${ELAPSED}s"
-				failed_runs+=("$n@$KREL")
-			fi
+		for g in "${!groups[@]}"; do
+			read -ra group <<<"${groups[g]}"
+			printf '=== boot %d on %s: %s\n' "$((g + 1))" "$KREL" "${group[*]}"
+			dir=$RUNDIR/$KREL/boot$((g + 1))
+			b_start=$SECONDS
+			run_batch "$dir" "${group[@]}"
+			shown=0
+			for n in "${group[@]}"; do
+				printf '=== %s on %s\n' "$n" "$KREL"
+				res=$dir/share/results/$n
+				ok=1
+				scenario_result "$dir" "$n" || ok=0
+				[[ -f $res/output ]] && sed 's/^/    /' "$res/output"
+				read -r p f < <(assertion_counts "$res/output")
+				# A run that failed without a failed assertion (hard cap,
+				# panic, no report) still counts as one failure.
+				((ok || f > 0)) || f=1
+				passed=$((passed + p))
+				failed=$((failed + f))
+				if ((ok)); then
+					printf 'PASS %s on %s: %d assertions (%s s)\n' "$n" "$KREL" "$p" "$ELAPSED"
+					cell[$k,$n]="PASS $p/$((p + f)) ${ELAPSED}s"
+				else
+					if ((!shown)); then
+						printf -- '--- guest console log of boot %d on %s:\n' "$((g + 1))" "$KREL"
+						sed 's/^/  | /' "$dir/console.log"
+						shown=1
+					fi
+					printf 'FAIL %s on %s: %d of %d assertions failed (%s s)\n' \
+						"$n" "$KREL" "$f" "$((p + f))" "$ELAPSED"
+					cell[$k,$n]="FAIL $p/$((p + f)) ${ELAPSED}s"
+					failed_runs+=("$n@$KREL")
+				fi
+			done
+			printf '=== boot %d on %s: %d s in all\n' "$((g + 1))" "$KREL" "$((SECONDS - b_start))"
 		done
 	done
 

@@ -3,8 +3,10 @@
 #
 # Stage 2 of the VM boot, run as PID 1 inside the guest after switch_root
 # into the host's userspace (read-only 9p). Prepares a usable system, runs
-# one scenario script as root and leaves its output and exit status in the
-# writable work share for tests/vm/run.sh on the host, then powers off.
+# the scenarios of the job one after the other as root, each from a clean
+# slate (reset_guest), leaves each one's output, exit status and time in
+# the writable work share (results/NAME/) for tests/vm/run.sh on the host,
+# then powers off.
 #
 # No `set -e` here on purpose: PID 1 must always reach the poweroff at the
 # end, otherwise the kernel panics and the host only learns of it by timeout.
@@ -55,7 +57,7 @@ ip link set lo up
 # job.env is written by run.sh with printf %q, so sourcing it is safe.
 # shellcheck source=/dev/null
 . "$WORK/job.env"
-: "${IPSECMON_VM_SCENARIO:?}" "${IPSECMON_VM_REPO:?}" "${IPSECMON_VM_GUEST_TIMEOUT:?}"
+: "${IPSECMON_VM_SCENARIOS:?}" "${IPSECMON_VM_REPO:?}" "${IPSECMON_VM_GUEST_TIMEOUT:?}"
 export IPSECMON_VM_REPO IPSECMON_VM_WORK=$WORK
 
 # exec_systemd: make systemd PID 1 for a scenario that tests our unit. The
@@ -84,7 +86,7 @@ exec_systemd() {
 	UNIT
 	cat >"$root/etc/systemd/system/ipsecmon-vm.service" <<-UNIT
 		[Unit]
-		Description=ipsecmon-vm scenario $IPSECMON_VM_SCENARIO
+		Description=ipsecmon-vm scenario $IPSECMON_VM_SCENARIOS
 		DefaultDependencies=no
 		Wants=systemd-journald.socket dbus.socket
 		After=systemd-journald.socket dbus.socket
@@ -107,27 +109,60 @@ exec_systemd() {
 }
 
 if [[ ${IPSECMON_VM_INIT:-} == systemd ]] && ((!UNDER_SYSTEMD)); then
-	echo "ipsecmon-vm: kernel $(uname -r), starting systemd for $IPSECMON_VM_SCENARIO"
+	echo "ipsecmon-vm: kernel $(uname -r), starting systemd for $IPSECMON_VM_SCENARIOS"
 	exec_systemd
 	echo "ipsecmon-vm: could not start systemd"
 	poweroff_now
 fi
 
-echo "ipsecmon-vm: kernel $(uname -r), running scenario $IPSECMON_VM_SCENARIO"
-cd /tmp || poweroff_now
-# The scenario's output goes to a file in the work share, not through a
-# pipe: a helper the scenario left running would hold a pipe open and hang
-# us. The guest-side timeout is shorter than the host's hard cap so a hung
-# scenario still reports its output and a proper exit status.
-rc=0
-timeout --kill-after=5 "$IPSECMON_VM_GUEST_TIMEOUT" \
-	/bin/bash "$IPSECMON_VM_REPO/tests/vm/${IPSECMON_VM_SUITE:-scenarios}/$IPSECMON_VM_SCENARIO.sh" \
-	</dev/null >"$WORK/output" 2>&1 || rc=$?
-# Stop whatever the scenario left behind (daemons, sniffers) before the
-# results are synced; as PID 1 this signals every other process.
-kill -KILL -1 2>/dev/null
-# Also on the console, so the console log shows it next to kernel messages.
-cat "$WORK/output"
-echo "$rc" >"$WORK/rc.tmp" && mv "$WORK/rc.tmp" "$WORK/rc"
-echo "ipsecmon-vm: scenario $IPSECMON_VM_SCENARIO exited with $rc"
+# reset_guest: what one scenario may leave behind, gone before the next
+# starts: its processes, namespaces, links, SAs and policies of the root
+# namespace, nft rules, pins and temporary files. Scenarios make their own
+# namespaces afresh anyway; this is for one that stopped half way.
+reset_guest() {
+	local l
+	ip -all netns delete 2>/dev/null
+	ip xfrm state flush 2>/dev/null
+	ip xfrm policy flush 2>/dev/null
+	nft flush ruleset 2>/dev/null
+	for l in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		[[ $l == lo ]] || ip link del "$l" 2>/dev/null
+	done
+	umount -l /sys/fs/bpf 2>/dev/null
+	mount -t bpf bpf /sys/fs/bpf
+	rm -rf /tmp/* /tmp/.[!.]* /var/tmp/* /var/tmp/.[!.]* /dev/shm/* 2>/dev/null
+}
+
+# run_one NAME: one scenario, its results in $WORK/results/NAME.
+run_one() {
+	local name=$1 out=$WORK/results/$1 rc=0 start end
+	mkdir -p "$out"
+	echo "ipsecmon-vm: kernel $(uname -r), running scenario $name"
+	cd /tmp || return 1
+	start=$(date +%s.%N)
+	# The output goes to a file in the work share, not through a pipe: a
+	# helper the scenario left running would hold a pipe open and hang
+	# us. The guest-side timeout is shorter than the host's hard cap so a
+	# hung scenario still reports its output and a proper exit status.
+	timeout --kill-after=5 "$IPSECMON_VM_GUEST_TIMEOUT" \
+		/bin/bash "$IPSECMON_VM_REPO/tests/vm/${IPSECMON_VM_SUITE:-scenarios}/$name.sh" \
+		</dev/null >"$out/output" 2>&1 || rc=$?
+	end=$(date +%s.%N)
+	# Stop whatever the scenario left behind (daemons, sniffers) before
+	# the results are synced; as PID 1 this signals every other process.
+	kill -KILL -1 2>/dev/null
+	sleep 0.2
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$out/elapsed"
+	# Also on the console, next to the kernel's messages.
+	cat "$out/output"
+	echo "$rc" >"$out/rc.tmp" && mv "$out/rc.tmp" "$out/rc"
+	echo "ipsecmon-vm: scenario $name exited with $rc"
+}
+
+first=1
+for name in $IPSECMON_VM_SCENARIOS; do
+	((first)) || reset_guest
+	first=0
+	run_one "$name"
+done
 poweroff_now
