@@ -129,20 +129,17 @@ enum check_state check_eval(const struct check_opts *o, const struct ipsm_snapsh
 	if (o->max_idle >= 0 && worst > o->max_idle)
 		worsen(&v, CHECK_WARNING, "an SA idle for %lds > %lds", worst, o->max_idle);
 	/* The outbound SA that runs out of sequence numbers first, at its rate. */
-	for (i = 0, soonest = NULL; i < b->n_sas; i++)
-		if (b->sas[i].have_seq_exhaustion &&
-		    (!soonest || b->sas[i].seq_exhaustion_s < soonest->seq_exhaustion_s))
-			soonest = &b->sas[i];
+	soonest = seq_out_soonest(b);
 	if (o->seq_exhaustion.on && soonest) {
+		bool crit = soonest->seq_exhaustion_s < o->seq_exhaustion.crit;
 		char spi[16];
 
 		ipsm_spi_str(soonest->key.spi, spi, sizeof(spi));
-		if (soonest->seq_exhaustion_s < o->seq_exhaustion.crit)
-			worsen(&v, CHECK_CRITICAL, "SA %s out of sequence numbers in %.0fs < %g",
-			       spi, soonest->seq_exhaustion_s, o->seq_exhaustion.crit);
-		else if (soonest->seq_exhaustion_s < o->seq_exhaustion.warn)
-			worsen(&v, CHECK_WARNING, "SA %s out of sequence numbers in %.0fs < %g",
-			       spi, soonest->seq_exhaustion_s, o->seq_exhaustion.warn);
+		if (crit || soonest->seq_exhaustion_s < o->seq_exhaustion.warn)
+			worsen(&v, crit ? CHECK_CRITICAL : CHECK_WARNING,
+			       "SA %s out of sequence numbers in %.0fs < %g", spi,
+			       soonest->seq_exhaustion_s,
+			       crit ? o->seq_exhaustion.crit : o->seq_exhaustion.warn);
 	}
 
 	/* Perfdata: 'label'=value;warn;crit;min, "N:" meaning "at least N". */

@@ -8,6 +8,7 @@
 
 #include "counters.h"
 #include "out_term.h"
+#include "seq_out.h"
 
 /* Rates per second of a counter between two snapshots. */
 static double per_s(__u64 cur, __u64 prev, double seconds)
@@ -114,14 +115,9 @@ static void duration_str(double s, char *buf, size_t len)
 /* The last line: the SA that runs out of sequence numbers first, and the keys. */
 static void seq_line(FILE *f, const struct ipsm_snapshot *cur)
 {
-	const struct ipsm_sa *soonest = NULL;
+	const struct ipsm_sa *soonest = seq_out_soonest(cur);
 	char spi[16], left[32];
-	size_t i;
 
-	for (i = 0; i < cur->n_sas; i++)
-		if (cur->sas[i].have_seq_exhaustion &&
-		    (!soonest || cur->sas[i].seq_exhaustion_s < soonest->seq_exhaustion_s))
-			soonest = &cur->sas[i];
 	if (soonest) {
 		ipsm_spi_str(soonest->key.spi, spi, sizeof(spi));
 		duration_str(soonest->seq_exhaustion_s, left, sizeof(left));

@@ -42,3 +42,15 @@ void seq_out_estimate(struct ipsm_snapshot *cur, const struct ipsm_snapshot *pre
 		sa->have_seq_exhaustion = true;
 	}
 }
+
+const struct ipsm_sa *seq_out_soonest(const struct ipsm_snapshot *s)
+{
+	const struct ipsm_sa *soonest = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n_sas; i++)
+		if (s->sas[i].have_seq_exhaustion &&
+		    (!soonest || s->sas[i].seq_exhaustion_s < soonest->seq_exhaustion_s))
+			soonest = &s->sas[i];
+	return soonest;
+}

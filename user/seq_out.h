@@ -29,5 +29,7 @@ bool sa_esn(const struct ipsm_sa *sa);
  * nothing in the interval, or no prev: no estimate.
  */
 void seq_out_estimate(struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev);
+/* The SA of s that runs out of sequence numbers first, or NULL (no estimate). */
+const struct ipsm_sa *seq_out_soonest(const struct ipsm_snapshot *s);
 
 #endif

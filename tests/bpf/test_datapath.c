@@ -1680,25 +1680,114 @@ static int times_on_coarse_clock(struct env *e, int h, __u32 spi, const struct i
 	return 0;
 }
 
+/* One step of a cache case, on row a or row b (SPIs that share a slot). */
+enum cache_op { OP_END, OP_ROW, OP_SEND, OP_DEL, OP_REWRITE, OP_EPOCH0 };
+
+struct cache_step {
+	enum cache_op op;
+	int row; /* 0: a, 1: b */
+	int n; /* OP_SEND: packets */
+};
+
+struct cache_case {
+	const char *name;
+	struct cache_step steps[10];
+	/* Reads afterwards (-1: not checked); want_a adds 100 per CPU when rewritten. */
+	long long want_a, want_b, want_raw_a;
+	bool rewritten;
+};
+
 /*
  * A known SA's packets count in its CPU's cache slot: after 10 packets the
  * row itself holds the first (the one that filled the slot), readers see
- * 10. Two rows of one slot (SPIs found to collide) take it in turn: each
- * hands its counts back to its row, 3+4 and 2+1 exactly. A row that user
- * space rewrote (as the monitor's SPI-reuse split does) keeps what was
- * written: the slot's older counts are not written back over it; nor over
- * a row deleted and made again.
+ * 10. Two rows of one slot take it in turn: each hands its counts back to
+ * its row, 3+4 and 2+1 exactly. A row that user space rewrote (as the
+ * monitor's SPI-reuse split does, 100 on every CPU) keeps what was
+ * written; nor does an old slot come back over a row deleted and made
+ * again: by the datapath in the same tick with as many packets as at the
+ * fill, by the monitor for a new SA, or after two epochs in a row (the
+ * second used to be the one the slot was filled under).
  */
+static const struct cache_case cache_cases[] = {
+	{ "sa_cache_known_sa_counts_in_its_slot", { { OP_ROW }, { OP_SEND, 0, 10 } }, 10, -1, 1 },
+	{ "sa_cache_colliding_rows_written_back",
+	  { { OP_ROW },
+	    { OP_ROW, 1 },
+	    { OP_SEND, 0, 3 },
+	    { OP_SEND, 1, 2 },
+	    { OP_SEND, 0, 4 },
+	    { OP_SEND, 1, 1 } },
+	  7,
+	  3,
+	  7 },
+	{ "sa_cache_rewritten_row_kept",
+	  { { OP_ROW }, { OP_SEND, 0, 5 }, { OP_REWRITE }, { OP_SEND, 0, 3 } },
+	  3,
+	  -1,
+	  -1,
+	  true },
+	{ "sa_cache_row_made_anew_not_overwritten",
+	  { { OP_ROW }, { OP_SEND, 0, 3 }, { OP_DEL }, { OP_SEND, 0, 2 } },
+	  2,
+	  -1,
+	  -1 },
+	{ "sa_cache_sa_deleted_and_added_again",
+	  { { OP_ROW }, { OP_SEND, 0, 10 }, { OP_DEL }, { OP_ROW }, { OP_SEND, 0, 10 } },
+	  10,
+	  -1,
+	  -1 },
+	{ "sa_cache_two_epochs_in_a_row",
+	  { { OP_EPOCH0 },
+	    { OP_ROW },
+	    { OP_ROW, 1 },
+	    { OP_SEND, 0, 10 },
+	    { OP_DEL, 1 },
+	    { OP_DEL },
+	    { OP_ROW },
+	    { OP_SEND, 0, 4 } },
+	  4,
+	  -1,
+	  -1 },
+};
+
+static int cache_step(struct env *e, int h, const struct cache_step *st,
+		      const struct ipsm_sa_key *keys, const __u32 *spis, struct ipsm_sa_val *w)
+{
+	struct sa_table t = table(e);
+	__u64 zero = 0;
+	__u32 k = 0;
+	int c;
+
+	switch (st->op) {
+	case OP_ROW:
+		return insert_row(e, &keys[st->row]);
+	case OP_SEND:
+		return send_spi(e, h, spis[st->row], st->n);
+	case OP_DEL:
+		return sa_table_delete(&t, &keys[st->row]);
+	case OP_REWRITE:
+		memset(w, 0, e->ncpus * sizeof(*w));
+		for (c = 0; c < e->ncpus; c++)
+			w[c].packets = 100;
+		return sa_table_update(&t, &keys[st->row], w, BPF_EXIST);
+	case OP_EPOCH0:
+		return bpf_map_update_elem(t.fd_epoch, &k, &zero, BPF_ANY) ? -errno : 0;
+	case OP_END:
+		break;
+	}
+	return 0;
+}
+
 static void run_sa_cache(struct env *e)
 {
-	__u32 spi = 0x7300, other;
-	struct ipsm_sa_key a, b;
-	struct sa_table t = table(e);
+	struct ipsm_sa_key keys[2];
+	__u32 spis[2] = { 0x7300 };
 	struct ipsm_sa_val *w;
 	__u8 frame[FRAME_MAX];
 	struct pkt_buf pb;
-	size_t h;
-	int err, c;
+	size_t h, i, j;
+	long long a, b, raw, want;
+	int err;
 
 	w = calloc(e->ncpus, sizeof(*w));
 	if (!w)
@@ -1707,156 +1796,44 @@ static void run_sa_cache(struct env *e)
 		struct result r = { 0 };
 		char name[80];
 
-		snprintf(name, sizeof(name), "%s/sa_cache_known_sa_counts_in_its_slot",
-			 hooks[h].name);
-		spi_frame(h, spi, &pb, frame, &a);
-		err = reset_maps(e);
-		/* The row first (a kernel SA's, as the monitor makes it), then 10 packets. */
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 10);
-		if (err || raw_packets(e, &a) != 1 || cached_packets(e, &a) != 10)
-			mismatch(&r, "%s: row %llu, read %llu, want 1 and 10", strerror(-err),
-				 (unsigned long long)raw_packets(e, &a),
-				 (unsigned long long)cached_packets(e, &a));
-		report_case(name, &r);
-
-		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_colliding_rows_written_back",
-			 hooks[h].name);
-		b = a;
-		for (other = spi + 1; other < spi + 1000000; other++) {
-			b.spi = htonl(other);
-			if (ipsm_sa_slot_of(&b) == ipsm_sa_slot_of(&a))
+		spi_frame(h, spis[0], &pb, frame, &keys[0]);
+		/* b: another SPI of the same slot. */
+		keys[1] = keys[0];
+		for (spis[1] = spis[0] + 1; spis[1] < spis[0] + 1000000; spis[1]++) {
+			keys[1].spi = htonl(spis[1]);
+			if (ipsm_sa_slot_of(&keys[1]) == ipsm_sa_slot_of(&keys[0]))
 				break;
 		}
-		err = reset_maps(e);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = insert_row(e, &b);
-		if (!err)
-			err = send_spi(e, h, spi, 3);
-		if (!err)
-			err = send_spi(e, h, other, 2);
-		if (!err)
-			err = send_spi(e, h, spi, 4);
-		if (!err)
-			err = send_spi(e, h, other, 1);
-		/* b holds the slot now: a's row has all 7 itself. */
-		if (err || ipsm_sa_slot_of(&a) != ipsm_sa_slot_of(&b) || raw_packets(e, &a) != 7 ||
-		    cached_packets(e, &a) != 7 || cached_packets(e, &b) != 3)
-			mismatch(&r, "%s: a row %llu read %llu, b read %llu, want 7 7 3",
-				 strerror(-err), (unsigned long long)raw_packets(e, &a),
-				 (unsigned long long)cached_packets(e, &a),
-				 (unsigned long long)cached_packets(e, &b));
-		report_case(name, &r);
+		for (i = 0; i < ARRAY_SIZE(cache_cases); i++) {
+			const struct cache_case *cc = &cache_cases[i];
 
-		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_rewritten_row_kept", hooks[h].name);
-		err = reset_maps(e);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 5);
-		memset(w, 0, e->ncpus * sizeof(*w));
-		for (c = 0; c < e->ncpus; c++)
-			w[c].packets = 100;
-		if (!err)
-			err = sa_table_update(&t, &a, w, BPF_EXIST);
-		if (!err)
-			err = send_spi(e, h, spi, 3);
-		/* 100 on every CPU as written, and 3 more on this one. */
-		if (err || cached_packets(e, &a) != 100ULL * e->ncpus + 3)
-			mismatch(&r, "%s: read %llu, want %llu", strerror(-err),
-				 (unsigned long long)cached_packets(e, &a), 100ULL * e->ncpus + 3);
-		report_case(name, &r);
-
-		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_row_made_anew_not_overwritten",
-			 hooks[h].name);
-		/*
-		 * The slot filled at the row's first packet (fill_packets 1);
-		 * the row deleted, made again by the next packet (1 packet, in
-		 * the same tick): the old slot must not come back over it.
-		 */
-		err = reset_maps(e);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 3);
-		if (!err)
-			err = sa_table_delete(&t, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 2);
-		if (err || cached_packets(e, &a) != 2)
-			mismatch(&r, "%s: read %llu, want 2", strerror(-err),
-				 (unsigned long long)cached_packets(e, &a));
-		report_case(name, &r);
-
-		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_sa_deleted_and_added_again",
-			 hooks[h].name);
-		/* As the monitor does across an SA's deletion and a new SA under the key. */
-		err = reset_maps(e);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 10);
-		if (!err)
-			err = sa_table_delete(&t, &a);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 10);
-		if (err || cached_packets(e, &a) != 10)
-			mismatch(&r, "%s: read %llu (row %llu), want 10", strerror(-err),
-				 (unsigned long long)cached_packets(e, &a),
-				 (unsigned long long)raw_packets(e, &a));
-		report_case(name, &r);
-
-		memset(&r, 0, sizeof(r));
-		snprintf(name, sizeof(name), "%s/sa_cache_two_epochs_in_a_row", hooks[h].name);
-		/*
-		 * Slot filled at epoch 0; two rows deleted (two new epochs), the
-		 * SA's row made again: the slot must not be current again (the
-		 * second epoch used to be 0 once more).
-		 */
-		err = reset_maps(e);
-		if (!err) {
-			__u64 zero_epoch = 0;
-			__u32 k0 = 0;
-
-			if (bpf_map_update_elem(t.fd_epoch, &k0, &zero_epoch, BPF_ANY))
-				err = -errno;
+			memset(&r, 0, sizeof(r));
+			snprintf(name, sizeof(name), "%s/%s", hooks[h].name, cc->name);
+			err = reset_maps(e);
+			for (j = 0; !err && cc->steps[j].op != OP_END; j++)
+				err = cache_step(e, h, &cc->steps[j], keys, spis, w);
+			a = (long long)cached_packets(e, &keys[0]);
+			b = (long long)cached_packets(e, &keys[1]);
+			raw = (long long)raw_packets(e, &keys[0]);
+			want = cc->want_a + (cc->rewritten ? 100LL * e->ncpus : 0);
+			if (err || ipsm_sa_slot_of(&keys[0]) != ipsm_sa_slot_of(&keys[1]) ||
+			    a != want || (cc->want_b >= 0 && b != cc->want_b) ||
+			    (cc->want_raw_a >= 0 && raw != cc->want_raw_a))
+				mismatch(
+					&r,
+					"%s: a read %lld (row %lld), b read %lld; want %lld %lld %lld",
+					strerror(-err), a, raw, b, want, cc->want_b,
+					cc->want_raw_a);
+			report_case(name, &r);
 		}
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = insert_row(e, &b);
-		if (!err)
-			err = send_spi(e, h, spi, 10);
-		if (!err)
-			err = sa_table_delete(&t, &b);
-		if (!err)
-			err = sa_table_delete(&t, &a);
-		if (!err)
-			err = insert_row(e, &a);
-		if (!err)
-			err = send_spi(e, h, spi, 4);
-		if (err || cached_packets(e, &a) != 4)
-			mismatch(&r, "%s: read %llu, want 4", strerror(-err),
-				 (unsigned long long)cached_packets(e, &a));
-		report_case(name, &r);
 
 		memset(&r, 0, sizeof(r));
 		snprintf(name, sizeof(name), "%s/sa_times_on_the_coarse_clock", hooks[h].name);
 		err = reset_maps(e);
 		if (!err)
-			err = insert_row(e, &a);
+			err = insert_row(e, &keys[0]);
 		if (!err)
-			err = times_on_coarse_clock(e, h, spi, &a, &r);
+			err = times_on_coarse_clock(e, h, spis[0], &keys[0], &r);
 		if (err)
 			mismatch(&r, "%s", strerror(-err));
 		report_case(name, &r);
