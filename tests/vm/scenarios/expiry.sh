@@ -14,7 +14,9 @@ set -euo pipefail
 
 N=10
 SOFT=3
-HARD=6
+# Everything up to the readings before expiry must happen before the hard
+# expiry: 6 s was not enough on a loaded CI host under TCG.
+HARD=15
 SPI12=0x1001
 SPI21=0x2001
 # ESP transport, AES-CBC + HMAC-SHA256-128 around a 64-byte ICMP message:
@@ -40,6 +42,7 @@ ipsec_pair cbc-sha256 "$SPI12" "$SPI21" --limit "time-soft $SOFT time-hard $HARD
 added=$SECONDS
 # The monitor has the SAs (and, with the map, their rows) before traffic.
 have_ipsecmon && ipsecmon_monitor_sync
+note "SAs $((SECONDS - added)) s old before the pings"
 
 replies=$(ping_n gw1 "$GW2_V4" "$N")
 check_eq "echo replies before the soft expiry" "$N" "$replies"
@@ -48,7 +51,7 @@ if [[ $replies != "$N" ]]; then
 	# What the kernels say of it (no key lines).
 	note "ping: $(nsx gw1 ping -n -c 1 -W 1 "$GW2_V4" 2>&1 | tr '\n' ' ')"
 	note "gw1 xfrm_stat: $(xfrm_errors gw1)"
-	ip -n gw1 -s xfrm state | grep -Ev '^[[:space:]]+(enc|auth|aead)' | sed 's/^/#    gw1: /'
+	{ ip -n gw1 -s xfrm state | grep -Ev '^[[:space:]]+(enc|auth|aead)' || true; } | sed 's/^/#    gw1: /'
 	ip -n gw1 xfrm policy | sed 's/^/#    gw1: /'
 fi
 # One reading of each side, at once: the hard expiry is a few seconds off.
