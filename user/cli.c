@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netns.h"
 #include "seq_out.h"
+#include "tunnels.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -116,6 +117,12 @@ static int set_gap(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
 	(void)o;
 	return parse_u32(arg, 0, ~0U, &a->gap_threshold);
+}
+
+static int set_one_way_after(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	(void)o;
+	return parse_u32(arg, 0, 1000000, &a->one_way_after);
 }
 
 /* Whole seconds, 0 (never) to a year. */
@@ -239,6 +246,10 @@ const struct cli_opt cli_stream_opts[] = {
 	  "a seq_exhaustion_near event when an outbound SA without\nESN will run out of sequence numbers within SEC\nseconds at its send rate; 0: never (default " IPSM_STR(
 		  IPSM_DEFAULT_SEQ_WARN_S) ")",
 	  set_seq_warn, "bad --seq-warn '%s': seconds, 0 to 31622400" },
+	{ "one-way-after", 0, "N",
+	  "a tunnel is one_way (and a tunnel_one_way event) when\nits traffic went one way only for N intervals\nin a row; 0: never (default " IPSM_STR(
+		  IPSM_DEFAULT_ONE_WAY_AFTER) ")",
+	  set_one_way_after, "bad --one-way-after '%s': intervals, 0 to 1000000" },
 	{ "sas", 0, "top|all",
 	  "SAs in each JSON line: top (default: the 10 busiest and\nthe 10 most troubled, with sas_omitted) or all",
 	  set_sas, "bad --sas '%s': use top or all" },
@@ -426,6 +437,7 @@ static void defaults(const struct cli_cmd *cmd, struct cli_args *a)
 	a->interval_ms = cmd->plugin ? 5000 : 15000;
 	a->gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD;
 	a->seq_warn_s = IPSM_DEFAULT_SEQ_WARN_S;
+	a->one_way_after = IPSM_DEFAULT_ONE_WAY_AFTER;
 	a->learned_idle_s = IPSM_DEFAULT_LEARNED_IDLE_S;
 	a->check.min_sas = -1;
 	a->check.max_idle = -1;

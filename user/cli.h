@@ -31,6 +31,7 @@ struct cli_args {
 	const char *output;
 	__u32 gap_threshold;
 	__u32 seq_warn_s; /* run/watch --seq-warn */
+	__u32 one_way_after; /* run/watch --one-way-after */
 	__u32 learned_idle_s; /* run --learned-idle */
 	const char *prometheus;
 	bool sas_all;

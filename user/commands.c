@@ -201,6 +201,7 @@ static int do_run(struct cli_args *a)
 				   .output = a->output,
 				   .gap_threshold = a->gap_threshold,
 				   .seq_warn_s = a->seq_warn_s,
+				   .one_way_after = a->one_way_after,
 				   .sas_all = a->sas_all,
 				   .learned_idle_ns = a->learned_idle_s * 1000000000ULL };
 	struct prom_server *srv = NULL;
@@ -244,6 +245,7 @@ static int do_watch(struct cli_args *a)
 				 .output = a->output,
 				 .gap_threshold = a->gap_threshold,
 				 .seq_warn_s = a->seq_warn_s,
+				 .one_way_after = a->one_way_after,
 				 .sas_all = a->sas_all };
 	struct snapshot_req req = { .ifnames = a->ifnames, .n_ifnames = a->n_ifnames };
 	struct ipsm_snapshot s;

@@ -79,6 +79,22 @@ const struct ipsm_counter_def ipsm_counter_defs[IPSM_N_COUNTERS] = {
 	  .check_opt = "bad-spi-rate",
 	  .check_what = "bad SPI packets",
 	  .check_perf = "bad_spi_rate" },
+	{ .json = "tunnels_down",
+	  .label = "Tunnels Down",
+	  .prom = "ipsecmon_tunnels_down",
+	  .help = "Gateway pairs that a policy's template names and that have no SA.",
+	  .type = IPSM_CTR_GAUGE,
+	  .avail = IPSM_AVAIL_XFRM,
+	  .off = AT(tunnels_down),
+	  .term_row = IPSM_TERM_NONE },
+	{ .json = "tunnels_one_way",
+	  .label = "Tunnels One Way",
+	  .prom = "ipsecmon_tunnels_one_way",
+	  .help = "Gateway pairs whose traffic went one way only for --one-way-after intervals.",
+	  .type = IPSM_CTR_GAUGE,
+	  .avail = IPSM_AVAIL_TRACKED,
+	  .off = AT(tunnels_one_way),
+	  .term_row = IPSM_TERM_NONE },
 	{ .json = "packets_not_decrypted",
 	  .label = "Packets Not Decrypted",
 	  .prom = "ipsecmon_packets_not_decrypted_total",
@@ -135,6 +151,8 @@ bool ipsm_counter_known(const struct ipsm_snapshot *s, const struct ipsm_counter
 		return s->ipsecmon.have_events && s->monitor_live;
 	case IPSM_AVAIL_BAD_SPI:
 		return s->correlation != IPSM_CORR_INACTIVE;
+	case IPSM_AVAIL_TRACKED:
+		return s->ipsecmon.have_xfrm && s->tunnels_tracked;
 	}
 	return false;
 }
@@ -155,6 +173,8 @@ const char *ipsm_avail_name(enum ipsm_avail a)
 		return "monitor_running";
 	case IPSM_AVAIL_BAD_SPI:
 		return "bad_spi_detection";
+	case IPSM_AVAIL_TRACKED:
+		return "two_readings";
 	}
 	return "?";
 }

@@ -20,6 +20,7 @@ enum ipsm_avail {
 	IPSM_AVAIL_EVENTS, /* a monitor has run: its event counts are kept */
 	IPSM_AVAIL_MONITOR, /* a monitor runs now */
 	IPSM_AVAIL_BAD_SPI, /* someone decides bad SPIs (correlation not inactive) */
+	IPSM_AVAIL_TRACKED, /* compared with the previous interval's (run, watch) */
 };
 
 enum ipsm_ctr_type {
@@ -49,8 +50,10 @@ struct ipsm_counter_def {
 	const char *check_perf; /* perfdata label */
 };
 
-#define IPSM_N_COUNTERS 18
+#define IPSM_N_COUNTERS 20
 #define IPSM_TERM_ROWS 9
+/* term_row of a counter the IPSECMON table does not show (a pane does). */
+#define IPSM_TERM_NONE 0xff
 
 extern const struct ipsm_counter_def ipsm_counter_defs[IPSM_N_COUNTERS];
 

@@ -5,6 +5,7 @@
 
 #include "events.h"
 #include "seq_out.h"
+#include "tunnels.h"
 
 json_t *event_new(const char *name)
 {
@@ -98,6 +99,49 @@ static void seq_near(struct ipsm_events *e, const struct ipsm_sa *sa, event_emit
 	emit(ctx, ev);
 }
 
+/*
+ * A tunnel that changed state: down (also one that appears down: a policy
+ * without an SA), one way, and up again from either. idle <-> up is not an
+ * event (traffic comes and goes).
+ */
+static void tunnel_changes(const struct ipsm_snapshot *prev, const struct ipsm_snapshot *cur,
+			   event_emit_fn emit, void *ctx)
+{
+	char local[IPSM_ADDR_STRLEN], remote[IPSM_ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < cur->n_tunnels; i++) {
+		const struct ipsm_tunnel *t = &cur->tunnels[i];
+		const struct ipsm_tunnel *p = tunnels_find(prev, t->family, t->local, t->remote);
+		bool was_bad = p && (p->state == IPSM_TUN_DOWN || p->state == IPSM_TUN_ONE_WAY);
+		const char *name;
+		json_t *ev;
+
+		if (p && p->state == t->state)
+			continue;
+		if (t->state == IPSM_TUN_DOWN)
+			name = "tunnel_down";
+		else if (t->state == IPSM_TUN_ONE_WAY)
+			name = "tunnel_one_way";
+		else if (was_bad)
+			name = "tunnel_up";
+		else
+			continue;
+		tunnel_addr_strs(t, local, remote);
+		ev = event_new(name);
+		json_object_set_new(ev, "local", json_string(local));
+		json_object_set_new(ev, "remote", json_string(remote));
+		json_object_set_new(ev, "state", json_string(ipsm_tunnel_state_name(t->state)));
+		json_object_set_new(ev, "previous",
+				    p ? json_string(ipsm_tunnel_state_name(p->state)) :
+					json_null());
+		json_object_set_new(ev, "sas", json_integer(t->sas));
+		json_object_set_new(ev, "rx_packets", json_integer((json_int_t)t->rx.packets));
+		json_object_set_new(ev, "tx_packets", json_integer((json_int_t)t->tx.packets));
+		emit(ctx, ev);
+	}
+}
+
 void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 		    const struct ipsm_snapshot *cur, event_emit_fn emit, void *ctx)
 {
@@ -108,6 +152,7 @@ void events_compare(struct ipsm_events *e, const struct ipsm_snapshot *prev,
 	bad_peers(e, cur, emit, ctx);
 	if (!prev)
 		return;
+	tunnel_changes(prev, cur, emit, ctx);
 	for (i = 0; i < cur->n_sas; i++) {
 		const struct ipsm_sa *sa = &cur->sas[i];
 		__u64 lost;

@@ -2,9 +2,9 @@
 /*
  * Events found by comparing two snapshots: the first bad SPI from a peer,
  * an ESP/AH sequence gap above a threshold, an outbound SA that will soon
- * run out of sequence numbers (once per SA), and (for watch, which sees no
- * XFRM events) SAs that appeared or went. Each is a JSON object with an
- * "event" member.
+ * run out of sequence numbers (once per SA), a tunnel that went down, one
+ * way or up again, and (for watch, which sees no XFRM events) SAs that
+ * appeared or went. Each is a JSON object with an "event" member.
  */
 #ifndef IPSM_EVENTS_H
 #define IPSM_EVENTS_H

@@ -29,6 +29,7 @@
 #include "sa_index.h"
 #include "sa_table.h"
 #include "seq_out.h"
+#include "tunnels.h"
 #include "out_json.h"
 #include "stream.h"
 
@@ -924,11 +925,13 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	seq_out_estimate(s, m->have_prev ? &m->prev : NULL);
+	tunnels_track(s, m->have_prev ? &m->prev : NULL, m->o->one_way_after);
 	doc = json_snapshot_view(
-		s, &(struct json_view){ .max_sas = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
-					.max_bad_spis = m->o->sas_all ? SIZE_MAX :
-									IPSM_STREAM_MAX_BAD_SPIS,
-					.prev = m->have_prev ? &m->prev : NULL });
+		s, &(struct json_view){
+			   .max_sas = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
+			   .max_bad_spis = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_BAD_SPIS,
+			   .max_tunnels = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_TUNNELS,
+			   .prev = m->have_prev ? &m->prev : NULL });
 	if (doc && m->have_prev)
 		json_add_changes(doc, s, &m->prev,
 				 (now.tv_sec - m->prev_at.tv_sec) +

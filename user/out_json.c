@@ -10,6 +10,7 @@
 #include "counters.h"
 #include "out_json.h"
 #include "seq_out.h"
+#include "tunnels.h"
 
 /* Counters are u64; jansson's integers are signed 64-bit, ample for either. */
 static json_t *jint(__u64 v)
@@ -345,10 +346,56 @@ static int pick_top(const struct ipsm_snapshot *s, const struct json_view *v, bo
 	return 0;
 }
 
+static json_t *tunnel_dir_obj(const struct ipsm_ctr *c, bool wire)
+{
+	return json_pack("{s:o,s:o,s:s}", "packets", jint(c->packets), "bytes", jint(c->bytes),
+			 "from", wire ? "wire" : "kernel");
+}
+
+static json_t *tunnel_obj(const struct ipsm_snapshot *s, const struct ipsm_tunnel *t)
+{
+	char local[IPSM_ADDR_STRLEN], remote[IPSM_ADDR_STRLEN];
+
+	tunnel_addr_strs(t, local, remote);
+	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:o,s:o,s:s,s:I}", "local", local, "remote", remote,
+			 "mode", t->tunnel_mode ? "tunnel" : "transport", "configured",
+			 t->configured, "sas", (json_int_t)t->sas, "rx",
+			 tunnel_dir_obj(&t->rx, s->tunnel_wire[IPSM_DIR_RX]), "tx",
+			 tunnel_dir_obj(&t->tx, s->tunnel_wire[IPSM_DIR_TX]), "state",
+			 ipsm_tunnel_state_name(t->state), "one_way_intervals",
+			 (json_int_t)t->one_way_intervals);
+}
+
+/* All tunnels in pair order, or the max most troubled and busiest. */
+static json_t *tunnels_arr(const struct ipsm_snapshot *s, size_t max, size_t *shown)
+{
+	json_t *a = json_array();
+	struct ipsm_tunnel *v;
+	size_t i;
+
+	*shown = 0;
+	if (s->n_tunnels <= max) {
+		for (i = 0; i < s->n_tunnels; i++)
+			json_array_append_new(a, tunnel_obj(s, &s->tunnels[i]));
+		*shown = s->n_tunnels;
+		return a;
+	}
+	v = tunnels_by_trouble(s);
+	if (!v) {
+		json_decref(a);
+		return NULL;
+	}
+	for (i = 0; i < max; i++)
+		json_array_append_new(a, tunnel_obj(s, &v[i]));
+	*shown = max;
+	free(v);
+	return a;
+}
+
 json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view *v)
 {
-	json_t *doc, *sas = json_array(), *bad = json_array();
-	size_t i, n_sas = 0, n_bad;
+	json_t *doc, *sas = json_array(), *bad = json_array(), *tunnels;
+	size_t i, n_sas = 0, n_bad, n_tunnels;
 	bool *pick = NULL, all = s->n_sas <= v->max_sas;
 
 	/* Too many for one line: the busiest and the most troubled, in key order. */
@@ -386,16 +433,26 @@ json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view
 			"kernel", kernel_obj(s));
 	json_object_set_new(json_object_get(doc, "datapath"), "reserved_spi_packets",
 			    jint(s->dp.reserved_spi_packets));
-	if (!all || n_bad < s->n_bad_spis) {
+	tunnels = tunnels_arr(s, v->max_tunnels, &n_tunnels);
+	if (!doc || !tunnels) {
+		json_decref(doc);
+		json_decref(tunnels);
+		return NULL;
+	}
+	json_object_set_new(doc, "tunnels", tunnels);
+	if (!all || n_bad < s->n_bad_spis || n_tunnels < s->n_tunnels) {
 		json_object_set_new(doc, "sas_omitted", jint(s->n_sas - n_sas));
 		json_object_set_new(doc, "bad_spis_omitted", jint(s->n_bad_spis - n_bad));
+		json_object_set_new(doc, "tunnels_omitted", jint(s->n_tunnels - n_tunnels));
 	}
 	return doc;
 }
 
 json_t *json_snapshot(const struct ipsm_snapshot *s)
 {
-	const struct json_view all = { .max_sas = SIZE_MAX, .max_bad_spis = SIZE_MAX };
+	const struct json_view all = { .max_sas = SIZE_MAX,
+				       .max_bad_spis = SIZE_MAX,
+				       .max_tunnels = SIZE_MAX };
 
 	return json_snapshot_view(s, &all);
 }

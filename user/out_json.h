@@ -20,6 +20,7 @@ json_t *json_snapshot(const struct ipsm_snapshot *s);
 struct json_view {
 	size_t max_sas;
 	size_t max_bad_spis;
+	size_t max_tunnels; /* the most troubled and busiest, and "tunnels_omitted" */
 	const struct ipsm_snapshot *prev; /* the previous interval's, or NULL */
 };
 

@@ -11,6 +11,7 @@
 #include "counters.h"
 #include "out_prom.h"
 #include "seq_out.h"
+#include "tunnels.h"
 
 #ifndef IPSM_VERSION
 #define IPSM_VERSION "0.0.0"
@@ -357,6 +358,67 @@ static void render_bad_spis(struct pw *w, const struct ipsm_snapshot *s)
 	sample(w, s->n_bad_spis - n, NULL);
 }
 
+struct tunnel_labels {
+	char local[IPSM_ADDR_STRLEN];
+	char remote[IPSM_ADDR_STRLEN];
+};
+
+/*
+ * Tunnels: the most troubled first, then the busiest, at most
+ * IPSM_PROM_MAX_TUNNEL_SERIES. Their packet and byte sums are gauges: they
+ * fall when an SA of the pair goes (a rekey), as no counter may.
+ */
+static int render_tunnels(struct pw *w, const struct ipsm_snapshot *s)
+{
+	static const enum ipsm_tunnel_state states[] = { IPSM_TUN_UP, IPSM_TUN_IDLE,
+							 IPSM_TUN_ONE_WAY, IPSM_TUN_DOWN };
+	struct tunnel_labels *lab = NULL;
+	struct ipsm_tunnel *v = NULL;
+	size_t i, n, k;
+	int dir;
+
+	n = s->n_tunnels < IPSM_PROM_MAX_TUNNEL_SERIES ? s->n_tunnels : IPSM_PROM_MAX_TUNNEL_SERIES;
+	if (n) {
+		v = tunnels_by_trouble(s);
+		lab = calloc(n, sizeof(*lab));
+		if (!v || !lab) {
+			free(v);
+			free(lab);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++)
+		tunnel_addr_strs(&v[i], lab[i].local, lab[i].remote);
+	family(w, "ipsecmon_tunnel_state", "gauge",
+	       "1 for a tunnel's state (up, idle, one_way, down), 0 for the others.");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+			sample(w, v[i].state == states[k], "local", lab[i].local, "remote",
+			       lab[i].remote, "state", ipsm_tunnel_state_name(states[k]), NULL);
+	family(w, "ipsecmon_tunnel_sas", "gauge", "The kernel's SAs between a gateway pair.");
+	for (i = 0; i < n; i++)
+		sample(w, v[i].sas, "local", lab[i].local, "remote", lab[i].remote, NULL);
+	for (k = 0; k < 2; k++) {
+		family(w, k ? "ipsecmon_tunnel_bytes" : "ipsecmon_tunnel_packets", "gauge",
+		       k ? "Bytes of a gateway pair's SAs now (JSON tunnels[].rx/tx.from says whose count)." :
+			   "Packets of a gateway pair's SAs now (falls when an SA goes).");
+		for (i = 0; i < n; i++)
+			for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
+				const struct ipsm_ctr *c = dir == IPSM_DIR_RX ? &v[i].rx : &v[i].tx;
+
+				sample(w, k ? c->bytes : c->packets, "local", lab[i].local,
+				       "remote", lab[i].remote, "direction", ipsm_dir_name(dir),
+				       NULL);
+			}
+	}
+	family(w, "ipsecmon_tunnel_series_dropped", "gauge",
+	       "Tunnels left without ipsecmon_tunnel_* series: the most troubled and busiest get them.");
+	sample(w, s->n_tunnels - n, NULL);
+	free(lab);
+	free(v);
+	return 0;
+}
+
 static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 {
 	static const struct {
@@ -415,6 +477,8 @@ int prom_render(const struct ipsm_snapshot *s, char **text, size_t *len)
 	render_ike(&w, s, ifl);
 	render_ipsecmon(&w, s);
 	err = render_sas(&w, s);
+	if (!err)
+		err = render_tunnels(&w, s);
 	if (!err) {
 		render_bad_spis(&w, s);
 		render_datapath(&w, s);

@@ -4,11 +4,13 @@
  * with ANSI escapes (no curses: it only clears and writes lines).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "counters.h"
 #include "out_term.h"
 #include "seq_out.h"
+#include "tunnels.h"
 
 /* Rates per second of a counter between two snapshots. */
 static double per_s(__u64 cur, __u64 prev, double seconds)
@@ -116,48 +118,27 @@ static void duration_str(double s, char *buf, size_t len)
 static void seq_line(FILE *f, const struct ipsm_snapshot *cur)
 {
 	const struct ipsm_sa *soonest = seq_out_soonest(cur);
-	char spi[16], left[32];
+	char spi[16], left[32], text[64];
 
 	if (soonest) {
 		ipsm_spi_str(soonest->key.spi, spi, sizeof(spi));
 		duration_str(soonest->seq_exhaustion_s, left, sizeof(left));
-		fprintf(f, " Seq out: %s runs out in %-10s", spi, left);
+		snprintf(text, sizeof(text), "%s in %s", spi, left);
 	} else {
-		fprintf(f, " Seq out: no SA running out%16s", "");
+		snprintf(text, sizeof(text), "no SA running out");
 	}
-	fputs("   [q] quit [+/-] interval [r] now\033[K\033[J", f);
+	fprintf(f, " Seq out: %-22.22s [q]uit [+/-] interval [r]efresh [t]unnels\033[K\033[J",
+		text);
 }
 
-void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
-	       double seconds, unsigned int interval_ms)
+/* Traffic per class with rates, and the busiest SAs: 11 lines. */
+static void traffic_pane(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+			 double seconds)
 {
-	bool bad = cur->correlation != IPSM_CORR_INACTIVE;
-	char a[32], b[32], when[32], spi[16], src[48], dst[48], ifs[40] = "";
+	char spi[16], src[48], dst[48];
 	const struct ipsm_sa *top[3];
 	struct ipsm_ctr rx, tx, prx, ptx;
-	size_t i;
-	int cls, v, row;
-
-	for (i = 0; i < cur->n_ifaces && strlen(ifs) < 28; i++) {
-		if (i)
-			strcat(ifs, ",");
-		strncat(ifs, cur->ifaces[i].name, sizeof(ifs) - strlen(ifs) - 1);
-	}
-	ipsm_time_str(cur->time.tv_sec * 1000000000ULL, when, sizeof(when));
-	/* Home, then each line cleared to its end, then the rest of the screen. */
-	fputs("\033[H", f);
-	fprintf(f, "IP Security Monitor %-20.20s %s every %.1fs\033[K\n", ifs, when + 11,
-		interval_ms / 1000.0);
-
-	for (row = 0; row < IPSM_TERM_ROWS; row++) {
-		const struct ipsm_counter_def *l = term_at(row, 0), *r = term_at(row, 1);
-
-		value(a, sizeof(a), cur, l);
-		value(b, sizeof(b), cur, r);
-		/* The right column's values end at column 80. */
-		fprintf(f, " %-28s %9s  %s %*s\033[K\n", l->label, a, r->label,
-			(int)(37 - strlen(r->label)), b);
-	}
+	int cls, v;
 
 	fprintf(f, " %-14s %13s %10s %13s %10s  corr: %s\033[K\n", "TRAFFIC", "RX PACKETS",
 		"RX PKT/S", "TX PACKETS", "TX PKT/S", ipsm_correlation_name(cur->correlation));
@@ -191,6 +172,91 @@ void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snaps
 			spi, peers, (unsigned long long)sa->packets,
 			per_s(sa->packets, p ? p->packets : sa->packets, seconds));
 	}
+}
+
+#define TUNNEL_ROWS 9
+
+/* The tunnels by state, the most troubled and then the busiest: 11 lines. */
+static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+			 double seconds)
+{
+	size_t by_state[IPSM_TUN_UP + 1] = {}, i, n;
+	struct ipsm_tunnel *v = NULL;
+	char more[32] = "";
+	int row;
+
+	if (!cur->ipsecmon.have_xfrm) {
+		fprintf(f, " TUNNELS: unknown (the kernel's SAs could not be read)\033[K\n");
+		for (row = 0; row < TUNNEL_ROWS + 1; row++)
+			fprintf(f, "\033[K\n");
+		return;
+	}
+	for (i = 0; i < cur->n_tunnels; i++)
+		by_state[cur->tunnels[i].state]++;
+	n = cur->n_tunnels < TUNNEL_ROWS ? cur->n_tunnels : TUNNEL_ROWS;
+	if (cur->n_tunnels > n)
+		snprintf(more, sizeof(more), ", %zu more", cur->n_tunnels - n);
+	fprintf(f, " TUNNELS %zu: up %zu, idle %zu, one way %zu, down %zu%s%s\033[K\n",
+		cur->n_tunnels, by_state[IPSM_TUN_UP], by_state[IPSM_TUN_IDLE],
+		by_state[IPSM_TUN_ONE_WAY], by_state[IPSM_TUN_DOWN], more,
+		cur->tunnels_tracked ? "" : " (states after 2 readings)");
+	fprintf(f, " %-43s %-8s %4s %10s %10s\033[K\n", "LOCAL > REMOTE", "STATE", "SAS",
+		"RX PKT/S", "TX PKT/S");
+	if (n && !(v = tunnels_by_trouble(cur)))
+		n = 0;
+	for (row = 0; row < TUNNEL_ROWS; row++) {
+		const struct ipsm_tunnel *t = (size_t)row < n ? &v[row] : NULL, *p;
+		char local[IPSM_ADDR_STRLEN], remote[IPSM_ADDR_STRLEN],
+			pair[2 * IPSM_ADDR_STRLEN + 4];
+
+		if (!t) {
+			fprintf(f, "\033[K\n");
+			continue;
+		}
+		p = tunnels_find(prev, t->family, t->local, t->remote);
+		tunnel_addr_strs(t, local, remote);
+		snprintf(pair, sizeof(pair), "%s > %s", local, remote);
+		fprintf(f, " %-43.43s %-8s %4u %10.1f %10.1f\033[K\n", pair,
+			ipsm_tunnel_state_name(t->state), t->sas,
+			per_s(t->rx.packets, p ? p->rx.packets : t->rx.packets, seconds),
+			per_s(t->tx.packets, p ? p->tx.packets : t->tx.packets, seconds));
+	}
+	free(v);
+}
+
+void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
+	       double seconds, unsigned int interval_ms, enum term_pane pane)
+{
+	bool bad = cur->correlation != IPSM_CORR_INACTIVE;
+	char a[32], b[32], when[32], spi[16], src[48], ifs[40] = "";
+	size_t i;
+	int row;
+
+	for (i = 0; i < cur->n_ifaces && strlen(ifs) < 28; i++) {
+		if (i)
+			strcat(ifs, ",");
+		strncat(ifs, cur->ifaces[i].name, sizeof(ifs) - strlen(ifs) - 1);
+	}
+	ipsm_time_str(cur->time.tv_sec * 1000000000ULL, when, sizeof(when));
+	/* Home, then each line cleared to its end, then the rest of the screen. */
+	fputs("\033[H", f);
+	fprintf(f, "IP Security Monitor %-20.20s %s every %.1fs\033[K\n", ifs, when + 11,
+		interval_ms / 1000.0);
+
+	for (row = 0; row < IPSM_TERM_ROWS; row++) {
+		const struct ipsm_counter_def *l = term_at(row, 0), *r = term_at(row, 1);
+
+		value(a, sizeof(a), cur, l);
+		value(b, sizeof(b), cur, r);
+		/* The right column's values end at column 80. */
+		fprintf(f, " %-28s %9s  %s %*s\033[K\n", l->label, a, r->label,
+			(int)(37 - strlen(r->label)), b);
+	}
+
+	if (pane == TERM_PANE_TUNNELS)
+		tunnels_pane(f, cur, prev, seconds);
+	else
+		traffic_pane(f, cur, prev, seconds);
 
 	if (!bad) {
 		fprintf(f,

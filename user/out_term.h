@@ -7,11 +7,18 @@
 
 #include "snapshot.h"
 
+/* What the middle of the window shows; the key t switches. */
+enum term_pane {
+	TERM_PANE_TRAFFIC, /* traffic per class, the busiest SAs */
+	TERM_PANE_TUNNELS, /* the tunnels, the most troubled first */
+};
+
 /*
- * Redraw the window: counters, traffic per class with rates against prev
- * (NULL: no rates yet), the busiest SAs, bad SPIs, IKE exchanges.
+ * Redraw the window: counters, the pane with rates against prev (NULL: no
+ * rates yet), bad SPIs, IKE exchanges, the SA that runs out of sequence
+ * numbers first and the keys.
  */
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
-	       double seconds, unsigned int interval_ms);
+	       double seconds, unsigned int interval_ms, enum term_pane pane);
 
 #endif

@@ -9,6 +9,7 @@
 #include "local_addrs.h"
 #include "log.h"
 #include "snapshot.h"
+#include "tunnels.h"
 #include "xfrm_nl.h"
 
 void snapshot_free(struct ipsm_snapshot *s)
@@ -16,10 +17,13 @@ void snapshot_free(struct ipsm_snapshot *s)
 	free(s->ifaces);
 	free(s->sas);
 	free(s->bad_spis);
+	free(s->tunnels);
+	xfrm_summary_free(&s->kxfrm);
 	s->ifaces = NULL;
 	s->sas = NULL;
 	s->bad_spis = NULL;
-	s->n_ifaces = s->n_sas = s->n_bad_spis = 0;
+	s->tunnels = NULL;
+	s->n_ifaces = s->n_sas = s->n_bad_spis = s->n_tunnels = 0;
 }
 
 __u64 sa_seq_lost(const struct ipsm_sa *sa)
@@ -86,6 +90,12 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 		}
 	}
 	err = correlate(s, xs, n, la);
+	if (!err) {
+		s->have_kxfrm = !xfrm_summary_read(&s->kxfrm);
+		if (!s->have_kxfrm)
+			pr_debug("cannot read SADINFO or the policies");
+		err = tunnels_build(s, xs, n, la);
+	}
 	free(xs);
 	local_addrs_free(&own);
 	if (err) {
@@ -93,9 +103,6 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot correlate the SAs: %s",
 				  strerror(-err));
 	}
-	s->have_kxfrm = !xfrm_summary_read(&s->kxfrm);
-	if (!s->have_kxfrm)
-		pr_debug("cannot read SADINFO or the policies");
 	s->have_xfrm_stat = !xfrm_stat_read(&s->xfrm_stat);
 	return 0;
 }

@@ -76,6 +76,28 @@ struct ipsm_bad_spi_row {
 	__u64 last_seen;
 };
 
+/* A tunnel's state (README "Tunnels"); worst first. */
+enum ipsm_tunnel_state {
+	IPSM_TUN_DOWN, /* a policy names the pair, and it has no SA */
+	IPSM_TUN_ONE_WAY, /* one direction only, for --one-way-after intervals */
+	IPSM_TUN_IDLE, /* SAs, and nothing either way in the interval */
+	IPSM_TUN_UP,
+};
+
+/* One gateway pair: what its SAs carried and whether it works (tunnels.h). */
+struct ipsm_tunnel {
+	__u16 family; /* AF_INET, AF_INET6 */
+	__u8 local[16];
+	__u8 remote[16];
+	bool tunnel_mode; /* an SA or template in tunnel mode */
+	bool configured; /* a policy's template names the pair */
+	__u32 sas; /* the kernel's SAs between the two, either way */
+	/* Packets and bytes of its SAs: from the wire, else the kernel's SA counters. */
+	struct ipsm_ctr rx, tx;
+	enum ipsm_tunnel_state state;
+	__u32 one_way_intervals; /* consecutive intervals with traffic one way only */
+};
+
 enum ipsm_correlation {
 	IPSM_CORR_INACTIVE = 0, /* nobody decides bad SPIs */
 	IPSM_CORR_MONITOR, /* a monitor keeps the SA table equal to the kernel's */
@@ -96,6 +118,8 @@ struct ipsm_counters {
 	__u64 key_deletions;
 	__u64 rekeys;
 	__u64 bad_spi_packets;
+	__u64 tunnels_down;
+	__u64 tunnels_one_way; /* known once two readings were compared */
 	struct ipsm_acct acct; /* bytes and failures: live SAs plus the folded totals */
 };
 
@@ -126,6 +150,11 @@ struct ipsm_snapshot {
 	struct ipsm_counters ipsecmon;
 	size_t n_bad_spis;
 	struct ipsm_bad_spi_row *bad_spis; /* sorted by packets, most first */
+	/* Gateway pairs with SAs or policies, sorted by family, local, remote. */
+	size_t n_tunnels;
+	struct ipsm_tunnel *tunnels;
+	bool tunnels_tracked; /* states from two readings (tunnels_track) */
+	bool tunnel_wire[IPSM_DIR_MAX]; /* a hook sees the direction: counts from the wire */
 };
 
 struct ipsm_paths;

@@ -21,6 +21,7 @@
 #include "out_term.h"
 #include "out_text.h"
 #include "seq_out.h"
+#include "tunnels.h"
 #include "stream.h"
 #include "watch.h"
 
@@ -37,6 +38,7 @@ struct watch {
 	struct timespec prev_at;
 	struct loop loop;
 	bool tty; /* the live window, with keys on stdin */
+	enum term_pane pane;
 	int err;
 };
 
@@ -64,6 +66,7 @@ static int show(struct watch *w)
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	seq_out_estimate(&s, w->have_prev ? &w->prev : NULL);
+	tunnels_track(&s, w->have_prev ? &w->prev : NULL, w->o->one_way_after);
 	if (w->have_prev)
 		seconds =
 			(now.tv_sec - w->prev_at.tv_sec) + (now.tv_nsec - w->prev_at.tv_nsec) / 1e9;
@@ -73,6 +76,7 @@ static int show(struct watch *w)
 			&(struct json_view){
 				.max_sas = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
 				.max_bad_spis = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_BAD_SPIS,
+				.max_tunnels = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_TUNNELS,
 				.prev = w->have_prev ? &w->prev : NULL });
 		if (doc && w->have_prev)
 			json_add_changes(doc, &s, &w->prev, seconds);
@@ -80,7 +84,7 @@ static int show(struct watch *w)
 		events_compare(&w->events, w->have_prev ? &w->prev : NULL, &s, emit, w);
 	} else if (w->tty) {
 		term_view(w->out.f, &s, w->have_prev ? &w->prev : NULL, seconds,
-			  w->loop.interval_ms);
+			  w->loop.interval_ms, w->pane);
 	} else {
 		text_stats(w->out.f, &s);
 		fputs("\n", w->out.f);
@@ -123,6 +127,10 @@ static int on_key(void *ctx)
 	case 'r':
 	case 'R':
 		loop_set_interval(&w->loop, w->loop.interval_ms);
+		break;
+	case 't':
+	case 'T':
+		w->pane = w->pane == TERM_PANE_TUNNELS ? TERM_PANE_TRAFFIC : TERM_PANE_TUNNELS;
 		break;
 	default:
 		return 0;

@@ -16,6 +16,7 @@ struct watch_opts {
 	const char *output; /* NULL: stdout */
 	__u32 gap_threshold;
 	__u32 seq_warn_s;
+	__u32 one_way_after;
 	bool sas_all; /* every SA in each JSON line */
 };
 

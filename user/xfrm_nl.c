@@ -215,9 +215,20 @@ static void policy_templates(struct ipsm_xfrm_policy *pol, const struct attr_tb 
 	t = mnl_attr_get_payload(tb->a[XFRMA_TMPL]);
 	n = mnl_attr_get_payload_len(tb->a[XFRMA_TMPL]) / sizeof(*t);
 	pol->n_tmpl = n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		static const __u8 any[16];
+		size_t alen = t[i].family == AF_INET6 ? 16 : 4;
+
 		if (t[i].mode == XFRM_MODE_TUNNEL)
 			pol->tunnel = true;
+		if (pol->have_ends || (t[i].family != AF_INET && t[i].family != AF_INET6) ||
+		    !memcmp(&t[i].saddr, any, alen) || !memcmp(&t[i].id.daddr, any, alen))
+			continue;
+		pol->have_ends = true;
+		pol->tmpl_family = t[i].family;
+		memcpy(pol->tmpl_saddr, &t[i].saddr, alen);
+		memcpy(pol->tmpl_daddr, &t[i].id.daddr, alen);
+	}
 }
 
 int xfrm_msg_parse(const struct nlmsghdr *nlh, struct ipsm_xfrm_event *ev)
@@ -674,19 +685,89 @@ int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n)
 	return 0;
 }
 
+int xfrm_pair_cmp(const void *a, const void *b)
+{
+	const struct ipsm_xfrm_pair *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->local, y->local, 16);
+	return c ? c : memcmp(x->remote, y->remote, 16);
+}
+
+struct summary_ctx {
+	struct ipsm_xfrm_summary *sum;
+	size_t cap;
+};
+
+/* An allowing policy's template pair, local end first (in and fwd come from the remote). */
+static int add_pair(struct summary_ctx *c, const struct ipsm_xfrm_policy *pol)
+{
+	struct ipsm_xfrm_summary *sum = c->sum;
+	bool out = pol->dir == XFRM_POLICY_OUT;
+	struct ipsm_xfrm_pair *p, *nv;
+
+	if (!pol->have_ends || pol->action != XFRM_POLICY_ALLOW || pol->dir > XFRM_POLICY_FWD)
+		return 0;
+	if (sum->n_pairs == IPSM_MAX_POLICY_PAIRS) {
+		sum->pairs_dropped++;
+		return 0;
+	}
+	if (sum->n_pairs == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		nv = realloc(sum->pairs, c->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		sum->pairs = nv;
+	}
+	p = &sum->pairs[sum->n_pairs++];
+	memset(p, 0, sizeof(*p));
+	p->family = pol->tmpl_family;
+	memcpy(p->local, out ? pol->tmpl_saddr : pol->tmpl_daddr, 16);
+	memcpy(p->remote, out ? pol->tmpl_daddr : pol->tmpl_saddr, 16);
+	p->tunnel = pol->tunnel;
+	return 0;
+}
+
 static int count_policy(const struct ipsm_xfrm_policy *pol, void *data)
 {
-	struct ipsm_xfrm_summary *sum = data;
+	struct summary_ctx *c = data;
 
 	if (pol->dir < 3)
-		sum->policies[pol->dir]++;
+		c->sum->policies[pol->dir]++;
 	if (pol->action == XFRM_POLICY_BLOCK)
-		sum->policies_block++;
-	return 0;
+		c->sum->policies_block++;
+	return add_pair(c, pol);
+}
+
+/* Sort and merge the pairs (a pair with any tunnel-mode template is a tunnel). */
+static void unique_pairs(struct ipsm_xfrm_summary *sum)
+{
+	size_t i, kept;
+
+	if (!sum->n_pairs)
+		return;
+	qsort(sum->pairs, sum->n_pairs, sizeof(*sum->pairs), xfrm_pair_cmp);
+	for (i = 1, kept = 1; i < sum->n_pairs; i++) {
+		if (xfrm_pair_cmp(&sum->pairs[i], &sum->pairs[kept - 1]))
+			sum->pairs[kept++] = sum->pairs[i];
+		else if (sum->pairs[i].tunnel)
+			sum->pairs[kept - 1].tunnel = true;
+	}
+	sum->n_pairs = kept;
+}
+
+void xfrm_summary_free(struct ipsm_xfrm_summary *sum)
+{
+	free(sum->pairs);
+	sum->pairs = NULL;
+	sum->n_pairs = 0;
 }
 
 int xfrm_summary_read(struct ipsm_xfrm_summary *sum)
 {
+	struct summary_ctx c = { .sum = sum };
 	struct xfrm_nl *x;
 	int err;
 
@@ -696,7 +777,12 @@ int xfrm_summary_read(struct ipsm_xfrm_summary *sum)
 		return err;
 	err = xfrm_nl_sad_count(x, &sum->sad_count);
 	if (!err)
-		err = xfrm_nl_dump_policies(x, count_policy, sum);
+		err = xfrm_nl_dump_policies(x, count_policy, &c);
 	xfrm_nl_close(x);
-	return err;
+	if (err) {
+		xfrm_summary_free(sum);
+		return err;
+	}
+	unique_pairs(sum);
+	return 0;
 }

@@ -84,6 +84,15 @@ struct ipsm_xfrm_policy {
 	__u32 priority;
 	__u32 n_tmpl;
 	bool tunnel; /* a template in tunnel mode */
+	/*
+	 * The gateway pair of the first template that names both ends (a
+	 * transport template may leave them 0): src and dst as the policy's
+	 * direction sends, so for "out" the local end is src.
+	 */
+	bool have_ends;
+	__u16 tmpl_family;
+	__u8 tmpl_saddr[16];
+	__u8 tmpl_daddr[16];
 };
 
 enum ipsm_xfrm_ev {
@@ -146,12 +155,31 @@ int xfrm_nl_read_events(struct xfrm_nl *x, xfrm_ev_cb cb, void *data);
 int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n);
 
 /* SADINFO's SA count and the policies by direction. */
+/* A gateway pair some policy's template names: its tunnel is configured. */
+struct ipsm_xfrm_pair {
+	__u16 family;
+	__u8 local[16];
+	__u8 remote[16];
+	bool tunnel; /* a tunnel-mode template */
+};
+
+/* Distinct configured pairs kept per snapshot, at most. */
+#define IPSM_MAX_POLICY_PAIRS 65536
+
 struct ipsm_xfrm_summary {
 	__u32 sad_count;
 	__u32 policies[3]; /* XFRM_POLICY_IN, _OUT, _FWD */
 	__u32 policies_block;
+	/* Sorted, distinct; allowing policies only. */
+	size_t n_pairs;
+	struct ipsm_xfrm_pair *pairs;
+	__u32 pairs_dropped; /* pairs over IPSM_MAX_POLICY_PAIRS */
 };
 
+/* SADINFO and the policies; sum->pairs is allocated (xfrm_summary_free). */
 int xfrm_summary_read(struct ipsm_xfrm_summary *sum);
+void xfrm_summary_free(struct ipsm_xfrm_summary *sum);
+/* Order of ipsm_xfrm_pair: family, local, remote (the mode is not compared). */
+int xfrm_pair_cmp(const void *a, const void *b);
 
 #endif

@@ -67,8 +67,8 @@ check attach-options "--hooks --xdp-mode --force --max-sas $COMMON" ipsecmon-bpf
 check detach-options "--all --stale $COMMON" ipsecmon-bpf detach --
 check status-options "--json --pretty $COMMON" ipsecmon-bpf status -
 check stats-options "--json --pretty $COMMON" ipsecmon-bpf stats -
-check watch-options "--json --interval --output --gap-threshold --seq-warn --sas $COMMON" ipsecmon-bpf watch -
-check run-options "--interval --prometheus --output --gap-threshold --seq-warn --sas --learned-idle --hooks --xdp-mode --max-sas $COMMON" \
+check watch-options "--json --interval --output --gap-threshold --seq-warn --one-way-after --sas $COMMON" ipsecmon-bpf watch -
+check run-options "--interval --prometheus --output --gap-threshold --seq-warn --one-way-after --sas --learned-idle --hooks --xdp-mode --max-sas $COMMON" \
 	ipsecmon-bpf run -
 check check-options \
 	"--bad-spi-rate --not-decrypted --not-authenticated --min-sas --max-idle --seq-exhaustion --interval $COMMON" \

@@ -36,6 +36,7 @@ screen_has() {
 		sleep 0.2
 	done
 	check_lines "$1" 1 "$WORK/screen" -E "$2"
+	grep -qE "$2" "$WORK/screen" || sed 's/^/#    screen: /' "$WORK/screen"
 }
 
 test_watch_tty() {
@@ -49,9 +50,16 @@ test_watch_tty() {
 	screen_has "watch: esp received" "^ esp +$esp +[0-9.]+ +0 +[0-9.]+"
 	screen_has "watch: correlation shown" 'corr: (kernel|monitor)'
 	screen_has "watch: bad SPI summary" '^ Bad SPIs: [0-9]+, most: 0x0000'
-	screen_has "watch: sequence and key line" '^ Seq out: no SA running out +\[q\] quit'
+	screen_has "watch: sequence and key line" '^ Seq out: no SA running out +\[q\]uit .* \[t\]unnels$'
 	check_eq "watch: fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
 	check_eq "watch: fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
+	tm send-keys -t faces t
+	screen_has "watch: t shows the tunnels pane" '^ TUNNELS 0: up 0, idle 0, one way 0, down 0$'
+	screen_has "watch: tunnels pane header" '^ LOCAL > REMOTE +STATE +SAS +RX PKT/S +TX PKT/S$'
+	check_eq "watch: tunnels pane fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
+	check_eq "watch: tunnels pane fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
+	tm send-keys -t faces t
+	screen_has "watch: t again shows the traffic" '^ TRAFFIC +RX PACKETS'
 	tm send-keys -t faces +
 	screen_has "watch: + doubles the interval" 'every 2\.0s$'
 	tm send-keys -t faces - -

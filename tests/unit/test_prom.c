@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/socket.h>
 
 #include "fixture.h"
 #include "http.h"
@@ -390,6 +391,49 @@ static void test_prom_empty(void **state)
 	free(t);
 }
 
+/* A tunnel: its state as a set of four, its SAs, packets and bytes by direction. */
+static void test_prom_tunnels(void **state)
+{
+	struct ipsm_tunnel t = { .family = AF_INET, .sas = 2, .state = IPSM_TUN_ONE_WAY };
+	struct ipsm_snapshot s;
+	char *text;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	inet_pton(AF_INET, "10.0.0.2", t.local);
+	inet_pton(AF_INET, "10.0.0.1", t.remote);
+	t.rx = (struct ipsm_ctr){ 7, 700 };
+	s.tunnels = &t;
+	s.n_tunnels = 1;
+	s.ipsecmon.have_xfrm = true;
+	s.tunnels_tracked = true;
+	s.ipsecmon.tunnels_one_way = 1;
+	text = render(&s);
+	check_structure(text);
+	assert_line(
+		text,
+		"ipsecmon_tunnel_state{local=\"10.0.0.2\",remote=\"10.0.0.1\",state=\"one_way\"} 1");
+	assert_line(text,
+		    "ipsecmon_tunnel_state{local=\"10.0.0.2\",remote=\"10.0.0.1\",state=\"up\"} 0");
+	assert_int_equal(count_prefix(text, "ipsecmon_tunnel_state{"), 4);
+	assert_line(text, "ipsecmon_tunnel_sas{local=\"10.0.0.2\",remote=\"10.0.0.1\"} 2");
+	assert_line(
+		text,
+		"ipsecmon_tunnel_packets{local=\"10.0.0.2\",remote=\"10.0.0.1\",direction=\"rx\"} 7");
+	assert_line(
+		text,
+		"ipsecmon_tunnel_bytes{local=\"10.0.0.2\",remote=\"10.0.0.1\",direction=\"tx\"} 0");
+	assert_line(text, "ipsecmon_tunnel_series_dropped 0");
+	assert_line(text, "ipsecmon_tunnels_one_way 1");
+	assert_line(text, "ipsecmon_tunnels_down 0");
+	free(text);
+	/* One reading only: one-way is not known, so no series. */
+	s.tunnels_tracked = false;
+	text = render(&s);
+	assert_int_equal(count_prefix(text, "ipsecmon_tunnels_one_way"), 0);
+	free(text);
+}
+
 static void test_prom_bad_address(void **state)
 {
 	static const char *const bad[] = {
@@ -425,7 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prom_basic),	 cmocka_unit_test(test_prom_ipsecmon_known),
 		cmocka_unit_test(test_prom_sa_cap),	 cmocka_unit_test(test_prom_empty),
-		cmocka_unit_test(test_prom_bad_address),
+		cmocka_unit_test(test_prom_bad_address), cmocka_unit_test(test_prom_tunnels),
 	};
 
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);

@@ -279,6 +279,8 @@ static void test_json_contract(void **state)
 		"key_deletions",
 		"rekeys",
 		"bad_spi_packets",
+		"tunnels_down",
+		"tunnels_one_way",
 		"packets_not_decrypted",
 		"packets_not_authenticated",
 		"packets_replayed",

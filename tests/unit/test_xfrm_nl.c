@@ -295,6 +295,40 @@ static void test_policy(void **state)
 	assert_int_equal(ev.pol.family, AF_INET6);
 	assert_int_equal(ev.pol.n_tmpl, 2);
 	assert_true(ev.pol.tunnel);
+	/* Neither template names both ends (a transport template may not). */
+	assert_false(ev.pol.have_ends);
+}
+
+/* The pair comes from the first template with both ends, as the policy sends. */
+static void test_policy_ends(void **state)
+{
+	struct xfrm_userpolicy_info *p;
+	struct xfrm_user_tmpl t[2] = {};
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+	__u8 want[16] = {};
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	p->sel.family = AF_INET;
+	p->dir = XFRM_POLICY_IN;
+	t[0].family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.9", &t[0].saddr); /* no destination: skipped */
+	t[1].family = AF_INET;
+	t[1].mode = XFRM_MODE_TUNNEL;
+	inet_pton(AF_INET, "10.0.0.1", &t[1].saddr);
+	inet_pton(AF_INET, "10.0.0.2", &t[1].id.daddr);
+	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), t);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_true(ev.pol.have_ends);
+	assert_int_equal(ev.pol.tmpl_family, AF_INET);
+	inet_pton(AF_INET, "10.0.0.1", want);
+	assert_memory_equal(ev.pol.tmpl_saddr, want, 16);
+	inet_pton(AF_INET, "10.0.0.2", want);
+	assert_memory_equal(ev.pol.tmpl_daddr, want, 16);
 }
 
 static void test_truncated_and_unknown(void **state)
@@ -343,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_acquire),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_policy_ends),
 		cmocka_unit_test(test_truncated_and_unknown),
 	};
 

@@ -34,6 +34,9 @@ if ((!UNDER_SYSTEMD)); then
 	mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 	mount -t bpf bpf /sys/fs/bpf
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+	# Pseudo-terminals, for a scenario that drives watch's window in tmux.
+	mkdir -p /dev/pts
+	mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts 2>/dev/null || true
 fi
 
 # The kernel asks userspace to load crypto templates (authenc, gcm, ...),

@@ -702,7 +702,8 @@ _ipsecmon_snapshots_above() { (($(_ipsecmon_snapshots) > $1)); }
 ipsecmon_monotonic() {
 	(($#)) || set -- "$IPSECMON_MON_OUT"
 	jq -s '[.[] | select(.interfaces) | .ipsecmon | del(.correlation,
-		.bad_spi_detection, .active_sas, .active_tunnels, .pending_key_operations)]
+		.bad_spi_detection, .active_sas, .active_tunnels, .pending_key_operations,
+		.tunnels_down, .tunnels_one_way)]
 		| [range(1; length) as $i | .[$i] as $b | .[$i - 1] | to_entries[]
 		   | select(.value != null and $b[.key] != null and $b[.key] < .value)]
 		| if length == 0 then 1 else tostring end' "$@"
