@@ -84,7 +84,7 @@ const struct ipsm_counter_def ipsm_counter_defs[IPSM_N_COUNTERS] = {
 	  .prom = "ipsecmon_tunnels_down",
 	  .help = "Gateway pairs that a policy's template names and that have no SA.",
 	  .type = IPSM_CTR_GAUGE,
-	  .avail = IPSM_AVAIL_XFRM,
+	  .avail = IPSM_AVAIL_POLICIES,
 	  .off = AT(tunnels_down),
 	  .term_row = IPSM_TERM_NONE },
 	{ .json = "tunnels_one_way",
@@ -153,6 +153,9 @@ bool ipsm_counter_known(const struct ipsm_snapshot *s, const struct ipsm_counter
 		return s->correlation != IPSM_CORR_INACTIVE;
 	case IPSM_AVAIL_TRACKED:
 		return s->ipsecmon.have_xfrm && s->tunnels_tracked;
+	case IPSM_AVAIL_POLICIES:
+		/* Policies unread, or more pairs than kept: a down tunnel may be missing. */
+		return s->ipsecmon.have_xfrm && s->have_kxfrm && !s->kxfrm.pairs_dropped;
 	}
 	return false;
 }
@@ -175,6 +178,8 @@ const char *ipsm_avail_name(enum ipsm_avail a)
 		return "bad_spi_detection";
 	case IPSM_AVAIL_TRACKED:
 		return "two_readings";
+	case IPSM_AVAIL_POLICIES:
+		return "xfrm_policies";
 	}
 	return "?";
 }

@@ -21,6 +21,7 @@ enum ipsm_avail {
 	IPSM_AVAIL_MONITOR, /* a monitor runs now */
 	IPSM_AVAIL_BAD_SPI, /* someone decides bad SPIs (correlation not inactive) */
 	IPSM_AVAIL_TRACKED, /* compared with the previous interval's (run, watch) */
+	IPSM_AVAIL_POLICIES, /* the kernel's SAs and all its policies were read */
 };
 
 enum ipsm_ctr_type {

@@ -395,7 +395,7 @@ static json_t *tunnels_arr(const struct ipsm_snapshot *s, size_t max, size_t *sh
 json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view *v)
 {
 	json_t *doc, *sas = json_array(), *bad = json_array(), *tunnels;
-	size_t i, n_sas = 0, n_bad, n_tunnels;
+	size_t i, n_sas = 0, n_bad, n_tunnels = 0;
 	bool *pick = NULL, all = s->n_sas <= v->max_sas;
 
 	/* Too many for one line: the busiest and the most troubled, in key order. */
@@ -433,7 +433,8 @@ json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view
 			"kernel", kernel_obj(s));
 	json_object_set_new(json_object_get(doc, "datapath"), "reserved_spi_packets",
 			    jint(s->dp.reserved_spi_packets));
-	tunnels = tunnels_arr(s, v->max_tunnels, &n_tunnels);
+	/* Without the kernel's SAs the pairs are unknown, not none. */
+	tunnels = s->ipsecmon.have_xfrm ? tunnels_arr(s, v->max_tunnels, &n_tunnels) : json_null();
 	if (!doc || !tunnels) {
 		json_decref(doc);
 		json_decref(tunnels);

@@ -182,7 +182,7 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 {
 	size_t by_state[IPSM_TUN_UP + 1] = {}, i, n;
 	struct ipsm_tunnel *v = NULL;
-	char more[32] = "";
+	char more[32] = "", head[160];
 	int row;
 
 	if (!cur->ipsecmon.have_xfrm) {
@@ -196,10 +196,12 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 	n = cur->n_tunnels < TUNNEL_ROWS ? cur->n_tunnels : TUNNEL_ROWS;
 	if (cur->n_tunnels > n)
 		snprintf(more, sizeof(more), ", %zu more", cur->n_tunnels - n);
-	fprintf(f, " TUNNELS %zu: up %zu, idle %zu, one way %zu, down %zu%s%s\033[K\n",
-		cur->n_tunnels, by_state[IPSM_TUN_UP], by_state[IPSM_TUN_IDLE],
-		by_state[IPSM_TUN_ONE_WAY], by_state[IPSM_TUN_DOWN], more,
-		cur->tunnels_tracked ? "" : " (states after 2 readings)");
+	snprintf(head, sizeof(head), "TUNNELS %zu: up %zu, idle %zu, one way %zu, down %zu%s%s",
+		 cur->n_tunnels, by_state[IPSM_TUN_UP], by_state[IPSM_TUN_IDLE],
+		 by_state[IPSM_TUN_ONE_WAY], by_state[IPSM_TUN_DOWN], more,
+		 cur->tunnels_tracked ? "" : " (states after 2 readings)");
+	/* Cut to the width: a wrapped line would push the window past 24 lines. */
+	fprintf(f, " %.78s\033[K\n", head);
 	fprintf(f, " %-43s %-8s %4s %10s %10s\033[K\n", "LOCAL > REMOTE", "STATE", "SAS",
 		"RX PKT/S", "TX PKT/S");
 	if (n && !(v = tunnels_by_trouble(cur)))

@@ -406,6 +406,7 @@ static void test_prom_tunnels(void **state)
 	s.tunnels = &t;
 	s.n_tunnels = 1;
 	s.ipsecmon.have_xfrm = true;
+	s.have_kxfrm = true;
 	s.tunnels_tracked = true;
 	s.ipsecmon.tunnels_one_way = 1;
 	text = render(&s);

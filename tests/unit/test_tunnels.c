@@ -11,6 +11,7 @@
 
 #include "aggregate.h"
 #include "correlate.h"
+#include "counters.h"
 #include "events.h"
 #include "tunnels.h"
 
@@ -130,7 +131,15 @@ static void test_pairs_from_sas_and_policies(void **state)
 	assert_true(t->configured);
 	assert_int_equal(t->state, IPSM_TUN_DOWN);
 	assert_int_equal(s.ipsecmon.tunnels_down, 1);
+	assert_true(ipsm_counter_known(&s, ipsm_counter_by_json("tunnels_down")));
+	assert_false(ipsm_counter_known(&s, ipsm_counter_by_json("tunnels_one_way")));
 	assert_false(s.tunnels_tracked);
+	/* Policies unread, or more pairs than kept: down tunnels unknown, not 0. */
+	s.kxfrm.pairs_dropped = 1;
+	assert_false(ipsm_counter_known(&s, ipsm_counter_by_json("tunnels_down")));
+	s.kxfrm.pairs_dropped = 0;
+	s.have_kxfrm = false;
+	assert_false(ipsm_counter_known(&s, ipsm_counter_by_json("tunnels_down")));
 	snapshot_free(&s);
 
 	/* Without hooks the kernel's SA counters stand in. */
