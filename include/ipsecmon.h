@@ -323,6 +323,9 @@ struct ipsm_totals {
 	__u64 pending; /* ACQUIREs not yet answered, as of the last tick */
 	struct ipsm_acct acct; /* folded in from SAs that were deleted */
 	__u64 journal; /* writes so far */
+	/* Rekey analytics (rekeys.h), inbound SAs. */
+	__u64 rekey_early_packets; /* on new SPIs before their SA was there */
+	__u64 rekey_late_packets; /* on old SPIs after their replacement was there */
 };
 
 enum ipsm_hook {

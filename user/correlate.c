@@ -180,6 +180,8 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 		ctr->key_additions = s->totals.key_additions;
 		ctr->key_deletions = s->totals.key_deletions;
 		ctr->rekeys = s->totals.rekeys;
+		ctr->rekey_early_packets = s->totals.rekey_early_packets;
+		ctr->rekey_late_packets = s->totals.rekey_late_packets;
 		ctr->pending = s->totals.pending;
 		ctr->acct = s->totals.acct;
 	}

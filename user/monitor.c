@@ -27,6 +27,7 @@
 #include "maps.h"
 #include "monitor.h"
 #include "sa_index.h"
+#include "rekeys.h"
 #include "sa_table.h"
 #include "seq_out.h"
 #include "tunnels.h"
@@ -53,6 +54,7 @@ struct acquire {
 
 /* An SA deleted lately, by what identifies its CHILD_SA. */
 struct recent {
+	__u32 spi;
 	__u32 reqid;
 	__u16 family;
 	__u8 proto;
@@ -79,6 +81,8 @@ struct monitor {
 	struct recent recent[MAX_RECENT];
 	size_t n_recent;
 	struct ipsm_events events;
+	int fd_bad_spis; /* for rekeys' early packets; -1: none counted */
+	struct rekeys *rekeys; /* rekeys whose old SA is still there */
 	struct ipsm_stream out;
 	struct ipsm_snapshot prev; /* the last interval's, for deltas and events */
 	bool have_prev;
@@ -470,22 +474,30 @@ static bool same_child(const struct ipsm_xfrm_sa *a, __u32 reqid, __u16 family, 
 
 /*
  * A rekey: another SA of the same CHILD_SA (reqid, protocol, gateway
- * addresses) is live, or was deleted by itself in the last RECENT_S seconds.
+ * addresses) is live (*live: its index), or was deleted by itself in the
+ * last RECENT_S seconds (*live -1). *old_spi: that SA's.
  */
-static bool replaces_existing(struct monitor *m, const struct ipsm_xfrm_sa *x)
+static bool replaces_existing(struct monitor *m, const struct ipsm_xfrm_sa *x, ssize_t *live,
+			      __u32 *old_spi)
 {
 	time_t now = time(NULL);
 	size_t i;
 
+	*live = -1;
 	if (!x->reqid)
 		return false;
-	if (sa_index_find(&m->by_child, m->sas, x) >= 0)
+	*live = sa_index_find(&m->by_child, m->sas, x);
+	if (*live >= 0) {
+		*old_spi = m->sas[*live].spi;
 		return true;
+	}
 	for (i = 0; i < m->n_recent; i++)
 		if (now - m->recent[i].at <= RECENT_S &&
 		    same_child(x, m->recent[i].reqid, m->recent[i].family, m->recent[i].proto,
-			       m->recent[i].saddr, m->recent[i].daddr))
+			       m->recent[i].saddr, m->recent[i].daddr)) {
+			*old_spi = m->recent[i].spi;
 			return true;
+		}
 	return false;
 }
 
@@ -501,6 +513,7 @@ static void remember_deleted(struct monitor *m, const struct ipsm_xfrm_sa *x)
 			r = &m->recent[i];
 	if (m->n_recent < MAX_RECENT && (!r || now - r->at <= RECENT_S))
 		r = &m->recent[m->n_recent++];
+	r->spi = x->spi;
 	r->reqid = x->reqid;
 	r->family = x->family;
 	r->proto = x->proto;
@@ -524,6 +537,101 @@ static void clear_acquires(struct monitor *m, const struct ipsm_xfrm_sa *x)
 	}
 }
 
+/* --- rekey analytics (rekeys.h) -------------------------------------------- */
+
+/*
+ * Before the addition is counted: a new inbound SA's early packets, into
+ * the totals that count_addition() commits.
+ */
+static void rekey_early(struct monitor *m, const struct ipsm_xfrm_sa *x,
+			const struct ipsm_sa_key *key, struct rekey_outcome *o)
+{
+	if (key->dir != IPSM_DIR_RX || m->fd_bad_spis < 0 ||
+	    rekey_early_packets(m->fd_bad_spis, m->ncpus, x, &o->early))
+		return;
+	o->have_early = true;
+	m->totals.rekey_early_packets += o->early;
+}
+
+/*
+ * Tell a pending rekey. old_gone: its old SA goes now (its row still there):
+ * how long both lived and, inbound, what came on the old SPI since. The
+ * late packets go into the totals that the old SA's fold commits next.
+ */
+static void rekey_tell(struct monitor *m, const struct rekey *r, bool old_gone)
+{
+	struct rekey_outcome o = { .have_old_spi = true,
+				   .old_spi = r->old_spi,
+				   .have_early = r->have_early,
+				   .early = r->early };
+	struct ipsm_sa row;
+
+	if (old_gone) {
+		o.have_overlap = true;
+		o.overlap_s = (mono_coarse_ns() - r->added_ns) / 1e9;
+		if (r->new_key.dir == IPSM_DIR_RX && !read_row(m, &r->old_key, &row)) {
+			o.have_late = true;
+			o.late = row.packets > r->old_packets ? row.packets - r->old_packets : 0;
+			m->totals.rekey_late_packets += o.late;
+		}
+	}
+	emit(m, rekey_event(&r->new_sa, &r->new_key, &o));
+}
+
+/*
+ * A new SA x replaced another of its CHILD_SA (live: its index, or -1 when
+ * it went first). With the old one gone already there is no overlap and
+ * nothing came late on it; else the event waits for its end.
+ */
+static void rekey_begin(struct monitor *m, const struct ipsm_xfrm_sa *x,
+			const struct ipsm_sa_key *key, ssize_t live, __u32 old_spi,
+			struct rekey_outcome *o)
+{
+	struct rekey *r, evicted;
+	struct ipsm_sa row;
+	bool did_evict;
+
+	o->have_old_spi = true;
+	o->old_spi = old_spi;
+	if (live < 0 || !m->rekeys) {
+		o->have_overlap = live < 0;
+		o->have_late = live < 0 && key->dir == IPSM_DIR_RX;
+		emit(m, rekey_event(x, key, o));
+		return;
+	}
+	r = rekeys_add(m->rekeys, &evicted, &did_evict);
+	if (did_evict)
+		rekey_tell(m, &evicted, false);
+	r->new_sa = *x;
+	r->new_key = *key;
+	correlate_key(&m->sas[live], &m->la, &r->old_key);
+	r->old_spi = old_spi;
+	r->added_ns = mono_coarse_ns();
+	r->have_early = o->have_early;
+	r->early = o->early;
+	if (!read_row(m, &r->old_key, &row))
+		r->old_packets = row.packets;
+}
+
+/* An SA goes (its row still there): the rekey it ends, or that it was new in. */
+static void rekey_sa_gone(struct monitor *m, const struct ipsm_xfrm_sa *x,
+			  const struct ipsm_sa_key *key)
+{
+	struct rekey *r;
+
+	if (!m->rekeys)
+		return;
+	while ((r = rekeys_find(m->rekeys, key, x->spi, true))) {
+		rekey_tell(m, r, true);
+		rekeys_remove(m->rekeys, r);
+	}
+	/* The new SA went before the old one (a collision): told as far as known. */
+	while ((r = rekeys_find(m->rekeys, key, x->spi, false))) {
+		rekey_tell(m, r, false);
+		rekeys_remove(m->rekeys, r);
+	}
+}
+
 static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_event)
 {
 	struct ipsm_sa_key key;
@@ -544,12 +652,17 @@ static int on_newsa(struct monitor *m, const struct ipsm_xfrm_sa *x, bool from_e
 	if (err)
 		return err;
 	if (from_event) {
-		bool rekey = replaces_existing(m, x);
+		struct rekey_outcome o = {};
+		__u32 old_spi = 0;
+		ssize_t live;
+		bool rekey = replaces_existing(m, x, &live, &old_spi);
 
+		if (rekey)
+			rekey_early(m, x, &key, &o);
 		count_addition(m, &key, rekey);
 		emit_sa_event(m, "sa_added", x, &key);
 		if (rekey)
-			emit_sa_event(m, "sa_rekeyed", x, &key);
+			rekey_begin(m, x, &key, live, old_spi, &o);
 	}
 	clear_acquires(m, x);
 	if (m->n_sas == m->cap_sas) {
@@ -598,6 +711,7 @@ static void on_delsa(struct monitor *m, const struct ipsm_xfrm_sa *x, const char
 	 * An EXPIRE carries the SA's counters but no algorithms: the SA as we
 	 * knew it, with the kernel's last counters, is its final state.
 	 */
+	rekey_sa_gone(m, &m->sas[i], &key);
 	fin = m->sas[i];
 	if (final) {
 		fin.packets = x->packets;
@@ -733,6 +847,8 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 	for (i = 0; i < n; i++) {
 		struct ipsm_sa_key key;
 		bool recorded, added, rekey = false;
+		__u32 old_spi = 0;
+		ssize_t live = -1;
 
 		if (find_sa(m, &xs[i]) >= 0)
 			continue;
@@ -753,7 +869,7 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		added = !initial || (m->totals.monitor_since && !recorded &&
 				     xs[i].add_time >= m->totals.monitor_since);
 		if (added && !initial)
-			rekey = replaces_existing(m, &xs[i]);
+			rekey = replaces_existing(m, &xs[i], &live, &old_spi);
 		err = ensure_row(m, &key, &d);
 		if (!err)
 			err = ensure_info(m, &key, &xs[i]);
@@ -762,8 +878,11 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		if (added) {
 			count_addition(m, &key, rekey);
 			emit_sa_event(m, "sa_added", &xs[i], &key);
+			/* Found in a dump (events were lost): when and how it happened is not known. */
 			if (rekey)
-				emit_sa_event(m, "sa_rekeyed", &xs[i], &key);
+				emit(m, rekey_event(&xs[i], &key,
+						    &(struct rekey_outcome){ .have_old_spi = true,
+									     .old_spi = old_spi }));
 		}
 		clear_acquires(m, &xs[i]);
 	}
@@ -784,6 +903,7 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		if (sa_index_find(&d.ix, xs, &m->sas[i]) >= 0)
 			continue;
 		correlate_key(&m->sas[i], &m->la, &key);
+		rekey_sa_gone(m, &m->sas[i], &key);
 		emit_sa_event(m, "sa_deleted", &m->sas[i], &key);
 	}
 	if (n > m->cap_sas) {
@@ -1036,6 +1156,7 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 			     .sa = { -1, -1, -1, 0 },
 			     .fd_info = -1,
 			     .fd_totals = -1,
+			     .fd_bad_spis = -1,
 			     .dc = { -1, -1, -1 } };
 	struct loop l = { .interval_ms = o->interval_ms,
 			  .on_tick = on_tick,
@@ -1063,6 +1184,9 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 		err = -ENOENT;
 		goto out;
 	}
+	/* Rekey analytics are extras: without them the rekeys are still told. */
+	m.fd_bad_spis = ipsm_map_open(p, 0, IPSM_MAP_BAD_SPIS);
+	m.rekeys = calloc(1, sizeof(*m.rekeys));
 	bpf_map_lookup_elem(m.fd_totals, &k, &m.totals);
 	/* Whatever a killed monitor left half done, before anything else. */
 	recover_journal(&m);
@@ -1090,6 +1214,11 @@ int monitor_run(const struct ipsm_paths *p, const struct monitor_opts *o)
 		err = loop_run(&l);
 	/* Without us the SA table no longer mirrors the SAD: stop calling misses bad. */
 	heartbeat(&m, false);
+	/* Rekeys still waiting for their old SA: told as far as they got. */
+	while (m.rekeys && m.rekeys->n) {
+		rekey_tell(&m, &m.rekeys->v[0], false);
+		rekeys_remove(m.rekeys, &m.rekeys->v[0]);
+	}
 	write_totals(&m);
 out:
 	loop_close(&l);
@@ -1099,12 +1228,15 @@ out:
 	sa_index_free(&m.by_child);
 	sa_index_free(&m.by_id);
 	free(m.sas);
+	free(m.rekeys);
 	local_addrs_free(&m.la);
 	dp_config_close(&m.dc);
 	if (m.fd_totals >= 0)
 		close(m.fd_totals);
 	if (m.fd_info >= 0)
 		close(m.fd_info);
+	if (m.fd_bad_spis >= 0)
+		close(m.fd_bad_spis);
 	sa_table_close(&m.sa);
 	return err;
 }

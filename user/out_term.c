@@ -174,9 +174,26 @@ static void traffic_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 	}
 }
 
-#define TUNNEL_ROWS 9
+#define TUNNEL_ROWS 8
 
-/* The tunnels by state, the most troubled and then the busiest: 11 lines. */
+/* The pane's last line: how rekeys went on the wire (known while a monitor has run). */
+static void rekey_line(FILE *f, const struct ipsm_snapshot *cur)
+{
+	const struct ipsm_counter_def *e = ipsm_counter_by_json("rekey_early_packets"),
+				      *l = ipsm_counter_by_json("rekey_late_packets"),
+				      *r = ipsm_counter_by_json("rekeys");
+	char rc[24], ec[24], lc[24], line[160];
+
+	value(rc, sizeof(rc), cur, r);
+	value(ec, sizeof(ec), cur, e);
+	value(lc, sizeof(lc), cur, l);
+	snprintf(line, sizeof(line),
+		 "REKEYS %s: early packets %s (new SPI before its SA), late %s (old SPI)", rc, ec,
+		 lc);
+	fprintf(f, " %.78s\033[K\n", line);
+}
+
+/* The tunnels by state, the most troubled and then the busiest, and the rekeys: 11 lines. */
 static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 			 double seconds)
 {
@@ -189,6 +206,7 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 		fprintf(f, " TUNNELS: unknown (the kernel's SAs could not be read)\033[K\n");
 		for (row = 0; row < TUNNEL_ROWS + 1; row++)
 			fprintf(f, "\033[K\n");
+		rekey_line(f, cur);
 		return;
 	}
 	for (i = 0; i < cur->n_tunnels; i++)
@@ -224,6 +242,7 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 			per_s(t->tx.packets, p ? p->tx.packets : t->tx.packets, seconds));
 	}
 	free(v);
+	rekey_line(f, cur);
 }
 
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,

@@ -117,6 +117,8 @@ struct ipsm_counters {
 	__u64 key_additions;
 	__u64 key_deletions;
 	__u64 rekeys;
+	__u64 rekey_early_packets;
+	__u64 rekey_late_packets;
 	__u64 bad_spi_packets;
 	__u64 tunnels_down;
 	__u64 tunnels_one_way; /* known once two readings were compared */

@@ -278,6 +278,8 @@ static void test_json_contract(void **state)
 		"key_additions",
 		"key_deletions",
 		"rekeys",
+		"rekey_early_packets",
+		"rekey_late_packets",
 		"bad_spi_packets",
 		"tunnels_down",
 		"tunnels_one_way",

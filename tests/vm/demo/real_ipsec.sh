@@ -134,8 +134,8 @@ cat <<-TEXT
 TEXT
 
 say "The same as JSON lines (events of run; a snapshot line per interval besides)"
-jq -c 'select(.event) | {event, spi, dir, src, dst} | with_entries(select(.value != null))' \
-	"$IPSECMON_MON_OUT" | head -n 12
+jq -c 'select(.event) | {event, spi, dir, src, dst, old_spi, early_packets, old_spi_packets_after}
+	| with_entries(select(.value != null))' "$IPSECMON_MON_OUT" | head -n 12
 check_eq "events: [sa_added, sa_rekeyed, sa_deleted, bad_spi]" "[6,2,3,1]" \
 	"$(jq -s -c '[("sa_added", "sa_rekeyed", "sa_deleted", "bad_spi") as $e |
 		[.[] | select(.event == $e)] | length]' "$IPSECMON_MON_OUT")"

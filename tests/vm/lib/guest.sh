@@ -238,10 +238,11 @@ key_hex() {
 sa_add() {
 	local ns=$1 suite=$2 src=$3 dst=$4 spi=$5
 	shift 5
-	local mode=transport seed="k$spi" encap=() window=32 extra=()
+	local mode=transport seed="k$spi" encap=() window=32 extra=() reqid=$((spi))
 	while (($#)); do
 		case $1 in
 		--mode) mode=$2 && shift 2 ;;
+		--reqid) reqid=$(($2)) && shift 2 ;;
 		--key) seed=$2 && shift 2 ;;
 		--encap) encap=(encap espinudp 4500 4500 0.0.0.0) && shift ;;
 		--replay-window) window=$2 && shift 2 ;;
@@ -276,7 +277,7 @@ sa_add() {
 	*) echo "sa_add: unknown suite $suite" >&2 && return 2 ;;
 	esac
 	ip -n "$ns" xfrm state add src "$src" dst "$dst" proto "$proto" spi "$spi" \
-		reqid "$((spi))" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}" \
+		reqid "$reqid" mode "$mode" replay-window "$window" "${algs[@]}" "${encap[@]}" \
 		"${extra[@]}"
 }
 
@@ -708,6 +709,31 @@ ipsecmon_monotonic() {
 		   | select(.value != null and $b[.key] != null and $b[.key] < .value)]
 		| if length == 0 then 1 else tostring end' "$@"
 }
+
+# ipsecmon_metrics NS ADDR:PORT: what `run --prometheus` serves in NS.
+ipsecmon_metrics() {
+	nsx "$1" /usr/bin/python3 -I -S -c '
+import sys, urllib.request
+print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=5).read().decode(), end="")' "$2"
+}
+
+# watch_start NS ARGS...: watch's live window in an 80x24 tmux session;
+# watch_keys KEYS...; watch_wait REGEX [SECONDS]: until the window shows a
+# line matching REGEX, the window in /tmp/pane either way; watch_stop.
+watch_start() {
+	local ns=$1
+	shift
+	# The guest's PID 1 environment has no SHELL or TERM for tmux to go by.
+	SHELL=/bin/bash TERM=xterm tmux -L ipsm-watch new-session -d -s w -x 80 -y 24 \
+		"$IPSECMON_BIN watch --netns $ns --pin-dir $_IPSECMON_PIN $*"
+}
+watch_keys() { tmux -L ipsm-watch send-keys -t w "$@"; }
+_watch_shows() {
+	tmux -L ipsm-watch capture-pane -p -t w >/tmp/pane
+	grep -qE "$1" /tmp/pane
+}
+watch_wait() { wait_for "${2:-20}" _watch_shows "$1" || true; }
+watch_stop() { tmux -L ipsm-watch kill-server 2>/dev/null || true; }
 
 # ---------------------------------------------------------------------------
 # strongSwan (one charon per gateway namespace)

@@ -79,6 +79,8 @@ for s in $old; do
 	check_eq "old SPI $s gone from gw2" absent "$(sa_stat gw2 esp "$s" packets)"
 done
 
+old_in=$spi_in
+old_out=$spi_out
 spi_in=$(in_spi)
 spi_out=$(out_spi)
 check_eq "echo replies after rekey" "$N" "$(ping_n gw1 "$GW2_ADDR" "$N")"
@@ -108,6 +110,15 @@ if have_ipsecmon; then
 	note "monitor events: $(jq -c 'select(.event) | [.event, .spi, .dir, .reqid]' "$IPSECMON_MON_OUT" | tr '\n' ' ')"
 	check_eq "ipsecmon sa_rekeyed events" 2 \
 		"$(jq -c 'select(.event == "sa_rekeyed")' "$IPSECMON_MON_OUT" | wc -l)"
+	# Nothing was sent during the rekey: nothing early or late on gw2's inbound SAs.
+	check_eq "ipsecmon sa_rekeyed [dir, old_spi, new_spi, early, late]" \
+		"[[\"rx\",\"$old_in\",\"$spi_in\",0,0],[\"tx\",\"$old_out\",\"$spi_out\",null,null]]" \
+		"$(jq -sc '[.[] | select(.event == "sa_rekeyed") | [.dir, .old_spi, .new_spi,
+			.early_packets, .old_spi_packets_after]] | sort' "$IPSECMON_MON_OUT")"
+	check_eq "ipsecmon sa_rekeyed overlap_seconds, both at least 0" true \
+		"$(jq -s '[.[] | select(.event == "sa_rekeyed") | .overlap_seconds | numbers | select(. >= 0)] | length == 2' "$IPSECMON_MON_OUT")"
+	check_eq "ipsecmon [rekey_early_packets, rekey_late_packets]" "[0,0]" \
+		"$(ipsecmon_q gw2 '[.ipsecmon.rekey_early_packets, .ipsecmon.rekey_late_packets]')"
 	check_eq "ipsecmon totals never went down" 1 "$(ipsecmon_monotonic)"
 	ipsecmon_monitor_stop
 fi

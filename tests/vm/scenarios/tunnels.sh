@@ -40,12 +40,6 @@ last_state() {
 }
 _last_state_is() { [[ $(last_state "$1") == "$2" ]]; }
 
-metrics() {
-	nsx gw2 /usr/bin/python3 -I -S -c '
-import sys, urllib.request
-print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=5).read().decode(), end="")' "$PROM"
-}
-
 setup_gateways
 ipsec_pair cbc-sha256 "$SPI12" "$SPI21"
 # Configured towards a gateway that never answered: a policy, no SA.
@@ -90,9 +84,9 @@ check_eq "one way: the monitor's state" one_way "$(last_state "$GW1_V4")"
 check_eq "one way: ipsecmon.tunnels_one_way in the last line" 1 \
 	"$(jq -s '[.[] | select(.interfaces)] | last | .ipsecmon.tunnels_one_way' "$IPSECMON_MON_OUT")"
 check_eq "one way: Prometheus state" 1 \
-	"$(metrics | grep -F "ipsecmon_tunnel_state{local=\"$GW2_V4\",remote=\"$GW1_V4\",state=\"one_way\"} " | awk '{ print $2 }')"
+	"$(ipsecmon_metrics gw2 "$PROM" | grep -F "ipsecmon_tunnel_state{local=\"$GW2_V4\",remote=\"$GW1_V4\",state=\"one_way\"} " | awk '{ print $2 }')"
 check_eq "one way: Prometheus ipsecmon_tunnels_one_way" 1 \
-	"$(metrics | awk '$1 == "ipsecmon_tunnels_one_way" { print $2 }')"
+	"$(ipsecmon_metrics gw2 "$PROM" | awk '$1 == "ipsecmon_tunnels_one_way" { print $2 }')"
 wait_for 20 bash -c '! pgrep -x ping' || true
 ipsecmon_monitor_sync
 ipsecmon_monitor_sync
@@ -115,7 +109,7 @@ check_eq "SAs deleted, policies kept: [configured, sas, state]" '[true,0,"down"]
 check_eq "SAs deleted: ipsecmon.tunnels_down" 2 "$(ipsecmon_q gw2 .ipsecmon.tunnels_down)"
 note "stats --json, tunnels: $(ipsecmon_q gw2 .tunnels)"
 check_eq "SAs deleted: Prometheus ipsecmon_tunnels_down" 2 \
-	"$(metrics | awk '$1 == "ipsecmon_tunnels_down" { print $2 }')"
+	"$(ipsecmon_metrics gw2 "$PROM" | awk '$1 == "ipsecmon_tunnels_down" { print $2 }')"
 # Back as a new negotiation would make them: fresh on both sides (gw1's
 # inbound SA would take gw2's restarted sequence numbers for replays).
 sa_del gw1 "$GW1_V4" "$GW2_V4" esp "$SPI12"
@@ -129,16 +123,10 @@ ipsecmon_monitor_sync
 ipsecmon_monitor_sync
 
 # The live window's tunnels pane (key t), from watch's own two readings.
-# The guest's PID 1 environment has no SHELL or TERM for tmux to go by.
-SHELL=/bin/bash TERM=xterm tmux -L ipsm-tun new-session -d -s tun -x 80 -y 24 \
-	"$IPSECMON_BIN watch --netns gw2 --pin-dir $_IPSECMON_PIN --interval 0.5"
-_pane_has() {
-	tmux -L ipsm-tun capture-pane -p -t tun >/tmp/pane
-	grep -qE "$1" /tmp/pane
-}
-wait_for 20 _pane_has 'Seq out' || true
-tmux -L ipsm-tun send-keys -t tun t
-wait_for 20 _pane_has '^ TUNNELS 2: up 0, idle 1, one way 0, down 1$' || true
+watch_start gw2 --interval 0.5
+watch_wait 'Seq out'
+watch_keys t
+watch_wait '^ TUNNELS 2: up 0, idle 1, one way 0, down 1$'
 sed 's/^/#    watch: /' /tmp/pane
 check_lines "watch, tunnels pane: the count by state" 1 /tmp/pane \
 	-E '^ TUNNELS 2: up 0, idle 1, one way 0, down 1$'
@@ -147,7 +135,7 @@ check_lines "watch, tunnels pane: the down pair first" 1 /tmp/pane \
 check_lines "watch, tunnels pane: the gw1 pair" 1 /tmp/pane \
 	-E "^ $GW2_V4 > $GW1_V4 +idle +2 +0\.0 +0\.0\$"
 check_eq "watch, tunnels pane: 24 lines" 24 "$(wc -l </tmp/pane)"
-tmux -L ipsm-tun kill-server 2>/dev/null || true
+watch_stop
 
 jq -c 'select(.event and (.event | startswith("tunnel_")))' "$IPSECMON_MON_OUT" | sed 's/^/#    event: /'
 check_eq "tunnel_one_way events [local, remote, state, sas]" \
