@@ -75,8 +75,9 @@ check_eq "sa_rekeyed [dir, old_spi, new_spi, early_packets, old_spi_packets_afte
 	"$(jq -sc '[.[] | select(.event == "sa_rekeyed") | [.dir, .old_spi, .new_spi, .early_packets, .old_spi_packets_after]]' "$IPSECMON_MON_OUT")"
 overlap=$(jq -s '[.[] | select(.event == "sa_rekeyed" and .dir == "rx")] | .[0].overlap_seconds' "$IPSECMON_MON_OUT")
 note "inbound overlap ${overlap} s, the script measured $((ended - started)) s (whole seconds)"
-check_eq "inbound overlap_seconds within what the script measured (+-1 s)" 1 \
-	"$(awk -v o="$overlap" -v a="$((ended - started))" 'BEGIN { print (o >= a - 1 && o <= a + 1) }')"
+# Whole seconds on the script's side, and the monitor reads each event a little later.
+check_eq "inbound overlap_seconds within what the script measured (+-2 s)" 1 \
+	"$(awk -v o="$overlap" -v a="$((ended - started))" 'BEGIN { print (o >= a - 2 && o <= a + 2) }')"
 check_eq "ipsecmon [rekeys, rekey_early_packets, rekey_late_packets]" "[2,$EARLY,$LATE]" \
 	"$(ipsecmon_q gw2 '[.ipsecmon | .rekeys, .rekey_early_packets, .rekey_late_packets]')"
 check_eq "Prometheus [early, late]" "$EARLY $LATE" \

@@ -78,7 +78,9 @@ table ip ipsecmon_oneway {
 	}
 }
 NFT
-bg ip netns exec gw2 ping -n -q -c 25 -i 0.2 -W 1 "$GW1_V4"
+# 10 s of requests: 3 intervals of one-way traffic even when a loaded host
+# stretches the monitor's intervals.
+bg ip netns exec gw2 ping -n -q -c 25 -i 0.4 -W 1 "$GW1_V4"
 wait_for 20 _last_state_is "$GW1_V4" one_way || true
 check_eq "one way: the monitor's state" one_way "$(last_state "$GW1_V4")"
 check_eq "one way: ipsecmon.tunnels_one_way in the last line" 1 \
