@@ -83,6 +83,13 @@ struct {
 	__type(value, struct ipsm_bad_spi);
 } bad_spis SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IPSM_IKE_PEER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ipsm_ike_peer);
+} ike_peers SEC(".maps");
+
 /* The datapath's clock, per CPU: see dp_now(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -327,6 +334,49 @@ static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 	b->packets++;
 	b->bytes += p->ip_len;
 	b->last_seen = now;
+}
+
+/* An IKE message to or from a peer: its slot, taken over if another peer held it. */
+static __noinline void count_ike_peer(struct pkt *p, __u32 dir)
+{
+	const __u8 *peer = dir == IPSM_DIR_RX ? p->src : p->dst;
+	struct ipsm_config *c = ns_config();
+	struct ipsm_ike_peer *e;
+	struct ipsm_dp *d;
+	__u32 k = 0, h;
+
+	/*
+	 * Seeded per namespace; every address bit must reach the slot index
+	 * (addresses of one subnet differ in their last byte only), hence a
+	 * full 32-bit finalizer (MurmurHash3's) after folding the words.
+	 */
+	h = *(__u32 *)peer ^ (c ? c->hash_seed : 0);
+	h ^= *(__u32 *)(peer + 4) * 0x9e3779b1 ^ *(__u32 *)(peer + 8) * 0x7feb352d ^
+	     *(__u32 *)(peer + 12) * 0x846ca68b;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	k = h & (IPSM_IKE_PEER_SLOTS - 1);
+	e = bpf_map_lookup_elem(&ike_peers, &k);
+	if (!e)
+		return;
+	if (!e->used || e->family != p->af || !addr_eq(e->addr, peer, p->af)) {
+		if (e->used) {
+			k = 0;
+			d = bpf_map_lookup_elem(&dp, &k);
+			if (d)
+				d->ike_peer_evicted++;
+		}
+		e->used = 1;
+		e->family = p->af;
+		__builtin_memcpy(e->addr, peer, 16);
+		e->msgs[IPSM_DIR_RX] = 0;
+		e->msgs[IPSM_DIR_TX] = 0;
+	}
+	e->msgs[dir & 1]++;
+	e->last_seen = dp_now();
 }
 
 /*
@@ -639,6 +689,9 @@ static __always_inline void account(void *ctx, struct pkt *p, __u32 how, void *d
 		n = bpf_map_lookup_elem(&ike, &k);
 		if (n)
 			(*n)++;
+		/* IKE over IP only: a peer has an address. */
+		if (p->af != IPSM_AF_OTHER)
+			count_ike_peer(p, dir);
 		break;
 	}
 }

@@ -186,6 +186,9 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 	pl = l4 + 8;
 	avail = l4_len - 8;
 
+	if (port == NATT_PORT || port == IKE_PORT)
+		/* IKE is counted per peer: the addresses, once for both ports. */
+		copy_ip_addrs(p, ip, af);
 	if (port == NATT_PORT) {
 		if (ulen < 8 || (!first_frag && ulen > l4_len)) {
 			p->cls = IPSM_CLASS_MALFORMED;

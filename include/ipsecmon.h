@@ -178,6 +178,7 @@ struct ipsm_dp {
 	__u64 bad_spi_bytes;
 	__u64 bad_spi_evicted; /* bad-SPI slots taken over by another SPI */
 	__u64 reserved_spi_packets; /* ESP/AH with SPI 1-255 (RFC 4303): no SA can match */
+	__u64 ike_peer_evicted; /* IKE peer slots taken over by another address */
 };
 
 /* The datapath's per-CPU copy of the coarse clock, and the jiffy it was read in. */
@@ -233,6 +234,23 @@ struct ipsm_marks {
  * exact totals are in struct ipsm_dp, the names here.
  */
 #define IPSM_BAD_SPI_SLOTS 256
+
+/*
+ * IKE messages per peer address (the source of what is received, the
+ * destination of what is sent), a fixed per-CPU table indexed by a seeded
+ * hash of the address: bounded under an IKE_SA_INIT flood from spoofed
+ * sources, which can only take slots over (ike_peer_evicted counts it).
+ */
+#define IPSM_IKE_PEER_SLOTS 256
+
+struct ipsm_ike_peer {
+	__u8 used; /* 0 = empty slot */
+	__u8 family; /* IPSM_AF_IPV4 or IPSM_AF_IPV6 */
+	__u8 pad[6];
+	__u8 addr[16];
+	__u64 msgs[IPSM_DIR_MAX]; /* since the slot was taken */
+	__u64 last_seen; /* CLOCK_MONOTONIC_COARSE ns */
+};
 
 struct ipsm_bad_spi {
 	__u32 spi; /* network order; 0 = empty slot */
@@ -366,6 +384,7 @@ _Static_assert(sizeof(struct ipsm_ctr) % 8 == 0, "per-CPU stride: ipsm_ctr");
 _Static_assert(sizeof(struct ipsm_sa_val) % 8 == 0, "per-CPU stride: ipsm_sa_val");
 _Static_assert(sizeof(struct ipsm_dp) % 8 == 0, "per-CPU stride: ipsm_dp");
 _Static_assert(sizeof(struct ipsm_bad_spi) % 8 == 0, "per-CPU stride: ipsm_bad_spi");
+_Static_assert(sizeof(struct ipsm_ike_peer) % 8 == 0, "per-CPU stride: ipsm_ike_peer");
 _Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
 _Static_assert(sizeof(struct ipsm_clock) % 8 == 0, "per-CPU stride: ipsm_clock");
 _Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");

@@ -2,6 +2,7 @@
 /* Read the pinned maps and sum them over all possible CPUs. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus)
 		sum->bad_spi_bytes += percpu[i].bad_spi_bytes;
 		sum->bad_spi_evicted += percpu[i].bad_spi_evicted;
 		sum->reserved_spi_packets += percpu[i].reserved_spi_packets;
+		sum->ike_peer_evicted += percpu[i].ike_peer_evicted;
 	}
 }
 
@@ -151,6 +153,87 @@ static int bad_cmp(const void *a, const void *b)
 	if (x->packets != y->packets)
 		return x->packets > y->packets ? -1 : 1;
 	return ntohl(x->spi) < ntohl(y->spi) ? -1 : ntohl(x->spi) > ntohl(y->spi);
+}
+
+static int ike_peer_cmp(const void *a, const void *b)
+{
+	const struct ipsm_ike_peer_row *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+int agg_merge_ike_peers(const struct ipsm_ike_peer *percpu, int slots, int ncpus, __u64 mono_now,
+			__u64 real_now, struct ipsm_ike_peer_row **out, size_t *n)
+{
+	struct ipsm_ike_peer_row *rows;
+	size_t cnt = 0, kept, j;
+	int i, d;
+
+	*out = NULL;
+	*n = 0;
+	rows = calloc((size_t)slots * ncpus + 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < slots * ncpus; i++) {
+		const struct ipsm_ike_peer *e = &percpu[i];
+
+		if (!e->used)
+			continue;
+		rows[cnt].family = e->family;
+		memcpy(rows[cnt].addr, e->addr, 16);
+		for (d = 0; d < IPSM_DIR_MAX; d++)
+			rows[cnt].msgs[d] = e->msgs[d];
+		rows[cnt++].last_seen = to_realtime(e->last_seen, mono_now, real_now);
+	}
+	/* Sorted, then merged: many CPUs may hold the same peer. */
+	qsort(rows, cnt, sizeof(*rows), ike_peer_cmp);
+	for (j = 0, kept = 0; j < cnt; j++) {
+		if (kept && !ike_peer_cmp(&rows[j], &rows[kept - 1])) {
+			for (d = 0; d < IPSM_DIR_MAX; d++)
+				rows[kept - 1].msgs[d] += rows[j].msgs[d];
+			if (rows[j].last_seen > rows[kept - 1].last_seen)
+				rows[kept - 1].last_seen = rows[j].last_seen;
+			continue;
+		}
+		rows[kept++] = rows[j];
+	}
+	*out = rows;
+	*n = kept;
+	return 0;
+}
+
+/* The IKE peer slots; a namespace attached before the map existed has none. */
+static int read_ike_peers(const struct ipsm_paths *p, int ncpus, __u64 mono_ns, __u64 real_ns,
+			  struct ipsm_snapshot *s)
+{
+	struct ipsm_ike_peer *v;
+	char path[PATH_MAX];
+	int fd, err;
+	__u32 k;
+
+	ipsm_map_path(p, 0, IPSM_MAP_IKE_PEERS, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	v = calloc((size_t)IPSM_IKE_PEER_SLOTS * ncpus, sizeof(*v));
+	if (!v) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (k = 0; k < IPSM_IKE_PEER_SLOTS; k++)
+		if (bpf_map_lookup_elem(fd, &k, &v[(size_t)k * ncpus])) {
+			err = -errno;
+			goto out;
+		}
+	err = agg_merge_ike_peers(v, IPSM_IKE_PEER_SLOTS, ncpus, mono_ns, real_ns, &s->ike_peers,
+				  &s->n_ike_peers);
+	s->have_ike_peers = !err;
+out:
+	free(v);
+	close(fd);
+	return err;
 }
 
 int agg_merge_bad_spis(const struct ipsm_bad_spi *percpu, int slots, int ncpus, __u64 mono_now,
@@ -373,6 +456,12 @@ static int read_correlation_state(const struct ipsm_paths *p, int ncpus, __u64 m
 	}
 	err = agg_merge_bad_spis(bad, IPSM_BAD_SPI_SLOTS, ncpus, mono_ns, real_ns, &s->bad_spis,
 				 &s->n_bad_spis);
+	if (!err) {
+		err = read_ike_peers(p, ncpus, mono_ns, real_ns, s);
+		if (err)
+			err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot read the IKE peers: %s",
+					 strerror(-err));
+	}
 out:
 	free(bad);
 	close(fd);

@@ -30,6 +30,9 @@ struct ipsm_sa *agg_find_sa(struct ipsm_sa *sas, size_t n, const struct ipsm_sa_
  * Merge the per-CPU bad-SPI slots (slots x ncpus) into rows by key, sorted by
  * packets; *out is malloc'ed.
  */
+/* The IKE peer slots of all CPUs, one row per address (sorted by family, address). */
+int agg_merge_ike_peers(const struct ipsm_ike_peer *percpu, int slots, int ncpus, __u64 mono_now,
+			__u64 real_now, struct ipsm_ike_peer_row **out, size_t *n);
 int agg_merge_bad_spis(const struct ipsm_bad_spi *percpu, int slots, int ncpus, __u64 mono_now,
 		       __u64 real_now, struct ipsm_bad_spi_row **out, size_t *n);
 

@@ -18,6 +18,7 @@ const struct ipsm_map_def ipsm_maps[IPSM_MAP_MAX] = {
 	[IPSM_MAP_DP_CLOCK] = { "dp_clock", true },
 	[IPSM_MAP_CORRELATION] = { "correlation", true },
 	[IPSM_MAP_BAD_SPIS] = { "bad_spis", true },
+	[IPSM_MAP_IKE_PEERS] = { "ike_peers", true },
 	[IPSM_MAP_SA_INFO] = { "sa_info", true },
 	[IPSM_MAP_TOTALS] = { "totals", true },
 	[IPSM_MAP_LOCAL_ADDRS] = { "local_addrs", true },

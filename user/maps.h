@@ -29,6 +29,7 @@ enum ipsm_map_id {
 	IPSM_MAP_TOTALS, /* the monitor's folded totals */
 	IPSM_MAP_LOCAL_ADDRS, /* the namespace's addresses */
 	IPSM_MAP_MARKS, /* the marks of the kernel's SAs */
+	IPSM_MAP_IKE_PEERS, /* IKE messages per peer address */
 	IPSM_MAP_MAX,
 };
 

@@ -30,6 +30,7 @@
 #include "rekeys.h"
 #include "sa_table.h"
 #include "seq_out.h"
+#include "peers.h"
 #include "tunnels.h"
 #include "out_json.h"
 #include "stream.h"
@@ -1051,6 +1052,7 @@ static void emit_snapshot(struct monitor *m, struct ipsm_snapshot *s)
 			   .max_sas = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
 			   .max_bad_spis = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_BAD_SPIS,
 			   .max_tunnels = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_TUNNELS,
+			   .max_peers = m->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_PEERS,
 			   .prev = m->have_prev ? &m->prev : NULL });
 	if (doc && m->have_prev)
 		json_add_changes(doc, s, &m->prev,

@@ -10,6 +10,8 @@
 #include "counters.h"
 #include "out_json.h"
 #include "seq_out.h"
+#include "topn.h"
+#include "peers.h"
 #include "tunnels.h"
 
 /* Counters are u64; jansson's integers are signed 64-bit, ample for either. */
@@ -311,25 +313,11 @@ static __u64 trouble_score(const struct ipsm_sa *sa)
 	return t;
 }
 
-struct scored {
-	size_t i;
-	__u64 score;
-};
-
-static int by_score(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* Mark the (at most) k rows with the highest non-zero score. */
 static int pick_top(const struct ipsm_snapshot *s, const struct json_view *v, bool trouble,
 		    size_t k, bool *pick)
 {
-	struct scored *sc = calloc(s->n_sas ? s->n_sas : 1, sizeof(*sc));
+	struct ipsm_scored *sc = calloc(s->n_sas ? s->n_sas : 1, sizeof(*sc));
 	size_t i;
 
 	if (!sc)
@@ -339,7 +327,7 @@ static int pick_top(const struct ipsm_snapshot *s, const struct json_view *v, bo
 		sc[i].score = trouble ? trouble_score(&s->sas[i]) :
 					traffic_score(&s->sas[i], v->prev);
 	}
-	qsort(sc, s->n_sas, sizeof(*sc), by_score);
+	ipsm_sort_scored(sc, s->n_sas);
 	for (i = 0; i < s->n_sas && i < k && sc[i].score; i++)
 		pick[sc[i].i] = true;
 	free(sc);
@@ -364,6 +352,46 @@ static json_t *tunnel_obj(const struct ipsm_snapshot *s, const struct ipsm_tunne
 			 tunnel_dir_obj(&t->tx, s->tunnel_wire[IPSM_DIR_TX]), "state",
 			 ipsm_tunnel_state_name(t->state), "one_way_intervals",
 			 (json_int_t)t->one_way_intervals);
+}
+
+static json_t *peer_obj(const struct ipsm_snapshot *s, const struct ipsm_peer *p)
+{
+	char addr[64];
+
+	ipsm_addr_str(p->family, p->addr, addr, sizeof(addr));
+	return json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "address", addr, "sas",
+			 (json_int_t)p->sas, "tunnels", (json_int_t)p->tunnels, "tunnels_down",
+			 (json_int_t)p->tunnels_down, "rx", ctr_obj(&p->rx), "tx", ctr_obj(&p->tx),
+			 "bad_spi_packets", jint(p->bad_spi_packets), "ike_messages",
+			 s->have_ike_peers ?
+				 json_pack("{s:o,s:o}", "rx", jint(p->ike_msgs[IPSM_DIR_RX]), "tx",
+					   jint(p->ike_msgs[IPSM_DIR_TX])) :
+				 json_null(),
+			 "last_seen", jtime(p->last_seen));
+}
+
+/* All peers, or max of them: the busiest and the most troubled, in address order. */
+static json_t *peers_arr(const struct ipsm_snapshot *s, size_t max, size_t *shown)
+{
+	json_t *a = json_array();
+	bool *pick;
+	long n;
+	size_t i;
+
+	*shown = 0;
+	pick = calloc(s->n_peers ? s->n_peers : 1, sizeof(*pick));
+	n = pick ? peers_pick(s, max, pick) : -ENOMEM;
+	if (n < 0) {
+		free(pick);
+		json_decref(a);
+		return NULL;
+	}
+	for (i = 0; i < s->n_peers; i++)
+		if (pick[i])
+			json_array_append_new(a, peer_obj(s, &s->peers[i]));
+	*shown = (size_t)n;
+	free(pick);
+	return a;
 }
 
 /* All tunnels in pair order, or the max most troubled and busiest. */
@@ -394,8 +422,8 @@ static json_t *tunnels_arr(const struct ipsm_snapshot *s, size_t max, size_t *sh
 
 json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view *v)
 {
-	json_t *doc, *sas = json_array(), *bad = json_array(), *tunnels;
-	size_t i, n_sas = 0, n_bad, n_tunnels = 0;
+	json_t *doc, *sas = json_array(), *bad = json_array(), *tunnels, *peers;
+	size_t i, n_sas = 0, n_bad, n_tunnels = 0, n_peers = 0;
 	bool *pick = NULL, all = s->n_sas <= v->max_sas;
 
 	/* Too many for one line: the busiest and the most troubled, in key order. */
@@ -433,6 +461,8 @@ json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view
 			"kernel", kernel_obj(s));
 	json_object_set_new(json_object_get(doc, "datapath"), "reserved_spi_packets",
 			    jint(s->dp.reserved_spi_packets));
+	json_object_set_new(json_object_get(doc, "datapath"), "ike_peer_evicted",
+			    jint(s->dp.ike_peer_evicted));
 	/* Without the kernel's SAs the pairs are unknown, not none. */
 	tunnels = s->ipsecmon.have_xfrm ? tunnels_arr(s, v->max_tunnels, &n_tunnels) : json_null();
 	if (!doc || !tunnels) {
@@ -441,10 +471,17 @@ json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view
 		return NULL;
 	}
 	json_object_set_new(doc, "tunnels", tunnels);
-	if (!all || n_bad < s->n_bad_spis || n_tunnels < s->n_tunnels) {
+	peers = peers_arr(s, v->max_peers, &n_peers);
+	if (!peers) {
+		json_decref(doc);
+		return NULL;
+	}
+	json_object_set_new(doc, "peers", peers);
+	if (!all || n_bad < s->n_bad_spis || n_tunnels < s->n_tunnels || n_peers < s->n_peers) {
 		json_object_set_new(doc, "sas_omitted", jint(s->n_sas - n_sas));
 		json_object_set_new(doc, "bad_spis_omitted", jint(s->n_bad_spis - n_bad));
 		json_object_set_new(doc, "tunnels_omitted", jint(s->n_tunnels - n_tunnels));
+		json_object_set_new(doc, "peers_omitted", jint(s->n_peers - n_peers));
 	}
 	return doc;
 }
@@ -453,7 +490,8 @@ json_t *json_snapshot(const struct ipsm_snapshot *s)
 {
 	const struct json_view all = { .max_sas = SIZE_MAX,
 				       .max_bad_spis = SIZE_MAX,
-				       .max_tunnels = SIZE_MAX };
+				       .max_tunnels = SIZE_MAX,
+				       .max_peers = SIZE_MAX };
 
 	return json_snapshot_view(s, &all);
 }

@@ -21,6 +21,7 @@ struct json_view {
 	size_t max_sas;
 	size_t max_bad_spis;
 	size_t max_tunnels; /* the most troubled and busiest, and "tunnels_omitted" */
+	size_t max_peers; /* half busiest, half most troubled, and "peers_omitted" */
 	const struct ipsm_snapshot *prev; /* the previous interval's, or NULL */
 };
 

@@ -11,6 +11,7 @@
 #include "counters.h"
 #include "out_prom.h"
 #include "seq_out.h"
+#include "peers.h"
 #include "tunnels.h"
 
 #ifndef IPSM_VERSION
@@ -419,6 +420,58 @@ static int render_tunnels(struct pw *w, const struct ipsm_snapshot *s)
 	return 0;
 }
 
+/*
+ * Peers: IPSM_PROM_MAX_PEER_SERIES of them, the busiest and the most
+ * troubled. Gauges: a peer's sums follow its SAs and its slots, which go.
+ */
+static int render_peers(struct pw *w, const struct ipsm_snapshot *s)
+{
+	bool *pick = calloc(s->n_peers ? s->n_peers : 1, sizeof(*pick));
+	char(*addr)[64] = calloc(s->n_peers ? s->n_peers : 1, sizeof(*addr));
+	long shown = pick && addr ? peers_pick(s, IPSM_PROM_MAX_PEER_SERIES, pick) : -ENOMEM;
+	size_t i;
+	int dir, k;
+
+	if (shown < 0) {
+		free(pick);
+		free(addr);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_peers; i++)
+		ipsm_addr_str(s->peers[i].family, s->peers[i].addr, addr[i], sizeof(addr[i]));
+	family(w, "ipsecmon_peer_sas", "gauge", "The kernel's SAs with a remote gateway.");
+	for (i = 0; i < s->n_peers; i++)
+		if (pick[i])
+			sample(w, s->peers[i].sas, "peer", addr[i], NULL);
+	family(w, "ipsecmon_peer_bad_spi_packets", "gauge",
+	       "Packets of a remote address's recent bad SPIs.");
+	for (i = 0; i < s->n_peers; i++)
+		if (pick[i])
+			sample(w, s->peers[i].bad_spi_packets, "peer", addr[i], NULL);
+	for (k = 0; k < 2; k++) {
+		family(w, k ? "ipsecmon_peer_ike_messages" : "ipsecmon_peer_bytes", "gauge",
+		       k ? "IKE messages from (rx) and to (tx) a peer address." :
+			   "Bytes of the tunnels to a remote gateway, by direction.");
+		for (i = 0; i < s->n_peers; i++)
+			for (dir = 0; pick[i] && dir < IPSM_DIR_MAX; dir++) {
+				const struct ipsm_peer *p = &s->peers[i];
+
+				if (k && !s->have_ike_peers)
+					break;
+				sample(w,
+				       k ? p->ike_msgs[dir] :
+					   (dir == IPSM_DIR_RX ? p->rx.bytes : p->tx.bytes),
+				       "peer", addr[i], "direction", ipsm_dir_name(dir), NULL);
+			}
+	}
+	family(w, "ipsecmon_peer_series_dropped", "gauge",
+	       "Peers left without ipsecmon_peer_* series: the busiest and most troubled get them.");
+	sample(w, s->n_peers - (size_t)shown, NULL);
+	free(addr);
+	free(pick);
+	return 0;
+}
+
 static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 {
 	static const struct {
@@ -439,6 +492,9 @@ static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 		{ "ipsecmon_datapath_bad_spi_evicted_total",
 		  "Bad-SPI slots taken over by another SPI.",
 		  offsetof(struct ipsm_dp, bad_spi_evicted) },
+		{ "ipsecmon_datapath_ike_peer_evicted_total",
+		  "IKE peer slots taken over by another address (more peers than slots).",
+		  offsetof(struct ipsm_dp, ike_peer_evicted) },
 		{ "ipsecmon_datapath_reserved_spi_packets_total",
 		  "ESP/AH packets with a reserved SPI (1-255): no SA can have one.",
 		  offsetof(struct ipsm_dp, reserved_spi_packets) },
@@ -479,6 +535,8 @@ int prom_render(const struct ipsm_snapshot *s, char **text, size_t *len)
 	err = render_sas(&w, s);
 	if (!err)
 		err = render_tunnels(&w, s);
+	if (!err)
+		err = render_peers(&w, s);
 	if (!err) {
 		render_bad_spis(&w, s);
 		render_datapath(&w, s);

@@ -18,6 +18,7 @@
 #define IPSM_PROM_MAX_SA_SERIES 100
 #define IPSM_PROM_MAX_BAD_SPI_SERIES 20
 #define IPSM_PROM_MAX_TUNNEL_SERIES 100
+#define IPSM_PROM_MAX_PEER_SERIES 100
 
 /*
  * Render s; *text is malloc'ed (the caller frees it) and NUL-terminated,

@@ -10,6 +10,7 @@
 #include "counters.h"
 #include "out_term.h"
 #include "seq_out.h"
+#include "peers.h"
 #include "tunnels.h"
 
 /* Rates per second of a counter between two snapshots. */
@@ -127,8 +128,7 @@ static void seq_line(FILE *f, const struct ipsm_snapshot *cur)
 	} else {
 		snprintf(text, sizeof(text), "no SA running out");
 	}
-	fprintf(f, " Seq out: %-22.22s [q]uit [+/-] interval [r]efresh [t]unnels\033[K\033[J",
-		text);
+	fprintf(f, " Seq out: %-22.22s [q]uit [+/-] [r]efresh [t]unnels [p]eers\033[K\033[J", text);
 }
 
 /* Traffic per class with rates, and the busiest SAs: 11 lines. */
@@ -245,6 +245,65 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 	rekey_line(f, cur);
 }
 
+#define PEER_ROWS 9
+
+/* The peers, the most troubled and then the busiest: 11 lines. */
+static void peers_pane(FILE *f, const struct ipsm_snapshot *cur)
+{
+	bool *pick = calloc(cur->n_peers ? cur->n_peers : 1, sizeof(*pick));
+	long n = pick ? peers_pick(cur, PEER_ROWS, pick) : -1;
+	const struct ipsm_peer **v = calloc(PEER_ROWS, sizeof(*v));
+	char head[128], addr[64], rx[24], tx[24], ike[48], when[32];
+	size_t i, shown = 0;
+	int row;
+
+	snprintf(head, sizeof(head), "PEERS %zu%s", cur->n_peers,
+		 n >= 0 && (size_t)n < cur->n_peers ? ": the most troubled and the busiest" : "");
+	fprintf(f, " %.78s\033[K\n", head);
+	fprintf(f, " %-24s %4s %9s %9s %7s %9s %9s\033[K\n", "PEER", "SAS", "RX BYTES", "TX BYTES",
+		"BAD SPI", "IKE RX/TX", "LAST SEEN");
+	/* Trouble first, then traffic: the order peers_pick() chose them in. */
+	for (i = 0; v && n > 0 && i < cur->n_peers; i++)
+		if (pick[i] && shown < PEER_ROWS)
+			v[shown++] = &cur->peers[i];
+	for (i = 1; i < shown; i++) {
+		const struct ipsm_peer *x = v[i];
+		size_t j = i;
+
+		for (; j > 0 &&
+		       (peer_trouble(v[j - 1]) < peer_trouble(x) ||
+			(peer_trouble(v[j - 1]) == peer_trouble(x) &&
+			 v[j - 1]->rx.bytes + v[j - 1]->tx.bytes < x->rx.bytes + x->tx.bytes));
+		     j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	for (row = 0; row < PEER_ROWS; row++) {
+		const struct ipsm_peer *p = (size_t)row < shown ? v[row] : NULL;
+
+		if (!p) {
+			fprintf(f, "\033[K\n");
+			continue;
+		}
+		ipsm_addr_str(p->family, p->addr, addr, sizeof(addr));
+		human(rx, sizeof(rx), true, p->rx.bytes);
+		human(tx, sizeof(tx), true, p->tx.bytes);
+		if (cur->have_ike_peers)
+			snprintf(ike, sizeof(ike), "%llu/%llu",
+				 (unsigned long long)p->ike_msgs[IPSM_DIR_RX],
+				 (unsigned long long)p->ike_msgs[IPSM_DIR_TX]);
+		else
+			snprintf(ike, sizeof(ike), "-");
+		if (p->last_seen)
+			ipsm_time_str(p->last_seen, when, sizeof(when));
+		fprintf(f, " %-24.24s %4u %9s %9s %7llu %9.9s %9s\033[K\n", addr, p->sas, rx, tx,
+			(unsigned long long)p->bad_spi_packets, ike,
+			p->last_seen ? when + 11 : "-");
+	}
+	free(v);
+	free(pick);
+}
+
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 	       double seconds, unsigned int interval_ms, enum term_pane pane)
 {
@@ -276,6 +335,8 @@ void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snaps
 
 	if (pane == TERM_PANE_TUNNELS)
 		tunnels_pane(f, cur, prev, seconds);
+	else if (pane == TERM_PANE_PEERS)
+		peers_pane(f, cur);
 	else
 		traffic_pane(f, cur, prev, seconds);
 

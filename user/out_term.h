@@ -7,10 +7,11 @@
 
 #include "snapshot.h"
 
-/* What the middle of the window shows; the key t switches. */
+/* What the middle of the window shows; the keys t and p switch. */
 enum term_pane {
 	TERM_PANE_TRAFFIC, /* traffic per class, the busiest SAs */
 	TERM_PANE_TUNNELS, /* the tunnels, the most troubled first */
+	TERM_PANE_PEERS, /* the remote gateways, the most troubled first */
 };
 
 /*

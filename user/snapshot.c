@@ -9,6 +9,7 @@
 #include "local_addrs.h"
 #include "log.h"
 #include "snapshot.h"
+#include "peers.h"
 #include "tunnels.h"
 #include "xfrm_nl.h"
 
@@ -18,12 +19,16 @@ void snapshot_free(struct ipsm_snapshot *s)
 	free(s->sas);
 	free(s->bad_spis);
 	free(s->tunnels);
+	free(s->ike_peers);
+	free(s->peers);
 	xfrm_summary_free(&s->kxfrm);
 	s->ifaces = NULL;
 	s->sas = NULL;
 	s->bad_spis = NULL;
 	s->tunnels = NULL;
-	s->n_ifaces = s->n_sas = s->n_bad_spis = s->n_tunnels = 0;
+	s->ike_peers = NULL;
+	s->peers = NULL;
+	s->n_ifaces = s->n_sas = s->n_bad_spis = s->n_tunnels = s->n_ike_peers = s->n_peers = 0;
 }
 
 __u64 sa_seq_lost(const struct ipsm_sa *sa)
@@ -95,6 +100,8 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 		if (!s->have_kxfrm)
 			pr_debug("cannot read SADINFO or the policies");
 		err = tunnels_build(s, xs, n, la);
+		if (!err)
+			err = peers_build(s);
 	}
 	free(xs);
 	local_addrs_free(&own);

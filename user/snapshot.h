@@ -76,6 +76,25 @@ struct ipsm_bad_spi_row {
 	__u64 last_seen;
 };
 
+/* IKE messages of one peer address, summed over CPUs. */
+struct ipsm_ike_peer_row {
+	__u8 family; /* IPSM_AF_IPV4, IPSM_AF_IPV6 */
+	__u8 addr[16];
+	__u64 msgs[IPSM_DIR_MAX];
+	__u64 last_seen; /* realtime ns */
+};
+
+/* One remote gateway: its tunnels, trouble and IKE (peers.h). */
+struct ipsm_peer {
+	__u8 family; /* IPSM_AF_IPV4, IPSM_AF_IPV6 */
+	__u8 addr[16];
+	__u32 sas, tunnels, tunnels_down;
+	struct ipsm_ctr rx, tx; /* what its tunnels carried */
+	__u64 bad_spi_packets; /* of its recent bad SPIs */
+	__u64 ike_msgs[IPSM_DIR_MAX];
+	__u64 last_seen; /* realtime ns of its last packet we know of, 0: none */
+};
+
 /* A tunnel's state (README "Tunnels"); worst first. */
 enum ipsm_tunnel_state {
 	IPSM_TUN_DOWN, /* a policy names the pair, and it has no SA */
@@ -157,6 +176,13 @@ struct ipsm_snapshot {
 	struct ipsm_tunnel *tunnels;
 	bool tunnels_tracked; /* states from two readings (tunnels_track) */
 	bool tunnel_wire[IPSM_DIR_MAX]; /* a hook sees the direction: counts from the wire */
+	/* IKE per peer address, merged over CPUs; unknown with pins older than the map. */
+	bool have_ike_peers;
+	size_t n_ike_peers;
+	struct ipsm_ike_peer_row *ike_peers;
+	/* Remote gateways, sorted by family and address (peers_build). */
+	size_t n_peers;
+	struct ipsm_peer *peers;
 };
 
 struct ipsm_paths;

@@ -21,6 +21,7 @@
 #include "out_term.h"
 #include "out_text.h"
 #include "seq_out.h"
+#include "peers.h"
 #include "tunnels.h"
 #include "stream.h"
 #include "watch.h"
@@ -77,6 +78,7 @@ static int show(struct watch *w)
 				.max_sas = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_SAS,
 				.max_bad_spis = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_BAD_SPIS,
 				.max_tunnels = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_TUNNELS,
+				.max_peers = w->o->sas_all ? SIZE_MAX : IPSM_STREAM_MAX_PEERS,
 				.prev = w->have_prev ? &w->prev : NULL });
 		if (doc && w->have_prev)
 			json_add_changes(doc, &s, &w->prev, seconds);
@@ -131,6 +133,10 @@ static int on_key(void *ctx)
 	case 't':
 	case 'T':
 		w->pane = w->pane == TERM_PANE_TUNNELS ? TERM_PANE_TRAFFIC : TERM_PANE_TUNNELS;
+		break;
+	case 'p':
+	case 'P':
+		w->pane = w->pane == TERM_PANE_PEERS ? TERM_PANE_TRAFFIC : TERM_PANE_PEERS;
 		break;
 	default:
 		return 0;

@@ -106,6 +106,9 @@ static int reset_maps(struct env *e)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.dp), 1, sizeof(struct ipsm_dp),
 					 e->ncpus);
 	if (!err)
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike_peers), IPSM_IKE_PEER_SLOTS,
+					 sizeof(struct ipsm_ike_peer), e->ncpus);
+	if (!err)
 		err = bpf_env_clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
 	if (!err)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.sa_cache), IPSM_SA_CACHE_SLOTS,
@@ -289,6 +292,46 @@ static void check_traffic(struct env *e, struct result *r, int dir, const struct
 	}
 }
 
+/* An IKE message over IP is one peer's: one slot, n messages in this direction. */
+static void check_ike_peer(struct env *e, struct result *r, int dir, const struct expect *x,
+			   __u64 n)
+{
+	bool want = x->cls == IPSM_CLASS_IKE && x->af != IPSM_AF_OTHER;
+	struct ipsm_ike_peer *v = calloc(e->ncpus, sizeof(*v));
+	__u64 msgs[IPSM_DIR_MAX] = {};
+	__u32 k, used = 0;
+	int c;
+
+	if (!v) {
+		mismatch(r, "no memory");
+		return;
+	}
+	for (k = 0; k < IPSM_IKE_PEER_SLOTS; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.ike_peers), &k, v)) {
+			mismatch(r, "reading ike_peers: %s", strerror(errno));
+			break;
+		}
+		for (c = 0; c < e->ncpus; c++) {
+			if (!v[c].used)
+				continue;
+			used++;
+			msgs[IPSM_DIR_RX] += v[c].msgs[IPSM_DIR_RX];
+			msgs[IPSM_DIR_TX] += v[c].msgs[IPSM_DIR_TX];
+			if (v[c].family != x->af)
+				mismatch(r, "ike peer family %u, want %d", v[c].family, x->af);
+			/* The peer's address, not the zeros of a header left uncopied. */
+			if (!memcmp(v[c].addr, (__u8[16]){ 0 }, 16))
+				mismatch(r, "ike peer address all zero");
+		}
+	}
+	free(v);
+	if (used != want || msgs[dir] != (want ? n : 0) || msgs[!dir])
+		mismatch(r, "ike peers: %u slots, %llu/%llu messages rx/tx, want %d, %llu one way",
+			 used, (unsigned long long)msgs[IPSM_DIR_RX],
+			 (unsigned long long)msgs[IPSM_DIR_TX], want,
+			 (unsigned long long)(want ? n : 0));
+}
+
 static void check_ike(struct env *e, struct result *r, int dir, const struct expect *x, __u64 n)
 {
 	__u64 v[IPSM_IKE_MAX];
@@ -404,6 +447,7 @@ static void run_case(struct env *e, int h, const char *name, const void *frame, 
 		mismatch(&r, "verdict %d, want %d", ret, hooks[h].verdict);
 	check_traffic(e, &r, hooks[h].dir, x, REPEAT);
 	check_ike(e, &r, hooks[h].dir, x, REPEAT);
+	check_ike_peer(e, &r, hooks[h].dir, x, REPEAT);
 	check_sa(e, &r, x, REPEAT);
 out:
 	report_case(full, &r);

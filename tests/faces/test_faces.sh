@@ -50,7 +50,7 @@ test_watch_tty() {
 	screen_has "watch: esp received" "^ esp +$esp +[0-9.]+ +0 +[0-9.]+"
 	screen_has "watch: correlation shown" 'corr: (kernel|monitor)'
 	screen_has "watch: bad SPI summary" '^ Bad SPIs: [0-9]+, most: 0x0000'
-	screen_has "watch: sequence and key line" '^ Seq out: no SA running out +\[q\]uit .* \[t\]unnels$'
+	screen_has "watch: sequence and key line" '^ Seq out: no SA running out +\[q\]uit .* \[t\]unnels \[p\]eers$'
 	check_eq "watch: fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
 	check_eq "watch: fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
 	tm send-keys -t faces t
@@ -62,6 +62,15 @@ test_watch_tty() {
 	check_eq "watch: tunnels pane fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
 	tm send-keys -t faces t
 	screen_has "watch: t again shows the traffic" '^ TRAFFIC +RX PACKETS'
+	# The crafted mix's source: its bad SPIs and its IKE messages (2 requests in, none out).
+	tm send-keys -t faces p
+	screen_has "watch: p shows the peers pane" '^ PEERS [0-9]+'
+	screen_has "watch: peers pane header" '^ PEER +SAS +RX BYTES +TX BYTES +BAD SPI +IKE RX/TX +LAST SEEN$'
+	screen_has "watch: the crafted traffic's source as a peer" '^ 10\.77\.0\.1 +0 +0 B +0 B +[0-9]+ +[0-9]+/0 +[0-9:]+Z$'
+	check_eq "watch: peers pane fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
+	check_eq "watch: peers pane fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
+	tm send-keys -t faces p
+	screen_has "watch: p again shows the traffic" '^ TRAFFIC +RX PACKETS'
 	tm send-keys -t faces +
 	screen_has "watch: + doubles the interval" 'every 2\.0s$'
 	tm send-keys -t faces - -
