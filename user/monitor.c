@@ -905,7 +905,14 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 			continue;
 		correlate_key(&m->sas[i], &m->la, &key);
 		rekey_sa_gone(m, &m->sas[i], &key);
-		emit_sa_event(m, "sa_deleted", &m->sas[i], &key);
+		/*
+		 * Gone past its hard lifetime: the kernel expired it, and its
+		 * EXPIRE, still unread while this tick dumped, will find nothing.
+		 */
+		emit_sa_event(m,
+			      xfrm_sa_hard_expired(&m->sas[i], (__u64)time(NULL)) ? "sa_expired" :
+										    "sa_deleted",
+			      &m->sas[i], &key);
 	}
 	if (n > m->cap_sas) {
 		struct ipsm_xfrm_sa *nv = realloc(m->sas, n * sizeof(*nv));

@@ -231,6 +231,13 @@ static void policy_templates(struct ipsm_xfrm_policy *pol, const struct attr_tb 
 	}
 }
 
+bool xfrm_sa_hard_expired(const struct ipsm_xfrm_sa *sa, __u64 now)
+{
+	/* 0 and XFRM_INF both mean no limit. */
+	return sa->hard_add_expires && sa->hard_add_expires != XFRM_INF &&
+	       sa->add_time + sa->hard_add_expires <= now;
+}
+
 int xfrm_msg_parse(const struct nlmsghdr *nlh, struct ipsm_xfrm_event *ev)
 {
 	struct attr_tb tb;

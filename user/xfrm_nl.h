@@ -73,6 +73,11 @@ struct ipsm_xfrm_sa {
 /* Whether the SA provides confidentiality or integrity: the IPSECMON columns. */
 bool xfrm_sa_confidential(const struct ipsm_xfrm_sa *sa);
 bool xfrm_sa_authenticated(const struct ipsm_xfrm_sa *sa);
+/*
+ * Whether the SA's hard add-time lifetime has run out by now (realtime
+ * seconds): an SA found gone then was expired by the kernel.
+ */
+bool xfrm_sa_hard_expired(const struct ipsm_xfrm_sa *sa, __u64 now);
 /* The SA's failure record: integrity failures, replays (duplicates + too old). */
 void xfrm_sa_fail(const struct ipsm_xfrm_sa *sa, struct ipsm_sa_fail *f);
 

@@ -331,6 +331,19 @@ static void test_policy_ends(void **state)
 	assert_memory_equal(ev.pol.tmpl_daddr, want, 16);
 }
 
+static void test_hard_expired(void **state)
+{
+	struct ipsm_xfrm_sa sa = { .add_time = 1000, .hard_add_expires = 6 };
+
+	(void)state;
+	assert_false(xfrm_sa_hard_expired(&sa, 1005));
+	assert_true(xfrm_sa_hard_expired(&sa, 1006));
+	sa.hard_add_expires = 0; /* no limit */
+	assert_false(xfrm_sa_hard_expired(&sa, 99999));
+	sa.hard_add_expires = ~0ULL; /* XFRM_INF */
+	assert_false(xfrm_sa_hard_expired(&sa, 99999));
+}
+
 static void test_truncated_and_unknown(void **state)
 {
 	struct xfrm_algo short_algo = {};
@@ -378,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_acquire),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_policy_ends),
+		cmocka_unit_test(test_hard_expired),
 		cmocka_unit_test(test_truncated_and_unknown),
 	};
 

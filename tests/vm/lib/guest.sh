@@ -77,10 +77,14 @@ bg() {
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# The bound is wall-clock too: on a loaded TCG host one check (a few
+# processes) can take most of a second, and a count of checks alone let a
+# 30 s wait run for minutes, past the scenario's timeout (CI, stop 17).
 wait_for() {
-	local limit=$1 i
+	local limit=$1 i deadline
 	shift
-	for ((i = 0; i < limit * 10; i++)); do
+	deadline=$((SECONDS + 2 * limit + 1))
+	for ((i = 0; i < limit * 10 && SECONDS < deadline; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done

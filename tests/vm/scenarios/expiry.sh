@@ -80,7 +80,10 @@ _both_expired() {
 		(($(jq -c 'select(.event == "sa_expired")' "$IPSECMON_MON_OUT" | wc -l) >= 2)) || return 1
 	fi
 }
-wait_for $((HARD + 15)) _both_expired || true
+if ! wait_for $((HARD + 15)) _both_expired; then
+	note "gw2 SAs left: $(spis gw2 esp); monitor events: $(jq -c 'select(.event) | [.event, .spi]' "$IPSECMON_MON_OUT" 2>/dev/null | tr '\n' ' ')"
+	tail -n 5 "$IPSECMON_MON_OUT.err" 2>/dev/null | sed 's/^/#    monitor stderr: /'
+fi
 note "hard expiry seen $((SECONDS - added)) s after the SAs were added"
 check_eq "gw2 in SA $SPI12 after the hard expiry" absent "$(sa_stat gw2 esp "$SPI12" packets)"
 check_eq "gw2 out SA $SPI21 after the hard expiry" absent "$(sa_stat gw2 esp "$SPI21" packets)"
