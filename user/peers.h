@@ -12,8 +12,8 @@
 
 #include "snapshot.h"
 
-/* Peers in a JSON line: half the busiest, half the most troubled. */
-#define IPSM_STREAM_MAX_PEERS 20
+/* Peers in a JSON line: the most troubled, then the busiest (see tunnels.h). */
+#define IPSM_STREAM_MAX_PEERS 10
 
 /* Fill s->peers from s->tunnels, s->sas, s->bad_spis, s->ike_peers. 0 or -ENOMEM. */
 int peers_build(struct ipsm_snapshot *s);

@@ -17,8 +17,11 @@
 
 /* run/watch --one-way-after: intervals of one-way traffic before one_way. */
 #define IPSM_DEFAULT_ONE_WAY_AFTER 3
-/* Tunnels in a JSON line: the most troubled first, then the busiest. */
-#define IPSM_STREAM_MAX_TUNNELS 20
+/*
+ * Tunnels in a JSON line: the most troubled first, then the busiest (10
+ * keep a line with 20 SAs and 10 peers under 16 KiB).
+ */
+#define IPSM_STREAM_MAX_TUNNELS 10
 
 /*
  * Fill s->tunnels from the kernel's SAs (xs, NULL when they could not be
