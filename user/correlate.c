@@ -10,6 +10,7 @@
 #include "aggregate.h"
 #include "correlate.h"
 #include "log.h"
+#include "names.h"
 
 void correlate_key(const struct ipsm_xfrm_sa *x, const struct local_addrs *la,
 		   struct ipsm_sa_key *key)
@@ -17,7 +18,7 @@ void correlate_key(const struct ipsm_xfrm_sa *x, const struct local_addrs *la,
 	memset(key, 0, sizeof(*key));
 	key->dir = local_addrs_has(la, x->family, x->daddr) ? IPSM_DIR_RX : IPSM_DIR_TX;
 	key->proto = x->proto;
-	key->family = x->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
+	key->family = ipsm_af_of(x->family);
 	key->spi = x->spi;
 	memcpy(key->daddr, x->daddr, x->family == AF_INET6 ? 16 : 4);
 }

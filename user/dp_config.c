@@ -11,6 +11,7 @@
 #include "dp_config.h"
 #include "log.h"
 #include "maps.h"
+#include "names.h"
 #include "netns.h"
 
 int dp_config_open(const struct ipsm_paths *p, struct dp_config *dc)
@@ -95,7 +96,7 @@ static void set_flag(struct ipsm_config *c, void *arg)
 static void addr_key(struct ipsm_addr_key *k, __u16 family, const __u8 *addr)
 {
 	memset(k, 0, sizeof(*k));
-	k->family = family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
+	k->family = ipsm_af_of(family);
 	memcpy(k->addr, addr, family == AF_INET6 ? 16 : 4);
 }
 

@@ -2,6 +2,7 @@
 /* Names shared by all outputs, and small formatters. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "names.h"
@@ -28,6 +29,11 @@ const char *ipsm_af_name(int af)
 	static const char *const names[IPSM_AF_MAX] = { "ipv4", "ipv6", "non_ip" };
 
 	return af >= 0 && af < IPSM_AF_MAX ? names[af] : "?";
+}
+
+__u8 ipsm_af_of(__u16 family)
+{
+	return family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
 }
 
 const char *ipsm_dir_name(int dir)

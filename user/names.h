@@ -10,6 +10,8 @@
 
 const char *ipsm_class_name(int cls);
 const char *ipsm_af_name(int af);
+/* IPSM_AF_IPV4 or IPSM_AF_IPV6 for a socket family (AF_INET, AF_INET6). */
+__u8 ipsm_af_of(__u16 family);
 const char *ipsm_dir_name(int dir);
 const char *ipsm_hook_name(int hook);
 const char *ipsm_proto_name(__u8 proto);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "names.h"
 #include "peers.h"
 #include "topn.h"
 
@@ -15,11 +16,6 @@ static int peer_cmp(const void *a, const void *b)
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	return memcmp(x->addr, y->addr, 16);
-}
-
-static __u8 ipsm_af(__u16 family)
-{
-	return family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
 }
 
 static void seen(struct ipsm_peer *p, __u64 t)
@@ -48,7 +44,7 @@ int peers_build(struct ipsm_snapshot *s)
 		return -ENOMEM;
 	/* Every address any source names; merged below, then each source adds to it. */
 	for (i = 0; i < s->n_tunnels; i++, m++) {
-		v[m].family = ipsm_af(s->tunnels[i].family);
+		v[m].family = ipsm_af_of(s->tunnels[i].family);
 		memcpy(v[m].addr, s->tunnels[i].remote, 16);
 	}
 	for (i = 0; i < s->n_bad_spis; i++, m++) {
@@ -69,7 +65,7 @@ int peers_build(struct ipsm_snapshot *s)
 	for (i = 0; i < s->n_tunnels; i++) {
 		const struct ipsm_tunnel *t = &s->tunnels[i];
 
-		p = find(s, ipsm_af(t->family), t->remote);
+		p = find(s, ipsm_af_of(t->family), t->remote);
 		p->sas += t->sas;
 		p->tunnels++;
 		p->tunnels_down += t->state == IPSM_TUN_DOWN;

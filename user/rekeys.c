@@ -12,7 +12,7 @@
 
 int rekey_early_packets(int fd_bad_spis, int ncpus, const struct ipsm_xfrm_sa *x, __u64 *early)
 {
-	__u8 family = x->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
+	__u8 family = ipsm_af_of(x->family);
 	size_t alen = x->family == AF_INET6 ? 16 : 4;
 	struct ipsm_bad_spi *v;
 	__u32 k;

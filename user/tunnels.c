@@ -59,10 +59,8 @@ struct ipsm_tunnel *tunnels_by_trouble(const struct ipsm_snapshot *s)
 
 void tunnel_addr_strs(const struct ipsm_tunnel *t, char *local, char *remote)
 {
-	int af = t->family == AF_INET6 ? IPSM_AF_IPV6 : IPSM_AF_IPV4;
-
-	ipsm_addr_str(af, t->local, local, IPSM_ADDR_STRLEN);
-	ipsm_addr_str(af, t->remote, remote, IPSM_ADDR_STRLEN);
+	ipsm_addr_str(ipsm_af_of(t->family), t->local, local, IPSM_ADDR_STRLEN);
+	ipsm_addr_str(ipsm_af_of(t->family), t->remote, remote, IPSM_ADDR_STRLEN);
 }
 
 const struct ipsm_tunnel *tunnels_find(const struct ipsm_snapshot *s, __u16 family,

@@ -40,9 +40,10 @@ screen_has() {
 }
 
 test_watch_tty() {
-	local esp bad
+	local esp bad ike
 	esp=$(ipsm stats --json --netns "$NS_B" | jq .traffic.rx.esp.packets)
 	bad=$(ipsm stats --json --netns "$NS_B" | jq .ipsecmon.bad_spi_packets)
+	ike=$(ipsm stats --json --netns "$NS_B" | jq .traffic.rx.ike.packets)
 	tm new-session -d -s faces -x 80 -y 24 \
 		"$IPSM_BIN watch --netns $NS_B --interval 1; echo EXITED \$?; sleep 30"
 	screen_has "watch: title and interval" '^IP Security Monitor vb .* every 1\.0s$'
@@ -66,7 +67,11 @@ test_watch_tty() {
 	tm send-keys -t faces p
 	screen_has "watch: p shows the peers pane" '^ PEERS [0-9]+'
 	screen_has "watch: peers pane header" '^ PEER +SAS +RX BYTES +TX BYTES +BAD SPI +IKE RX/TX +LAST SEEN$'
-	screen_has "watch: the crafted traffic's source as a peer" '^ 10\.77\.0\.1 +0 +0 B +0 B +[0-9]+ +[0-9]+/0 +[0-9:]+Z$'
+	# IKE is counted per peer address too: its own (not 0.0.0.0's), all of it.
+	screen_has "watch: the crafted traffic's source as a peer" \
+		'^ 10\.77\.0\.1 +0 +0 B +0 B +[0-9]+ +[1-9][0-9]*/0 +[0-9:]+Z$'
+	check_eq "peers: IKE messages over all peers = the IKE class's packets" "$ike" \
+		"$(ipsm stats --json --netns "$NS_B" | jq '[.peers[].ike_messages.rx] | add')"
 	check_eq "watch: peers pane fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
 	check_eq "watch: peers pane fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
 	tm send-keys -t faces p
