@@ -67,11 +67,19 @@ test_watch_tty() {
 	tm send-keys -t faces p
 	screen_has "watch: p shows the peers pane" '^ PEERS [0-9]+'
 	screen_has "watch: peers pane header" '^ PEER +SAS +RX BYTES +TX BYTES +BAD SPI +IKE RX/TX +LAST SEEN$'
-	# IKE is counted per peer address too: its own (not 0.0.0.0's), all of it.
-	screen_has "watch: the crafted traffic's source as a peer" \
-		'^ 10\.77\.0\.1 +0 +0 B +0 B +[0-9]+ +[1-9][0-9]*/0 +[0-9:]+Z$'
-	check_eq "peers: IKE messages over all peers = the IKE class's packets" "$ike" \
-		"$(ipsm stats --json --netns "$NS_B" | jq '[.peers[].ike_messages.rx] | add')"
+	# IKE is counted per peer address too: its own (not 0.0.0.0's), all of it,
+	# unless the sources' addresses met in one slot (the hash is seeded at
+	# random per namespace, 1 in 256 here): the second then took it over.
+	if [[ $(ipsm stats --json --netns "$NS_B" | jq .datapath.ike_peer_evicted) == 0 ]]; then
+		screen_has "watch: the crafted traffic's source as a peer" \
+			'^ 10\.77\.0\.1 +0 +0 B +0 B +[0-9]+ +[1-9][0-9]*/0 +[0-9:]+Z$'
+		check_eq "peers: IKE messages over all peers = the IKE class's packets" "$ike" \
+			"$(ipsm stats --json --netns "$NS_B" | jq '[.peers[].ike_messages.rx] | add')"
+	else
+		echo "#    IKE peer slot taken over (seeded hash collision): per-peer IKE counts restarted"
+		check_eq "peers: IKE messages over all peers at most the IKE class's packets" true \
+			"$(ipsm stats --json --netns "$NS_B" | jq --argjson n "$ike" '[.peers[].ike_messages.rx] | add <= $n')"
+	fi
 	check_eq "watch: peers pane fits 24 lines" 24 "$(wc -l <"$WORK/screen")"
 	check_eq "watch: peers pane fits 80 columns" 1 "$(awk 'length > 80 { n++ } END { print n ? 0 : 1 }' "$WORK/screen")"
 	tm send-keys -t faces p
