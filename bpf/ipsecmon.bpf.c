@@ -27,7 +27,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, IPSM_IKE_MAX);
+	__uint(max_entries, IPSM_IKE_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } ike SEC(".maps");
@@ -89,6 +89,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ipsm_ike_peer);
 } ike_peers SEC(".maps");
+
+/* IKEv2 messages and answered IKE SAs, for retransmits and half-open SAs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IPSM_IKE_MSGS_MAX);
+	__type(key, struct ipsm_ike_msg_key);
+	__type(value, __u64);
+} ike_msgs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IPSM_IKE_SAS_MAX);
+	__type(key, struct ipsm_ike_sa_key);
+	__type(value, struct ipsm_ike_sa);
+} ike_sas SEC(".maps");
 
 /* The datapath's clock, per CPU: see dp_now(). */
 struct {
@@ -377,6 +392,171 @@ static __noinline void count_ike_peer(struct pkt *p, __u32 dir)
 	}
 	e->msgs[dir & 1]++;
 	e->last_seen = dp_now();
+}
+
+/* The IKE header as on the wire (RFC 7296 §3.1). */
+struct ike_hdr {
+	__u64 spi_i;
+	__u64 spi_r;
+	__u8 next_payload;
+	__u8 version;
+	__u8 exch;
+	__u8 flags;
+	__u32 msgid;
+	__u32 len;
+};
+
+#define IKE_F_INITIATOR 0x08
+#define IKE_F_RESPONSE 0x20
+#define IKE_V2_SA_INIT 34
+#define IKE_V2_AUTH 35
+#define IKE_PL_NOTIFY 41
+#define IKE_PL_SKF 53 /* Encrypted and Authenticated Fragment (RFC 7383) */
+/* An IKE_SA_INIT response has SA, KE, Nonce and a few notifies: 16 is ample. */
+#define IKE_PAYLOADS_MAX 16
+
+/*
+ * Bytes at a frame offset, for either hook; the skb may be non-linear, the
+ * XDP frame multi-buffer. how is a constant at every call.
+ */
+static __always_inline long ike_load(void *ctx, __u32 how, __u32 off, void *buf, __u32 len)
+{
+	if (how & CS_XDP)
+		return bpf_xdp_load_bytes(ctx, off, buf, len);
+	return bpf_skb_load_bytes(ctx, off, buf, len);
+}
+
+static __always_inline void ike_count(__u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(&ike, &idx);
+
+	if (n)
+		(*n)++;
+}
+
+/* The counter of a notify type, or -1 for a status type we do not count. */
+static __always_inline int notify_slot(__u16 type)
+{
+	switch (type) {
+	case 14:
+		return IPSM_NTF_NO_PROPOSAL_CHOSEN;
+	case 17:
+		return IPSM_NTF_INVALID_KE_PAYLOAD;
+	case 16390:
+		return IPSM_NTF_COOKIE;
+	case 7:
+		return IPSM_NTF_INVALID_SYNTAX;
+	}
+	return type < 16384 ? IPSM_NTF_OTHER : -1;
+}
+
+/*
+ * Count the notifies of an IKE_SA_INIT response whose payloads run from off
+ * to end, the first of type np. Returns 1 when one refused the exchange (an
+ * error, or a cookie to come back with), else 0.
+ */
+static __noinline int ike_notifies(void *ctx, __u32 how, __u32 off, __u32 end, __u8 np)
+{
+	int i, slot, refused = 0;
+	__u8 g[4], n[4];
+	__u16 plen;
+
+	for (i = 0; i < IKE_PAYLOADS_MAX; i++) {
+		if (!np || off + 4 > end || ike_load(ctx, how, off, g, 4))
+			break;
+		plen = (__u16)g[2] << 8 | g[3];
+		if (plen < 4)
+			break; /* malformed: the responder's parser stops here too */
+		/* Notify: protocol, SPI size, then the type (§3.10). */
+		if (np == IKE_PL_NOTIFY && plen >= 8 && !ike_load(ctx, how, off + 4, n, 4)) {
+			slot = notify_slot((__u16)n[2] << 8 | n[3]);
+			if (slot >= 0) {
+				ike_count(IPSM_IKE_NOTIFY_IDX(slot));
+				refused = 1;
+			}
+		}
+		np = g[0];
+		off += plen;
+	}
+	return refused;
+}
+
+/*
+ * An IKEv2 message: a retransmit when seen before (and nothing more is made
+ * of it); else the notifies of an IKE_SA_INIT response, which starts a
+ * half-open IKE SA unless it refused, and an IKE_AUTH that completes one.
+ * The IP header is at l3, the IKE header ike bytes after it.
+ */
+static __always_inline void ike_health(void *ctx, __u32 how, __u32 l3, __u32 ike, __u32 af,
+				       __u32 ifindex)
+{
+	const __u32 dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
+	struct ipsm_ike_msg_key mk = {};
+	struct ipsm_ike_sa n = {};
+	struct ipsm_ike_sa_key sk;
+	struct ipsm_ike_sa *sa;
+	__u32 off = l3 + ike;
+	struct ike_hdr h;
+	__u64 now;
+
+	/* IKE_HDR_LEN, not sizeof(h): the struct is padded to 8 bytes. */
+	if (ike_load(ctx, how, off, &h, IKE_HDR_LEN))
+		return;
+	mk.spi_i = h.spi_i;
+	mk.spi_r = h.spi_r;
+	mk.msgid = h.msgid;
+	mk.len = h.len;
+	mk.ifindex = ifindex;
+	mk.dir = dir;
+	mk.flags = h.flags & (IKE_F_INITIATOR | IKE_F_RESPONSE);
+	mk.exch = h.exch;
+	/* Fragment Number: after the generic payload header. */
+	if (h.next_payload == IKE_PL_SKF)
+		ike_load(ctx, how, off + IKE_HDR_LEN + 4, &mk.frag, 2);
+	if (bpf_map_lookup_elem(&ike_msgs, &mk)) {
+		ike_count(IPSM_IKE_RETX_IDX(dir));
+		return;
+	}
+	now = dp_now();
+	bpf_map_update_elem(&ike_msgs, &mk, &now, BPF_ANY);
+
+	sk.spi_i = h.spi_i;
+	sk.spi_r = h.spi_r;
+	if (h.exch == IKE_V2_SA_INIT && (h.flags & IKE_F_RESPONSE)) {
+		if (ike_notifies(ctx, how, off + IKE_HDR_LEN, off + bpf_ntohl(h.len),
+				 h.next_payload) ||
+		    !h.spi_r)
+			return;
+		n.answered = now;
+		n.family = af;
+		/* The peer: the source of what we receive, the destination of what we send. */
+		if (af == IPSM_AF_IPV4)
+			ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 12 : 16), n.peer, 4);
+		else
+			ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 8 : 24), n.peer, 16);
+		bpf_map_update_elem(&ike_sas, &sk, &n, BPF_NOEXIST);
+	} else if (h.exch == IKE_V2_AUTH) {
+		sa = bpf_map_lookup_elem(&ike_sas, &sk);
+		if (sa && !sa->authed)
+			sa->authed = now;
+	}
+}
+
+/*
+ * Global functions, one per context type: the verifier checks each once,
+ * not again on every parse path that reaches it (on 6.1 that exceeded its
+ * 1M-instruction budget). meta: CS_RX, and the family from bit 8 on.
+ */
+__noinline int ipsm_ike_health_xdp(struct xdp_md *ctx, __u32 l3, __u32 ike, __u32 meta)
+{
+	ike_health(ctx, CS_XDP | (meta & CS_RX), l3, ike, meta >> 8, ctx->ingress_ifindex);
+	return 0;
+}
+
+__noinline int ipsm_ike_health_skb(struct __sk_buff *ctx, __u32 l3, __u32 ike, __u32 meta)
+{
+	ike_health(ctx, meta & CS_RX, l3, ike, meta >> 8, ctx->ifindex);
+	return 0;
 }
 
 /*
@@ -692,6 +872,14 @@ static __always_inline void account(void *ctx, struct pkt *p, __u32 how, void *d
 		/* IKE over IP only: a peer has an address. */
 		if (p->af != IPSM_AF_OTHER)
 			count_ike_peer(p, dir);
+		if (p->ike_ver == IPSM_IKE_V2) {
+			if (how & CS_XDP)
+				ipsm_ike_health_xdp(ctx, p->l3_off, p->ike_off,
+						    (how & CS_RX) | p->af << 8);
+			else
+				ipsm_ike_health_skb(ctx, p->l3_off, p->ike_off,
+						    (how & CS_RX) | p->af << 8);
+		}
 		break;
 	}
 }

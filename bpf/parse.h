@@ -48,10 +48,13 @@ struct pkt {
 	__u8 ike_ver;
 	__u8 ike_exch;
 	__u8 ike_resp;
-	/* Addresses, copied for IPsec packets only: IPv4 in the first 4 bytes. */
+	/* Addresses, copied for IPsec and IKE packets only: IPv4 in the first 4 bytes. */
 	__u8 src[16];
 	__u8 dst[16];
 	__u32 ifindex; /* the hook's, set on the slow path only */
+	__u16 ike_off; /* IKEv2 header from the IP header (cls IKE, ike_ver V2) */
+	__u8 l3_off; /* IP header from the frame's start */
+	__u8 pad;
 };
 
 /* One (unaligned) load and a byte swap, not four byte loads. */
@@ -68,8 +71,9 @@ static __always_inline __u32 load_be32(const __u8 *p)
 /*
  * The IKE header is cleartext in both versions: version at 17, exchange at
  * 18. len is what the IP packet holds from ike on; data_end bounds the frame.
+ * For IKEv2 the header's offset is kept: the health checks read it again.
  */
-static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void *data_end)
+static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void *data_end, __u8 *ip)
 {
 	__u8 ver, exch, flags;
 
@@ -85,6 +89,7 @@ static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void 
 	if (ver == 2) {
 		p->ike_ver = IPSM_IKE_V2;
 		p->ike_resp = !!(flags & 0x20);
+		p->ike_off = ike - ip;
 		switch (exch) {
 		case 34:
 			p->ike_exch = IPSM_IKE_X0;
@@ -208,13 +213,13 @@ static __always_inline void parse_udp(struct pkt *p, __u8 *l4, __u32 l4_len, boo
 		}
 		/* For the daemon: IKE behind the non-ESP marker, or too short to say. */
 		if (ulen >= 4 && avail >= 4 && (void *)(pl + 4) <= data_end && !*(__u32 *)pl)
-			parse_ike(p, pl + 4, avail - 4, data_end);
+			parse_ike(p, pl + 4, avail - 4, data_end, ip);
 		else
-			parse_ike(p, pl, 0, data_end);
+			parse_ike(p, pl, 0, data_end, ip);
 		return;
 	}
 	if (port == IKE_PORT) {
-		parse_ike(p, pl, avail, data_end);
+		parse_ike(p, pl, avail, data_end, ip);
 		return;
 	}
 	p->cls = IPSM_CLASS_OTHER;
@@ -388,6 +393,7 @@ static __always_inline void classify(struct pkt *p, void *data, void *data_end, 
 		p->cls = IPSM_CLASS_MALFORMED;
 		return;
 	}
+	p->l3_off = l2;
 	if (proto == ETH_P_IP_)
 		parse_ipv4(p, pos, frame_len - l2, data_end, dir);
 	else if (proto == ETH_P_IPV6_)

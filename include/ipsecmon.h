@@ -9,7 +9,7 @@
 #ifndef IPSECMON_H
 #define IPSECMON_H
 
-#define IPSM_ABI_VERSION 2
+#define IPSM_ABI_VERSION 3
 
 enum ipsm_dir {
 	IPSM_DIR_RX = 0, /* XDP or TC ingress */
@@ -66,6 +66,68 @@ enum ipsm_ike_exch {
 #define IPSM_IKE_IDX(dir, ver, exch, resp) \
 	(((((dir)*IPSM_IKE_VER_MAX + (ver)) * IPSM_IKE_EXCH_MAX) + (exch)) * 2 + (resp))
 #define IPSM_IKE_MAX (IPSM_DIR_MAX * IPSM_IKE_VER_MAX * IPSM_IKE_EXCH_MAX * 2)
+
+/*
+ * IKEv2 health from the wire, in the same per-interface "ike" map after the
+ * message counts: retransmits by direction, and the notify payloads of
+ * IKE_SA_INIT responses (RFC 7296 §3.10.1 types; "other" is any other error
+ * type, below 16384). A retransmit is counted once and not inspected again.
+ */
+enum ipsm_ike_notify {
+	IPSM_NTF_NO_PROPOSAL_CHOSEN = 0, /* 14 */
+	IPSM_NTF_INVALID_KE_PAYLOAD, /* 17 */
+	IPSM_NTF_COOKIE, /* 16390 */
+	IPSM_NTF_INVALID_SYNTAX, /* 7 */
+	IPSM_NTF_OTHER,
+	IPSM_NTF_MAX,
+};
+
+#define IPSM_IKE_RETX_IDX(dir) (IPSM_IKE_MAX + (dir))
+#define IPSM_IKE_NOTIFY_IDX(n) (IPSM_IKE_MAX + IPSM_DIR_MAX + (n))
+#define IPSM_IKE_SLOTS (IPSM_IKE_MAX + IPSM_DIR_MAX + IPSM_NTF_MAX)
+
+/*
+ * IKEv2 messages seen lately, per network namespace (an LRU hash): the same
+ * key again is a retransmit. The length is part of the key, so that a
+ * request made again with a cookie or another KE payload (same SPIs and
+ * message ID, RFC 7296 §2.6-2.7) is not taken for one; so is the fragment
+ * number of an IKE fragment (RFC 7383), whose siblings share all the rest.
+ */
+#define IPSM_IKE_MSGS_MAX 8192
+
+struct ipsm_ike_msg_key {
+	__u64 spi_i; /* as on the wire */
+	__u64 spi_r;
+	__u32 msgid;
+	__u32 len; /* the IKE header's length field */
+	__u32 ifindex;
+	__u16 frag; /* Fragment Number of an SKF payload, else 0; network order */
+	__u8 dir;
+	__u8 flags; /* the header's Initiator and Response bits */
+	__u8 exch;
+	__u8 pad[7]; /* no implicit padding in a hash key */
+};
+
+/*
+ * IKEv2 SAs whose IKE_SA_INIT was answered (a response with the responder's
+ * SPI and no error notify), per network namespace (an LRU hash): half-open
+ * until an IKE_AUTH with both SPIs is seen. Bounded under an IKE_SA_INIT
+ * flood: the oldest go first.
+ */
+#define IPSM_IKE_SAS_MAX 4096
+
+struct ipsm_ike_sa_key {
+	__u64 spi_i;
+	__u64 spi_r;
+};
+
+struct ipsm_ike_sa {
+	__u64 answered; /* CLOCK_MONOTONIC_COARSE ns of the response */
+	__u64 authed; /* of the first IKE_AUTH, 0: none yet */
+	__u8 family; /* the peer's (the other end of the response) */
+	__u8 pad[7];
+	__u8 peer[16];
+};
 
 /*
  * One SA as seen on the wire: the XFRM lookup triple (SPI, destination,
@@ -274,12 +336,14 @@ struct ipsm_bad_spi {
 #define IPSM_SA_I_AUTHENTICATED (1U << 1) /* AH, ESP with integrity, or AEAD */
 #define IPSM_SA_I_TUNNEL (1U << 2)
 #define IPSM_SA_I_REKEY (1U << 3) /* its addition counted as a rekey too */
+#define IPSM_SA_I_OFFLOADED (1U << 4) /* crypto or packet offload to a device */
 
 enum ipsm_kind {
 	IPSM_KIND_CONFIDENTIAL = 0,
 	IPSM_KIND_AUTHENTICATED,
 	IPSM_KIND_TRANSPORT,
 	IPSM_KIND_TUNNEL,
+	IPSM_KIND_OFFLOADED, /* the kernel's bytes (curlft), not the wire's: see correlate.c */
 	IPSM_KIND_MAX,
 };
 
@@ -308,6 +372,7 @@ struct ipsm_sa_info {
 	__u32 reqid;
 	/* The SA's kernel counters at the monitor's last reading. */
 	__u64 k_packets;
+	__u64 k_bytes;
 	struct ipsm_sa_fail k_fail;
 	/* Wire, kernel and failures when the monitor first saw the SA. */
 	__u64 base_wire;
@@ -388,6 +453,7 @@ _Static_assert(sizeof(struct ipsm_ike_peer) % 8 == 0, "per-CPU stride: ipsm_ike_
 _Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
 _Static_assert(sizeof(struct ipsm_clock) % 8 == 0, "per-CPU stride: ipsm_clock");
 _Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");
+_Static_assert(sizeof(struct ipsm_ike_msg_key) == 40, "ipsm_ike_msg_key: no implicit padding");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */
 #define IPSM_TC_HANDLE 0x1bec

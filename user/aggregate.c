@@ -323,6 +323,21 @@ static int read_iface_counters(const struct ipsm_paths *p, __u32 ifindex, int nc
 		/* The map index is the flat index of the snapshot's array. */
 		flat[k] += agg_sum_u64(buf, ncpus);
 	}
+	/* IKEv2 health after the message counts; pins older than it have no such slots. */
+	for (k = IPSM_IKE_MAX; k < IPSM_IKE_SLOTS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, buf)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				goto out;
+			}
+			s->have_ike_health = false;
+			break;
+		}
+		if (k < IPSM_IKE_NOTIFY_IDX(0))
+			s->ike_retransmits[k - IPSM_IKE_RETX_IDX(0)] += agg_sum_u64(buf, ncpus);
+		else
+			s->ike_notify[k - IPSM_IKE_NOTIFY_IDX(0)] += agg_sum_u64(buf, ncpus);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -544,6 +559,7 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	/* One instant on both clocks, as close to the reads as we can. */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	clock_gettime(CLOCK_REALTIME, &s->time);
+	s->have_ike_health = true; /* until an interface's map says otherwise */
 	for (j = 0; j < s->n_ifaces; j++) {
 		err = read_iface_counters(p, s->ifaces[j].ifindex, ncpus, s);
 		if (err)

@@ -125,6 +125,12 @@ static int set_one_way_after(struct cli_args *a, const struct cli_opt *o, const 
 	return parse_u32(arg, 0, 1000000, &a->one_way_after);
 }
 
+static int set_half_open_after(struct cli_args *a, const struct cli_opt *o, const char *arg)
+{
+	(void)o;
+	return parse_u32(arg, 1, IPSM_MAX_HALF_OPEN_AFTER_S, &a->half_open_after_s);
+}
+
 /* Whole seconds, 0 (never) to a year. */
 static int set_seq_warn(struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
@@ -261,6 +267,15 @@ const struct cli_opt cli_monitor_opts[] = {
 	  "remove SA rows the datapath learned for SPIs that are\nnone of this host's SAs (forwarded ESP) after SEC\nseconds without a packet; 0 keeps them (default " IPSM_STR(
 		  IPSM_DEFAULT_LEARNED_IDLE_S) ")",
 	  set_learned_idle, "bad --learned-idle '%s': seconds, 0 to 604800" },
+	{},
+};
+
+const struct cli_opt cli_ike_opts[] = {
+	{ "half-open-after", 0, "SEC",
+	  "an IKEv2 SA whose IKE_SA_INIT was answered is half-open\nwhen no IKE_AUTH followed within SEC seconds\n(default " IPSM_STR(
+		  IPSM_DEFAULT_HALF_OPEN_AFTER_S) ")",
+	  set_half_open_after,
+	  "bad --half-open-after '%s': seconds, 1 to " IPSM_STR(IPSM_MAX_HALF_OPEN_AFTER_S) },
 	{},
 };
 
@@ -438,6 +453,7 @@ static void defaults(const struct cli_cmd *cmd, struct cli_args *a)
 	a->gap_threshold = IPSM_DEFAULT_GAP_THRESHOLD;
 	a->seq_warn_s = IPSM_DEFAULT_SEQ_WARN_S;
 	a->one_way_after = IPSM_DEFAULT_ONE_WAY_AFTER;
+	a->half_open_after_s = IPSM_DEFAULT_HALF_OPEN_AFTER_S;
 	a->learned_idle_s = IPSM_DEFAULT_LEARNED_IDLE_S;
 	a->check.min_sas = -1;
 	a->check.max_idle = -1;

@@ -32,6 +32,7 @@ struct cli_args {
 	__u32 gap_threshold;
 	__u32 seq_warn_s; /* run/watch --seq-warn */
 	__u32 one_way_after; /* run/watch --one-way-after */
+	__u32 half_open_after_s; /* --half-open-after */
 	__u32 learned_idle_s; /* run --learned-idle */
 	const char *prometheus;
 	bool sas_all;
@@ -77,6 +78,7 @@ extern const struct cli_opt cli_attach_opts[];
 extern const struct cli_opt cli_force_opts[];
 extern const struct cli_opt cli_stream_opts[];
 extern const struct cli_opt cli_monitor_opts[];
+extern const struct cli_opt cli_ike_opts[];
 extern const struct cli_opt cli_json_opts[];
 extern const struct cli_opt cli_json_lines_opts[];
 extern const struct cli_opt cli_pretty_opts[];

@@ -164,7 +164,9 @@ static int do_status(struct cli_args *a)
 
 static int do_stats(struct cli_args *a)
 {
-	struct snapshot_req req = { .ifnames = a->ifnames, .n_ifnames = a->n_ifnames };
+	struct snapshot_req req = { .ifnames = a->ifnames,
+				    .n_ifnames = a->n_ifnames,
+				    .half_open_after_s = a->half_open_after_s };
 	struct ipsm_snapshot s;
 	json_t *doc;
 	int err;
@@ -202,6 +204,7 @@ static int do_run(struct cli_args *a)
 				   .gap_threshold = a->gap_threshold,
 				   .seq_warn_s = a->seq_warn_s,
 				   .one_way_after = a->one_way_after,
+				   .half_open_after_s = a->half_open_after_s,
 				   .sas_all = a->sas_all,
 				   .learned_idle_ns = a->learned_idle_s * 1000000000ULL };
 	struct prom_server *srv = NULL;
@@ -246,6 +249,7 @@ static int do_watch(struct cli_args *a)
 				 .gap_threshold = a->gap_threshold,
 				 .seq_warn_s = a->seq_warn_s,
 				 .one_way_after = a->one_way_after,
+				 .half_open_after_s = a->half_open_after_s,
 				 .sas_all = a->sas_all };
 	struct snapshot_req req = { .ifnames = a->ifnames, .n_ifnames = a->n_ifnames };
 	struct ipsm_snapshot s;
@@ -269,7 +273,7 @@ static int do_counters(struct cli_args *a)
 {
 	const struct ipsm_counter_def *d;
 	json_t *arr, *e;
-	int err;
+	int err, i;
 
 	if (!a->json) {
 		printf("%-29s %-29s %-7s %-17s %s\n", "COUNTER", "JSON", "TYPE", "KNOWN WHEN",
@@ -279,10 +283,10 @@ static int do_counters(struct cli_args *a)
 			printf("%-29s %-29s %-7s %-17s %s", d->label, d->json,
 			       d->type == IPSM_CTR_GAUGE ? "gauge" : "counter",
 			       ipsm_avail_name(d->avail), d->prom);
-			if (d->prom_labels[0])
-				printf("{%s=\"%s\",%s=\"%s\"}", d->prom_labels[0],
-				       d->prom_labels[1], d->prom_labels[2], d->prom_labels[3]);
-			printf("\n");
+			for (i = 0; i < 4 && d->prom_labels[i]; i += 2)
+				printf("%s%s=\"%s\"", i ? "," : "{", d->prom_labels[i],
+				       d->prom_labels[i + 1]);
+			printf("%s\n", d->prom_labels[0] ? "}" : "");
 		}
 		return fflush(stdout) ? IPSM_EXIT_FAIL : IPSM_EXIT_OK;
 	}
@@ -293,11 +297,15 @@ static int do_counters(struct cli_args *a)
 			      "type", d->type == IPSM_CTR_GAUGE ? "gauge" : "counter", "unit",
 			      d->unit == IPSM_UNIT_BYTES ? "bytes" : "count", "known_when",
 			      ipsm_avail_name(d->avail), "prometheus", d->prom, "help", d->help);
-		if (d->prom_labels[0])
-			json_object_set_new(e, "prometheus_labels",
-					    json_pack("{s:s,s:s}", d->prom_labels[0],
-						      d->prom_labels[1], d->prom_labels[2],
-						      d->prom_labels[3]));
+		if (d->prom_labels[0]) {
+			json_t *l = json_object();
+
+			/* One or two label pairs. */
+			for (i = 0; i < 4 && d->prom_labels[i]; i += 2)
+				json_object_set_new(l, d->prom_labels[i],
+						    json_string(d->prom_labels[i + 1]));
+			json_object_set_new(e, "prometheus_labels", l);
+		}
 		if (d->check_opt)
 			json_object_set_new(e, "check_option", json_sprintf("--%s", d->check_opt));
 		json_array_append_new(arr, e);
@@ -311,9 +319,13 @@ static int do_counters(struct cli_args *a)
 static const struct cli_opt *const attach_groups[] = { cli_attach_opts, cli_force_opts, NULL };
 static const struct cli_opt *const detach_groups[] = { cli_all_opts, NULL };
 static const struct cli_opt *const json_groups[] = { cli_json_opts, cli_pretty_opts, NULL };
-static const struct cli_opt *const run_groups[] = { cli_stream_opts, cli_monitor_opts,
-						    cli_prometheus_opts, cli_attach_opts, NULL };
-static const struct cli_opt *const watch_groups[] = { cli_json_lines_opts, cli_stream_opts, NULL };
+static const struct cli_opt *const stats_groups[] = { cli_json_opts, cli_pretty_opts, cli_ike_opts,
+						      NULL };
+static const struct cli_opt *const run_groups[] = { cli_stream_opts,  cli_ike_opts,
+						    cli_monitor_opts, cli_prometheus_opts,
+						    cli_attach_opts,  NULL };
+static const struct cli_opt *const watch_groups[] = { cli_json_lines_opts, cli_stream_opts,
+						      cli_ike_opts, NULL };
 static const struct cli_opt *const check_groups[] = { cli_check_opts, NULL };
 
 const struct cli_cmd cmd_attach = {
@@ -363,7 +375,7 @@ const struct cli_cmd cmd_stats = {
 		"Print one snapshot: traffic per class and direction, IKE exchanges, the SAs\n"
 		"seen on the wire. Traffic and IKE counters cover the named interfaces (all\n"
 		"attached ones by default); SA rows cover the namespace.",
-	.groups = json_groups,
+	.groups = stats_groups,
 	.positional = CLI_IFACES_ANY,
 	.run = do_stats,
 };

@@ -36,12 +36,16 @@ bool sa_contrib(const struct ipsm_sa *row, const struct ipsm_xfrm_sa *x,
 		c->confidential = xfrm_sa_confidential(x);
 		c->authenticated = xfrm_sa_authenticated(x);
 		c->tunnel = x->mode == IPSM_XFRM_MODE_TUNNEL;
+		c->offloaded = x->offload != IPSM_OFFLOAD_NONE;
+		c->kernel_bytes = x->bytes;
 		xfrm_sa_fail(x, &c->fail);
 	} else if (info) {
 		/* Gone from the kernel, not folded yet: its last known state. */
 		c->confidential = info->flags & IPSM_SA_I_CONFIDENTIAL;
 		c->authenticated = info->flags & IPSM_SA_I_AUTHENTICATED;
 		c->tunnel = info->flags & IPSM_SA_I_TUNNEL;
+		c->offloaded = info->flags & IPSM_SA_I_OFFLOADED;
+		c->kernel_bytes = info->k_bytes;
 		c->fail = info->k_fail;
 	} else {
 		return false;
@@ -81,6 +85,12 @@ bool sa_contrib(const struct ipsm_sa *row, const struct ipsm_xfrm_sa *x,
 		c->acct.not_authenticated = c->fail.integrity_failed;
 	}
 	bytes[c->tunnel ? IPSM_KIND_TUNNEL : IPSM_KIND_TRANSPORT] = c->bytes;
+	/*
+	 * Offloaded: the kernel's count, which a packet-offloading device keeps
+	 * for ESP the hooks never see (it leaves and arrives as cleartext).
+	 */
+	if (c->offloaded)
+		bytes[IPSM_KIND_OFFLOADED] = c->kernel_bytes;
 	c->acct.replayed = c->fail.replayed;
 	return true;
 }
@@ -249,6 +259,8 @@ int correlate(struct ipsm_snapshot *s, const struct ipsm_xfrm_sa *xs, size_t n,
 	}
 	if (xs) {
 		ctr->active_sas = n;
+		for (i = 0; i < n; i++)
+			ctr->offloaded_sas += xs[i].offload != IPSM_OFFLOAD_NONE;
 		err = count_tunnels(xs, n, &ctr->active_tunnels);
 		if (err)
 			return err;

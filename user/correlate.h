@@ -20,8 +20,9 @@ void correlate_key(const struct ipsm_xfrm_sa *x, const struct local_addrs *la,
 /* What one SA adds to the IPSECMON counters. */
 struct ipsm_contrib {
 	int dir;
-	bool confidential, authenticated, tunnel;
+	bool confidential, authenticated, tunnel, offloaded;
 	__u64 bytes; /* on the wire, IP bytes */
+	__u64 kernel_bytes; /* the SA's own count (curlft): offloaded bytes */
 	struct ipsm_sa_fail fail; /* what the kernel counted against it */
 	__u64 other_drops; /* reconciliation: dropped for other reasons */
 	struct ipsm_acct acct; /* all of the above, as the counters sum it */

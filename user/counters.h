@@ -51,7 +51,7 @@ struct ipsm_counter_def {
 	const char *check_perf; /* perfdata label */
 };
 
-#define IPSM_N_COUNTERS 22
+#define IPSM_N_COUNTERS 25
 #define IPSM_TERM_ROWS 9
 /* term_row of a counter the IPSECMON table does not show (a pane does). */
 #define IPSM_TERM_NONE 0xff

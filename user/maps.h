@@ -30,6 +30,8 @@ enum ipsm_map_id {
 	IPSM_MAP_LOCAL_ADDRS, /* the namespace's addresses */
 	IPSM_MAP_MARKS, /* the marks of the kernel's SAs */
 	IPSM_MAP_IKE_PEERS, /* IKE messages per peer address */
+	IPSM_MAP_IKE_MSGS, /* IKEv2 messages seen lately: retransmits */
+	IPSM_MAP_IKE_SAS, /* IKEv2 SAs answered: half-open ones */
 	IPSM_MAP_MAX,
 };
 

@@ -217,9 +217,11 @@ static void info_from_sa(struct ipsm_sa_info *info, const struct ipsm_xfrm_sa *x
 	info->flags = (info->flags & IPSM_SA_I_REKEY) |
 		      (xfrm_sa_confidential(x) ? IPSM_SA_I_CONFIDENTIAL : 0) |
 		      (xfrm_sa_authenticated(x) ? IPSM_SA_I_AUTHENTICATED : 0) |
-		      (x->mode == IPSM_XFRM_MODE_TUNNEL ? IPSM_SA_I_TUNNEL : 0);
+		      (x->mode == IPSM_XFRM_MODE_TUNNEL ? IPSM_SA_I_TUNNEL : 0) |
+		      (x->offload != IPSM_OFFLOAD_NONE ? IPSM_SA_I_OFFLOADED : 0);
 	info->reqid = x->reqid;
 	info->k_packets = x->packets;
+	info->k_bytes = x->bytes;
 	xfrm_sa_fail(x, &info->k_fail);
 }
 
@@ -1115,6 +1117,7 @@ static int tick(struct monitor *m, bool initial)
 	struct snapshot_req req = { .ifnames = m->o->ifnames,
 				    .n_ifnames = m->o->n_ifnames,
 				    .la = &m->la,
+				    .half_open_after_s = m->o->half_open_after_s,
 				    .on_sas = tick_sync,
 				    .ctx = &t };
 	__u64 start = mono_coarse_ns();

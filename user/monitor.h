@@ -21,6 +21,7 @@ struct monitor_opts {
 	__u32 gap_threshold; /* seq_gap events above this many per interval */
 	__u32 seq_warn_s; /* seq_exhaustion_near within this many seconds; 0: off */
 	__u32 one_way_after; /* intervals of one-way traffic before a tunnel is one_way; 0: never */
+	__u32 half_open_after_s; /* --half-open-after */
 	bool sas_all; /* every SA in each line, not the busiest and most troubled */
 	__u64 learned_idle_ns; /* learned rows idle this long are removed; 0 never */
 	/* Called with every interval's snapshot (the Prometheus endpoint). */

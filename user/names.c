@@ -68,7 +68,7 @@ const char *ipsm_mode_name(__u8 mode)
 const char *ipsm_kind_name(int kind)
 {
 	static const char *const names[IPSM_KIND_MAX] = { "confidential", "authenticated",
-							  "transport", "tunnel" };
+							  "transport", "tunnel", "offloaded" };
 
 	return kind >= 0 && kind < IPSM_KIND_MAX ? names[kind] : "?";
 }
@@ -89,6 +89,22 @@ const char *ipsm_ike_exch_name(int ver, int exch)
 	if (ver == IPSM_IKE_V1)
 		return v1[exch];
 	return "other";
+}
+
+const char *ipsm_offload_name(int offload)
+{
+	static const char *const names[] = { "none", "crypto", "packet" };
+
+	return offload >= 0 && offload <= IPSM_OFFLOAD_PACKET ? names[offload] : "?";
+}
+
+const char *ipsm_ike_notify_name(int n)
+{
+	static const char *const names[IPSM_NTF_MAX] = {
+		"no_proposal_chosen", "invalid_ke_payload", "cookie", "invalid_syntax", "other",
+	};
+
+	return n >= 0 && n < IPSM_NTF_MAX ? names[n] : "?";
 }
 
 void ipsm_spi_str(__u32 spi_be, char *buf, size_t len)

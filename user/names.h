@@ -20,6 +20,10 @@ const char *ipsm_mode_name(__u8 mode);
 const char *ipsm_kind_name(int kind);
 /* Exchange name for a version/slot, e.g. "ike_sa_init" or "main_mode". */
 const char *ipsm_ike_exch_name(int ver, int exch);
+/* "none", "crypto", "packet" for enum ipsm_offload. */
+const char *ipsm_offload_name(int offload);
+/* "no_proposal_chosen", ... for enum ipsm_ike_notify: JSON, Prometheus and watch. */
+const char *ipsm_ike_notify_name(int n);
 /* "0x0000abcd" from a network-order SPI; buf holds at least 11 bytes. */
 void ipsm_spi_str(__u32 spi_be, char *buf, size_t len);
 /* Address text for an SA key family; buf holds at least 46 bytes. */

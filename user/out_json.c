@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 
 #include "counters.h"
@@ -153,17 +154,54 @@ static __u64 ike_total(const struct ipsm_snapshot *s, int ver)
 	return n;
 }
 
+/* Retransmits, notifies and half-open IKE SAs (README "IKE health"); null where unknown. */
+static void ike_health_members(const struct ipsm_snapshot *s, json_t *o)
+{
+	json_t *ntf = json_object(), *sas;
+	int n;
+
+	for (n = 0; n < IPSM_NTF_MAX; n++)
+		json_object_set_new(ntf, ipsm_ike_notify_name(n),
+				    s->have_ike_health ? jint(s->ike_notify[n]) : json_null());
+	json_object_set_new(json_object_get(o, "ikev2"), "notify", ntf);
+	if (s->have_ike_health) {
+		json_object_set_new(
+			o, "retransmits",
+			jint(s->ike_retransmits[IPSM_DIR_RX] + s->ike_retransmits[IPSM_DIR_TX]));
+		json_object_set_new(o, "retransmits_by_direction",
+				    json_pack("{s:o,s:o}", "rx",
+					      jint(s->ike_retransmits[IPSM_DIR_RX]), "tx",
+					      jint(s->ike_retransmits[IPSM_DIR_TX])));
+	} else {
+		json_object_set_new(o, "retransmits", json_null());
+		json_object_set_new(o, "retransmits_by_direction", json_null());
+	}
+	if (s->have_ike_sas)
+		sas = json_pack("{s:o,s:o,s:o,s:o}", "awaiting_auth",
+				jint(s->ike_sas.awaiting_auth), "auth_seen",
+				jint(s->ike_sas.auth_seen), "tracked", jint(s->ike_sas.tracked),
+				"max", jint(IPSM_IKE_SAS_MAX));
+	else
+		sas = json_null();
+	json_object_set_new(o, "half_open",
+			    s->have_ike_sas ? jint(s->ike_sas.half_open) : json_null());
+	json_object_set_new(o, "ike_sas", sas);
+}
+
 static json_t *ike_obj(const struct ipsm_snapshot *s)
 {
 	__u64 unknown = 0;
 	int dir, x;
+	json_t *o;
 
 	for (dir = 0; dir < IPSM_DIR_MAX; dir++)
 		for (x = 0; x < IPSM_IKE_EXCH_MAX; x++)
 			unknown += s->ike[dir][IPSM_IKE_UNKNOWN][x][0] +
 				   s->ike[dir][IPSM_IKE_UNKNOWN][x][1];
-	return json_pack("{s:o,s:o,s:o}", "ikev2", ike_version_obj(s, IPSM_IKE_V2), "ikev1",
-			 ike_version_obj(s, IPSM_IKE_V1), "unparsed", jint(unknown));
+	o = json_pack("{s:o,s:o,s:o}", "ikev2", ike_version_obj(s, IPSM_IKE_V2), "ikev1",
+		      ike_version_obj(s, IPSM_IKE_V1), "unparsed", jint(unknown));
+	ike_health_members(s, o);
+	return o;
 }
 
 static const char *encap_name(__u32 flags)
@@ -233,6 +271,24 @@ static json_t *bad_spi_obj(const struct ipsm_bad_spi_row *b)
 			 "first_seen", jtime(b->first_seen), "last_seen", jtime(b->last_seen));
 }
 
+/*
+ * offload (none, crypto, packet), and the device: its name (null if it has
+ * none here) and ifindex. All null for an SA the kernel does not have.
+ */
+static void sa_offload(const struct ipsm_sa *sa, json_t *o)
+{
+	bool on = sa->known && sa->x.offload != IPSM_OFFLOAD_NONE;
+	char dev[IF_NAMESIZE];
+
+	json_object_set_new(o, "offload",
+			    sa->known ? json_string(ipsm_offload_name(sa->x.offload)) :
+					json_null());
+	json_object_set_new(o, "offload_dev",
+			    on && if_indextoname(sa->x.offload_ifindex, dev) ? json_string(dev) :
+									       json_null());
+	json_object_set_new(o, "offload_ifindex", on ? jint(sa->x.offload_ifindex) : json_null());
+}
+
 static json_t *jint_exact(const struct ipsm_sa *sa, __u64 v)
 {
 	return sa->seq_exact ? jint(v) : json_null();
@@ -264,6 +320,7 @@ static json_t *sa_obj(const struct ipsm_sa *sa, bool have_xfrm)
 		have_xfrm ? json_boolean(sa->known) : json_null());
 	if (sa->known)
 		json_object_set_new(o, "kernel", kernel_sa_obj(&sa->x));
+	sa_offload(sa, o);
 	json_object_set_new(o, "kernel_dropped",
 			    sa->have_dropped ? jint(sa->kernel_dropped) : json_null());
 	json_object_set_new(o, "seq_out", sa_seq_out(sa, &seq) ? jint(seq) : json_null());
@@ -585,6 +642,11 @@ static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_sna
 	k = json_object();
 	add_change(k, "ikev2", ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2), seconds);
 	add_change(k, "ikev1", ike_total(cur, IPSM_IKE_V1), ike_total(prev, IPSM_IKE_V1), seconds);
+	if (cur->have_ike_health && prev->have_ike_health)
+		add_change(k, "retransmits",
+			   cur->ike_retransmits[IPSM_DIR_RX] + cur->ike_retransmits[IPSM_DIR_TX],
+			   prev->ike_retransmits[IPSM_DIR_RX] + prev->ike_retransmits[IPSM_DIR_TX],
+			   seconds);
 	json_object_set_new(o, "ike", k);
 	return o;
 }

@@ -174,26 +174,49 @@ static void traffic_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 	}
 }
 
-#define TUNNEL_ROWS 8
+#define TUNNEL_ROWS 7
 
-/* The pane's last line: how rekeys went on the wire (known while a monitor has run). */
-static void rekey_line(FILE *f, const struct ipsm_snapshot *cur)
+/* One line of three counters, named by their JSON names, into fmt's three %s. */
+static void counters_line(FILE *f, const struct ipsm_snapshot *cur, const char *fmt,
+			  const char *const names[3])
 {
-	const struct ipsm_counter_def *e = ipsm_counter_by_json("rekey_early_packets"),
-				      *l = ipsm_counter_by_json("rekey_late_packets"),
-				      *r = ipsm_counter_by_json("rekeys");
-	char rc[24], ec[24], lc[24], line[160];
+	char v[3][24], line[160];
+	int i;
 
-	value(rc, sizeof(rc), cur, r);
-	value(ec, sizeof(ec), cur, e);
-	value(lc, sizeof(lc), cur, l);
-	snprintf(line, sizeof(line),
-		 "REKEYS %s: early packets %s (new SPI before its SA), late %s (old SPI)", rc, ec,
-		 lc);
+	for (i = 0; i < 3; i++)
+		value(v[i], sizeof(v[i]), cur, ipsm_counter_by_json(names[i]));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(line, sizeof(line), fmt, v[0], v[1], v[2]);
+#pragma GCC diagnostic pop
 	fprintf(f, " %.78s\033[K\n", line);
 }
 
-/* The tunnels by state, the most troubled and then the busiest, and the rekeys: 11 lines. */
+/* The pane's last lines: how rekeys went on the wire (known while a monitor has run)... */
+static void rekey_line(FILE *f, const struct ipsm_snapshot *cur)
+{
+	static const char *const names[3] = { "rekeys", "rekey_early_packets",
+					      "rekey_late_packets" };
+
+	counters_line(f, cur,
+		      "REKEYS %s: early packets %s (new SPI before its SA), late %s (old SPI)",
+		      names);
+}
+
+/* ...and IPSECMON's offload counters, which its table has no row left for. */
+static void offload_line(FILE *f, const struct ipsm_snapshot *cur)
+{
+	static const char *const names[3] = { "offloaded_sas", "offloaded_bytes_sent",
+					      "offloaded_bytes_received" };
+
+	counters_line(f, cur, "OFFLOADED SAs %s: bytes sent %s, received %s (kernel's count)",
+		      names);
+}
+
+/*
+ * The tunnels by state, the most troubled and then the busiest, the rekeys
+ * and the offloaded SAs: 11 lines.
+ */
 static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,
 			 double seconds)
 {
@@ -207,6 +230,7 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 		for (row = 0; row < TUNNEL_ROWS + 1; row++)
 			fprintf(f, "\033[K\n");
 		rekey_line(f, cur);
+		offload_line(f, cur);
 		return;
 	}
 	for (i = 0; i < cur->n_tunnels; i++)
@@ -243,11 +267,41 @@ static void tunnels_pane(FILE *f, const struct ipsm_snapshot *cur, const struct 
 	}
 	free(v);
 	rekey_line(f, cur);
+	offload_line(f, cur);
 }
 
-#define PEER_ROWS 9
+#define PEER_ROWS 8
 
-/* The peers, the most troubled and then the busiest: 11 lines. */
+/*
+ * IKEv2 health: retransmits received/sent, half-open IKE SAs and the
+ * refusing notifies of IKE_SA_INIT responses. One line.
+ */
+static void ike_health_line(FILE *f, const struct ipsm_snapshot *cur)
+{
+	char line[160], ho[24] = "-";
+	const __u64 *n = cur->ike_notify;
+
+	if (cur->have_ike_sas)
+		snprintf(ho, sizeof(ho), "%llu", (unsigned long long)cur->ike_sas.half_open);
+	if (!cur->have_ike_health) {
+		fprintf(f, " IKE half-open %s | retransmits and notifies: pins too old\033[K\n",
+			ho);
+		return;
+	}
+	snprintf(line, sizeof(line),
+		 "IKE retx %llu/%llu half-open %s | NOTIFY proposal %llu ke %llu cookie %llu "
+		 "syntax %llu other %llu",
+		 (unsigned long long)cur->ike_retransmits[IPSM_DIR_RX],
+		 (unsigned long long)cur->ike_retransmits[IPSM_DIR_TX], ho,
+		 (unsigned long long)n[IPSM_NTF_NO_PROPOSAL_CHOSEN],
+		 (unsigned long long)n[IPSM_NTF_INVALID_KE_PAYLOAD],
+		 (unsigned long long)n[IPSM_NTF_COOKIE],
+		 (unsigned long long)n[IPSM_NTF_INVALID_SYNTAX],
+		 (unsigned long long)n[IPSM_NTF_OTHER]);
+	fprintf(f, " %.78s\033[K\n", line);
+}
+
+/* The peers, the most troubled and then the busiest, and IKE health: 11 lines. */
 static void peers_pane(FILE *f, const struct ipsm_snapshot *cur)
 {
 	bool *pick = calloc(cur->n_peers ? cur->n_peers : 1, sizeof(*pick));
@@ -302,6 +356,7 @@ static void peers_pane(FILE *f, const struct ipsm_snapshot *cur)
 	}
 	free(v);
 	free(pick);
+	ike_health_line(f, cur);
 }
 
 void term_view(FILE *f, const struct ipsm_snapshot *cur, const struct ipsm_snapshot *prev,

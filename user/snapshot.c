@@ -67,6 +67,11 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 	if (err)
 		return err;
 	s->monitor_live = s->read_mono_ns < s->monitor_live_until;
+	err = ike_sas_read(p, s->read_mono_ns,
+			   req->half_open_after_s ?: IPSM_DEFAULT_HALF_OPEN_AFTER_S, &s->ike_sas);
+	s->have_ike_sas = !err;
+	if (err && err != -ENOENT)
+		pr_warn("cannot read the IKE SAs: %s", strerror(-err));
 	s->correlation = correlation_decide(s);
 	if (!la) {
 		err = local_addrs_read(&own);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <linux/types.h>
 
+#include "ike_health.h"
 #include "ipsecmon.h"
 #include "names.h"
 #include "xfrm_nl.h"
@@ -132,6 +133,7 @@ struct ipsm_counters {
 	bool have_events; /* a monitor has run: event counters mean something */
 	__u64 active_sas;
 	__u64 active_tunnels;
+	__u64 offloaded_sas;
 	__u64 pending;
 	__u64 key_additions;
 	__u64 key_deletions;
@@ -152,6 +154,12 @@ struct ipsm_snapshot {
 	/* Only the interfaces selected for this snapshot add to these. */
 	struct ipsm_ctr traffic[IPSM_DIR_MAX][IPSM_AF_MAX][IPSM_CLASS_MAX];
 	__u64 ike[IPSM_DIR_MAX][IPSM_IKE_VER_MAX][IPSM_IKE_EXCH_MAX][2];
+	/* IKEv2 health: unknown when an interface's pins are older than it. */
+	bool have_ike_health;
+	__u64 ike_retransmits[IPSM_DIR_MAX];
+	__u64 ike_notify[IPSM_NTF_MAX];
+	bool have_ike_sas;
+	struct ipsm_ike_sas ike_sas; /* the namespace's, whatever interfaces are selected */
 	size_t n_sas;
 	struct ipsm_sa *sas; /* sorted: dir, proto, family, spi, daddr */
 	__u32 max_sas;
@@ -193,6 +201,7 @@ struct snapshot_req {
 	char *const *ifnames; /* interfaces for traffic and IKE; none: all attached */
 	int n_ifnames;
 	const struct local_addrs *la; /* this namespace's addresses; NULL: read them */
+	__u32 half_open_after_s; /* --half-open-after; 0: the default */
 	/*
 	 * The monitor: called with the kernel's SAs after the maps were read
 	 * and before they are correlated (it syncs its SA table there, and may

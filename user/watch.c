@@ -55,7 +55,9 @@ static void emit(void *ctx, json_t *doc)
 
 static int show(struct watch *w)
 {
-	struct snapshot_req req = { .ifnames = w->o->ifnames, .n_ifnames = w->o->n_ifnames };
+	struct snapshot_req req = { .ifnames = w->o->ifnames,
+				    .n_ifnames = w->o->n_ifnames,
+				    .half_open_after_s = w->o->half_open_after_s };
 	struct ipsm_snapshot s;
 	struct timespec now;
 	double seconds = 0;

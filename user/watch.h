@@ -17,6 +17,7 @@ struct watch_opts {
 	__u32 gap_threshold;
 	__u32 seq_warn_s;
 	__u32 one_way_after;
+	__u32 half_open_after_s;
 	bool sas_all; /* every SA in each JSON line */
 };
 

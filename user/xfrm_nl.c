@@ -11,6 +11,11 @@
 
 #include "xfrm_nl.h"
 
+/* Packet offload (6.2+): uapi headers of older kernels lack the name. */
+#ifndef XFRM_OFFLOAD_PACKET
+#define XFRM_OFFLOAD_PACKET 4
+#endif
+
 #define DUMP_RETRIES 5
 /* A dump read holds many messages; the kernel sends at most 32 KiB per read. */
 #define NL_BUF_SIZE 32768
@@ -64,6 +69,7 @@ static const size_t attr_min_len[XFRMA_MAX + 1] = {
 	[XFRMA_LASTUSED] = sizeof(__u64),
 	[XFRMA_IF_ID] = sizeof(__u32),
 	[XFRMA_MARK] = sizeof(struct xfrm_mark),
+	[XFRMA_OFFLOAD_DEV] = sizeof(struct xfrm_user_offload),
 	[XFRMA_TMPL] = 0,
 };
 
@@ -189,6 +195,14 @@ static void sa_from_attrs(struct ipsm_xfrm_sa *sa, const struct attr_tb *tb)
 
 		sa->mark = m->v;
 		sa->mark_mask = m->m;
+	}
+	if (tb->a[XFRMA_OFFLOAD_DEV]) {
+		const struct xfrm_user_offload *o = mnl_attr_get_payload(tb->a[XFRMA_OFFLOAD_DEV]);
+
+		sa->offload = o->flags & XFRM_OFFLOAD_PACKET ? IPSM_OFFLOAD_PACKET :
+							       IPSM_OFFLOAD_CRYPTO;
+		sa->offload_inbound = o->flags & XFRM_OFFLOAD_INBOUND;
+		sa->offload_ifindex = o->ifindex;
 	}
 }
 

@@ -20,6 +20,13 @@
 
 #define IPSM_XFRM_ALG_NAMELEN 64
 
+/* XFRMA_OFFLOAD_DEV: the device does the crypto, or all of ESP (6.2+). */
+enum ipsm_offload {
+	IPSM_OFFLOAD_NONE = 0,
+	IPSM_OFFLOAD_CRYPTO,
+	IPSM_OFFLOAD_PACKET,
+};
+
 /* XFRM_MODE_* of <linux/xfrm.h>. */
 enum ipsm_xfrm_mode {
 	IPSM_XFRM_MODE_TRANSPORT = 0,
@@ -40,6 +47,9 @@ struct ipsm_xfrm_sa {
 	__u32 reqid;
 	__u32 if_id;
 	__u32 mark, mark_mask; /* XFRMA_MARK: found by lookups with (mark & mask) == mark */
+	__u8 offload; /* enum ipsm_offload */
+	bool offload_inbound; /* XFRM_OFFLOAD_INBOUND: offloaded for receiving */
+	__u32 offload_ifindex; /* the device's, 0 without offload */
 	__u8 flags; /* XFRM_STATE_* */
 	__u8 replay_window;
 	__u16 encap_type; /* 0, or UDP_ENCAP_ESPINUDP (2) / _NON_IKE (1) / TCP_ENCAP_ESPINTCP (7) */

@@ -100,8 +100,14 @@ static int reset_maps(struct env *e)
 	err = bpf_env_zero_array(bpf_map__fd(s->maps.traffic), IPSM_TRAFFIC_MAX,
 				 sizeof(struct ipsm_ctr), e->ncpus);
 	if (!err)
-		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike), IPSM_IKE_MAX, sizeof(__u64),
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike), IPSM_IKE_SLOTS, sizeof(__u64),
 					 e->ncpus);
+	if (!err)
+		err = bpf_env_clear_hash(bpf_map__fd(s->maps.ike_msgs),
+					 sizeof(struct ipsm_ike_msg_key));
+	if (!err)
+		err = bpf_env_clear_hash(bpf_map__fd(s->maps.ike_sas),
+					 sizeof(struct ipsm_ike_sa_key));
 	if (!err)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.dp), 1, sizeof(struct ipsm_dp),
 					 e->ncpus);
@@ -2371,6 +2377,216 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 }
 
 /* --- main ---------------------------------------------------------------- */
+/* --- IKEv2 health ------------------------------------------------------ */
+
+/* One IKE slot (IPSM_IKE_*_IDX) summed over CPUs; ~0 when unreadable. */
+static __u64 ike_slot(struct env *e, __u32 k)
+{
+	__u64 *v = calloc(e->ncpus, sizeof(*v)), n = 0;
+	int i;
+
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.ike), &k, v)) {
+		free(v);
+		return ~0ULL;
+	}
+	for (i = 0; i < e->ncpus; i++)
+		n += v[i];
+	free(v);
+	return n;
+}
+
+/*
+ * An IKEv2 payload for ike2_frame(): a notify of type ntype, or 12 bytes of
+ * another type; for an IKE fragment (53), ntype is its Fragment Number.
+ */
+struct ike2_pl {
+	__u8 type;
+	__u16 ntype;
+};
+
+/*
+ * IKEv2 over UDP 500 from 192.0.2.1 to 198.51.100.1 with the given SPIs (low
+ * byte; 0 stays 0), message ID and payloads.
+ */
+static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u8 spi_i, __u8 spi_r,
+		      __u32 msgid, const struct ike2_pl *pl, int n)
+{
+	unsigned int body = 0, off;
+	__u8 *h;
+	int i;
+
+	for (i = 0; i < n; i++)
+		body += pl[i].type == 41 ? 8 : 12;
+	pkt_init(b, frame, FRAME_MAX);
+	pkt_eth(b, NULL, NULL);
+	pkt_ipv4(b, &(struct pkt_ipv4){ 0 });
+	pkt_udp(b, 500, 500);
+	off = b->len;
+	pkt_ike(b, 2, exch, flags, body);
+	if (b->err)
+		return b->err;
+	h = b->data + off;
+	memset(h, 0, 16);
+	h[7] = spi_i;
+	h[15] = spi_r;
+	h[16] = n ? pl[0].type : 0;
+	h[20] = msgid >> 24;
+	h[23] = msgid & 0xff;
+	off += PKT_IKE_HLEN;
+	for (i = 0; i < n; i++) {
+		unsigned int len = pl[i].type == 41 ? 8 : 12;
+		__u8 *g = b->data + off;
+
+		memset(g, 0, len);
+		g[0] = i + 1 < n ? pl[i + 1].type : 0;
+		g[2] = len >> 8;
+		g[3] = len & 0xff;
+		if (pl[i].type == 41) {
+			g[4] = 1; /* protocol IKE */
+			g[6] = pl[i].ntype >> 8;
+			g[7] = pl[i].ntype & 0xff;
+		} else if (pl[i].type == 53) {
+			g[4] = pl[i].ntype >> 8; /* Fragment Number, of 2 */
+			g[5] = pl[i].ntype & 0xff;
+			g[7] = 2;
+		}
+		off += len;
+	}
+	return pkt_finish(b);
+}
+
+struct ike_step {
+	const char *what;
+	__u8 exch, flags, spi_i, spi_r;
+	__u32 msgid;
+	struct ike2_pl pl[6];
+	int n;
+	int times;
+};
+
+#define SA_PL         \
+	{             \
+		33, 0 \
+	}
+#define N_PL(t)       \
+	{             \
+		41, t \
+	}
+
+/* Each hook on its own: what one gateway's hook sees of these messages. */
+/* One step per entry, not one field per line. */
+/* clang-format off */
+static const struct ike_step ike_steps[] = {
+	{ "init request, twice more", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 3 },
+	{ "init request again with a cookie: longer, not a retransmit", 34, 0x08, 1, 0, 0,
+	  { N_PL(16390), SA_PL }, 2, 1 },
+	{ "refused: no proposal chosen", 34, 0x20, 2, 0, 0, { N_PL(14) }, 1, 1 },
+	{ "refused: invalid KE, resent once", 34, 0x20, 3, 0, 0, { N_PL(17) }, 1, 2 },
+	{ "refused: cookie", 34, 0x20, 4, 0, 0, { N_PL(16390) }, 1, 1 },
+	{ "refused: invalid syntax", 34, 0x20, 5, 0, 0, { N_PL(7) }, 1, 1 },
+	{ "refused: authentication failed (other)", 34, 0x20, 6, 0, 0, { N_PL(24) }, 1, 1 },
+	{ "answered: SA, KE, Nonce, two NAT-D status notifies", 34, 0x20, 7, 0x71, 0,
+	  { SA_PL, { 34, 0 }, { 40, 0 }, N_PL(16388), N_PL(16389) }, 5, 1 },
+	{ "answered, then its IKE_AUTH request", 34, 0x20, 8, 0x81, 0, { SA_PL }, 1, 1 },
+	{ "IKE_AUTH of the answered SA 8", 35, 0x08, 8, 0x81, 1, { { 46, 0 } }, 1, 1 },
+	{ "an error notify as the sixth payload: still walked", 34, 0x20, 9, 0x91, 0,
+	  { SA_PL, SA_PL, SA_PL, SA_PL, SA_PL, N_PL(14) }, 6, 1 },
+	{ "a notify with a length under 8: not read", 34, 0x20, 10, 0xa1, 0, { { 41, 14 } }, 1, 1 },
+	/* IKE fragments of one message, all alike but for the number; the second resent. */
+	{ "IKE_AUTH fragment 1", 35, 0x08, 11, 0xb1, 1, { { 53, 1 } }, 1, 1 },
+	{ "IKE_AUTH fragment 2, twice", 35, 0x08, 11, 0xb1, 1, { { 53, 2 } }, 1, 2 },
+};
+/* clang-format on */
+
+/* Expected after all steps, per hook's direction. */
+#define IKE_WANT_RETX 4 /* two of step 1, one of step 4, one of the last */
+#define IKE_WANT_NOTIFY       \
+	{                     \
+		2, 1, 1, 1, 1 \
+	} /* steps 3+11, 4, 5, 6, 7 */
+
+static void run_ike_health(struct env *e)
+{
+	static const __u64 want_ntf[IPSM_NTF_MAX] = IKE_WANT_NOTIFY;
+	static const char *const ntf[IPSM_NTF_MAX] = { "no_proposal_chosen", "invalid_ke_payload",
+						       "cookie", "invalid_syntax", "other" };
+	__u8 frame[FRAME_MAX];
+	struct pkt_buf b;
+	size_t i;
+	int h, k;
+
+	for (h = 0; h < 3; h++) {
+		struct ipsm_ike_sa_key sk = { 0 };
+		struct ipsm_ike_sa sa;
+		struct result r = { 0 };
+		char name[64];
+		int ret, err;
+		__u64 n;
+
+		if (reset_maps(e)) {
+			mismatch(&r, "resetting the maps");
+			goto report;
+		}
+		for (i = 0; i < ARRAY_SIZE(ike_steps); i++) {
+			const struct ike_step *st = &ike_steps[i];
+
+			err = ike2_frame(&b, frame, st->exch, st->flags, st->spi_i, st->spi_r,
+					 st->msgid, st->pl, st->n);
+			/* Step 12: shrink the notify to 4 bytes (a bare payload header). */
+			if (!err && i == 11) {
+				__u8 *g = b.data + b.len - 8;
+
+				g[3] = 4;
+			}
+			for (k = 0; !err && k < st->times; k++)
+				err = run(e->progs[h], b.data, b.len, 1, &ret);
+			if (err) {
+				mismatch(&r, "%s: %s", st->what, strerror(-err));
+				goto report;
+			}
+		}
+		n = ike_slot(e, IPSM_IKE_RETX_IDX(hooks[h].dir));
+		if (n != IKE_WANT_RETX)
+			mismatch(&r, "retransmits %llu, want %d", (unsigned long long)n,
+				 IKE_WANT_RETX);
+		n = ike_slot(e, IPSM_IKE_RETX_IDX(!hooks[h].dir));
+		if (n)
+			mismatch(&r, "retransmits the other way %llu, want 0",
+				 (unsigned long long)n);
+		for (k = 0; k < IPSM_NTF_MAX; k++) {
+			n = ike_slot(e, IPSM_IKE_NOTIFY_IDX(k));
+			if (n != want_ntf[k])
+				mismatch(&r, "notify %s %llu, want %llu", ntf[k],
+					 (unsigned long long)n, (unsigned long long)want_ntf[k]);
+		}
+		/* Answered: 7, 8 (authenticated), 10 (no error read); 9 refused. */
+		for (k = 7; k <= 10; k++) {
+			sk.spi_i = (__u64)k << 56;
+			sk.spi_r = (__u64)(k * 16 + 1) << 56;
+			err = bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.ike_sas), &sk, &sa);
+			if (k == 9) {
+				if (!err)
+					mismatch(&r, "IKE SA 9 tracked, but its response refused");
+				continue;
+			}
+			if (err) {
+				mismatch(&r, "IKE SA %d not tracked", k);
+				continue;
+			}
+			if (!sa.answered || (k == 8) != !!sa.authed || sa.family != IPSM_AF_IPV4)
+				mismatch(&r, "IKE SA %d: answered %llu authed %llu family %u", k,
+					 (unsigned long long)sa.answered,
+					 (unsigned long long)sa.authed, sa.family);
+			/* The peer is the other end of the response. */
+			if (sa.peer[0] != (hooks[h].dir == IPSM_DIR_RX ? 192 : 198))
+				mismatch(&r, "IKE SA %d: peer starts %u", k, sa.peer[0]);
+		}
+report:
+		snprintf(name, sizeof(name), "ike_health_%s", hooks[h].name);
+		report_case(name, &r);
+	}
+}
+
 int main(void)
 {
 	struct ipsecmon *main_skel = NULL, *small = NULL, *rate = NULL, *kf = NULL;
@@ -2416,6 +2632,7 @@ int main(void)
 	run_local_decisions(&e);
 	run_bad_spi_seed(&e);
 	run_sa_cache(&e);
+	run_ike_health(&e);
 
 	use_skel(&e, small);
 	run_table_full(&e);

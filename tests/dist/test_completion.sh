@@ -66,9 +66,9 @@ COMMON="--netns --pin-dir --verbose --help --version"
 check attach-options "--hooks --xdp-mode --force --max-sas $COMMON" ipsecmon-bpf attach -
 check detach-options "--all --stale $COMMON" ipsecmon-bpf detach --
 check status-options "--json --pretty $COMMON" ipsecmon-bpf status -
-check stats-options "--json --pretty $COMMON" ipsecmon-bpf stats -
-check watch-options "--json --interval --output --gap-threshold --seq-warn --one-way-after --sas $COMMON" ipsecmon-bpf watch -
-check run-options "--interval --prometheus --output --gap-threshold --seq-warn --one-way-after --sas --learned-idle --hooks --xdp-mode --max-sas $COMMON" \
+check stats-options "--json --pretty --half-open-after $COMMON" ipsecmon-bpf stats -
+check watch-options "--json --interval --output --gap-threshold --seq-warn --one-way-after --sas --half-open-after $COMMON" ipsecmon-bpf watch -
+check run-options "--interval --prometheus --output --gap-threshold --seq-warn --one-way-after --sas --half-open-after --learned-idle --hooks --xdp-mode --max-sas $COMMON" \
 	ipsecmon-bpf run -
 check check-options \
 	"--bad-spi-rate --not-decrypted --not-authenticated --min-sas --max-idle --seq-exhaustion --interval $COMMON" \

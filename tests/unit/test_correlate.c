@@ -142,6 +142,33 @@ static void test_contrib_from_record(void **state)
 	assert_int_equal(t.acct.not_authenticated, 6);
 }
 
+/* Offloaded SAs add the kernel's bytes, not the wire's; gone ones their record's. */
+static void test_contrib_offloaded(void **state)
+{
+	struct ipsm_xfrm_sa x = make_sa(1, true, "", "");
+	struct ipsm_sa_info info = { .flags = IPSM_SA_I_CONFIDENTIAL | IPSM_SA_I_OFFLOADED,
+				     .k_bytes = 900 };
+	struct ipsm_sa row = { .packets = 5, .bytes = 700 };
+	struct ipsm_contrib c;
+
+	(void)state;
+	row.key.dir = IPSM_DIR_TX;
+	strcpy(x.aead_alg, "rfc4106(gcm(aes))");
+	x.bytes = 640;
+	assert_true(sa_contrib(&row, &x, NULL, &c));
+	assert_false(c.offloaded);
+	assert_int_equal(c.acct.bytes[IPSM_DIR_TX][IPSM_KIND_OFFLOADED], 0);
+
+	x.offload = IPSM_OFFLOAD_CRYPTO;
+	assert_true(sa_contrib(&row, &x, NULL, &c));
+	assert_true(c.offloaded);
+	assert_int_equal(c.acct.bytes[IPSM_DIR_TX][IPSM_KIND_OFFLOADED], 640);
+	assert_int_equal(c.acct.bytes[IPSM_DIR_TX][IPSM_KIND_CONFIDENTIAL], 700);
+
+	assert_true(sa_contrib(&row, NULL, &info, &c));
+	assert_int_equal(c.acct.bytes[IPSM_DIR_TX][IPSM_KIND_OFFLOADED], 900);
+}
+
 static void test_correlate_counters(void **state)
 {
 	struct local_addrs la = gw2_addrs();
@@ -270,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_contrib_kinds),
 		cmocka_unit_test(test_contrib_reconciliation),
 		cmocka_unit_test(test_contrib_from_record),
+		cmocka_unit_test(test_contrib_offloaded),
 		cmocka_unit_test(test_correlate_counters),
 		cmocka_unit_test(test_correlate_without_xfrm),
 		cmocka_unit_test(test_correlate_fold_in_progress),

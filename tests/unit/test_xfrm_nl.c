@@ -159,6 +159,40 @@ static void test_esn_and_aead(void **state)
 	assert_no_key(&ev, sizeof(ev));
 }
 
+/* XFRMA_OFFLOAD_DEV: crypto offload outbound, packet offload inbound; none without it. */
+static void test_offload(void **state)
+{
+	struct xfrm_user_offload crypto = { .ifindex = 5, .flags = 0 };
+	struct xfrm_user_offload packet = { .ifindex = 6, .flags = XFRM_OFFLOAD_INBOUND | 4 };
+	struct ipsm_xfrm_event ev;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	nlh = newsa(XFRM_MSG_NEWSA, 2);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_NONE);
+	assert_int_equal(ev.sa.offload_ifindex, 0);
+
+	nlh = newsa(XFRM_MSG_NEWSA, 3);
+	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, sizeof(crypto), &crypto);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_CRYPTO);
+	assert_false(ev.sa.offload_inbound);
+	assert_int_equal(ev.sa.offload_ifindex, 5);
+
+	nlh = newsa(XFRM_MSG_NEWSA, 4);
+	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, sizeof(packet), &packet);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_PACKET);
+	assert_true(ev.sa.offload_inbound);
+	assert_int_equal(ev.sa.offload_ifindex, 6);
+
+	/* Shorter than struct xfrm_user_offload: the message is refused, as for every attribute. */
+	nlh = newsa(XFRM_MSG_NEWSA, 5);
+	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, 2, &crypto);
+	assert_int_equal(xfrm_msg_parse(nlh, &ev), -EINVAL);
+}
+
 static void test_null_cipher_and_ah(void **state)
 {
 	struct ipsm_xfrm_event ev;
@@ -392,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_policy_ends),
 		cmocka_unit_test(test_hard_expired),
+		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_truncated_and_unknown),
 	};
 

@@ -72,7 +72,7 @@ BOOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 need_tools() {
 	local t missing=()
 	for t in qemu-system-x86_64 apt-get dpkg depmod modprobe busybox cpio \
-		xz timeout sha256sum mktemp flock nft; do
+		xz timeout sha256sum mktemp flock nft gcc make modinfo; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) ||
@@ -212,6 +212,57 @@ prepare_libreswan() {
 	mv "$tmp" "$LSW_ROOT"
 }
 
+# netdevsim for the offload scenario: Debian builds its kernels without it
+# (CONFIG_NETDEVSIM is not set), so it is built here once per kernel from
+# the linux-source package of the kernel's version, against its headers
+# (both fetched with apt-get download and unpacked in the cache, never
+# installed), and put among the unpacked kernel's modules (depmod).
+nsim_dl() {
+	local dl=$1
+	shift
+	(cd "$dl" && apt-get download -q "$@" 2>&1) >&2 ||
+		die "apt-get download $* failed (run apt-get update?)"
+}
+prepare_netdevsim() {
+	local ko=$KROOT/lib/modules/$KREL/extra/netdevsim.ko
+	# Built and known to modprobe (a run killed before depmod leaves only the first).
+	[[ -s $ko ]] && grep -q '^extra/netdevsim\.ko:' "$KROOT/lib/modules/$KREL/modules.dep" &&
+		return 0
+	local series tmp hdr deps=() src deb
+	series=$(cut -d. -f1,2 <<<"$KREL")
+	log "building netdevsim for $KREL from linux-source-$series=$KVERSION"
+	# What a failed build left (under the cache lock: no other run builds now).
+	rm -rf "$CACHE"/.nsim.*
+	tmp=$(mktemp -d "$CACHE/.nsim.XXXXXX")
+	chmod 0755 "$tmp"
+	mkdir "$tmp/dl" "$tmp/root"
+	chown _apt "$tmp/dl" 2>/dev/null || true
+	nsim_dl "$tmp/dl" "linux-headers-$KREL=$KVERSION" "linux-source-$series=$KVERSION"
+	# The headers' common part and kbuild: whatever the headers depend on by name.
+	mapfile -t deps < <(dpkg-deb -f "$tmp/dl/linux-headers-${KREL}_"*.deb Depends | tr ',' '\n' |
+		sed -n "s/^ *\(linux-headers-[^ ]*-common\|linux-kbuild-[^ ]*\)\( .*\)\{0,1\}$/\1=$KVERSION/p")
+	((${#deps[@]} == 2)) || die "linux-headers-$KREL: common and kbuild not found in its Depends"
+	nsim_dl "$tmp/dl" "${deps[@]}"
+	for deb in "$tmp/dl"/*.deb; do dpkg -x "$deb" "$tmp/root"; done
+	hdr=$tmp/root/usr/src/linux-headers-$KREL
+	# Its Makefile includes the common part by absolute path: point it here.
+	sed -i "s|^include /usr/src/|include $tmp/root/usr/src/|" "$hdr/Makefile"
+	src=$tmp/src
+	mkdir "$src"
+	tar -xf "$tmp/root/usr/src/linux-source-$series.tar.xz" -C "$src" --strip-components=4 \
+		--wildcards '*/drivers/net/netdevsim/*'
+	# No BTF for the module: that would need pahole, and nothing reads it.
+	make -s -C "$hdr" M="$src" CONFIG_NETDEVSIM=m CONFIG_DEBUG_INFO_BTF_MODULES= \
+		-j"$(nproc)" modules >&2 || die "building netdevsim for $KREL failed"
+	[[ $(modinfo -F vermagic "$src/netdevsim.ko") == "$KREL "* ]] ||
+		die "netdevsim.ko for $KREL: wrong vermagic"
+	mkdir -p "${ko%/*}"
+	cp "$src/netdevsim.ko" "$ko.tmp"
+	mv "$ko.tmp" "$ko"
+	depmod -b "$KROOT" "$KREL"
+	rm -rf "$tmp"
+}
+
 # qemu's -virtfs option list uses commas as separators; a literal comma in a
 # path is written as two commas.
 qemu_path() { printf '%s' "${1//,/,,}"; }
@@ -348,6 +399,14 @@ main() {
 	done
 	for n in "${names[@]}"; do
 		[[ $n == libreswan* ]] && prepare_libreswan && break
+	done
+	for n in "${names[@]}"; do
+		[[ $n == offload ]] || continue
+		for k in "${!K_PKG[@]}"; do
+			KPKG=${K_PKG[k]} KVERSION=${K_VER[k]} KREL=${K_REL[k]} KROOT=${K_ROOT[k]}
+			prepare_netdevsim
+		done
+		break
 	done
 	flock -u 9
 	log "cache $CACHE"

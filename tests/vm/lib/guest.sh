@@ -708,7 +708,7 @@ ipsecmon_monotonic() {
 	(($#)) || set -- "$IPSECMON_MON_OUT"
 	jq -s '[.[] | select(.interfaces) | .ipsecmon | del(.correlation,
 		.bad_spi_detection, .active_sas, .active_tunnels, .pending_key_operations,
-		.tunnels_down, .tunnels_one_way)]
+		.offloaded_sas, .tunnels_down, .tunnels_one_way)]
 		| [range(1; length) as $i | .[$i] as $b | .[$i - 1] | to_entries[]
 		   | select(.value != null and $b[.key] != null and $b[.key] < .value)]
 		| if length == 0 then 1 else tostring end' "$@"
@@ -803,8 +803,9 @@ EOF
 # with one CHILD_SA "net" between the traffic selectors (e.g. 10.0.0.1/32);
 # each OPTION (e.g. "encap = yes") is one more line of the connection.
 # MOBIKE off keeps IKE on UDP 500 (no NAT here, so no move to 4500); the
-# modp2048 group is what the gmp plugin offers (no curve25519 plugin in
-# Debian's strongswan-charon).
+# modp groups are what the gmp plugin offers (no curve25519 plugin in
+# Debian's strongswan-charon). SWAN_PROPOSALS replaces the IKE proposals
+# (default aes128-sha256-modp2048).
 swanctl_psk_conf() {
 	local o lines=""
 	for o in "${@:7}"; do lines+=$'\n'"$o"; done
@@ -815,7 +816,7 @@ swanctl_psk_conf() {
 				mobike = no$lines
 				local_addrs = $2
 				remote_addrs = $4
-				proposals = aes128-sha256-modp2048
+				proposals = ${SWAN_PROPOSALS:-aes128-sha256-modp2048}
 				local {
 					auth = psk
 					id = $1
