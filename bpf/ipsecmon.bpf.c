@@ -502,6 +502,11 @@ static __always_inline void ike_health(void *ctx, __u32 how, __u32 l3, __u32 ike
 	/* IKE_HDR_LEN, not sizeof(h): the struct is padded to 8 bytes. */
 	if (ike_load(ctx, how, off, &h, IKE_HDR_LEN))
 		return;
+	/* The peer: the source of what we receive, the destination of what we send. */
+	if (af == IPSM_AF_IPV4)
+		ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 12 : 16), mk.peer, 4);
+	else
+		ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 8 : 24), mk.peer, 16);
 	mk.spi_i = h.spi_i;
 	mk.spi_r = h.spi_r;
 	mk.msgid = h.msgid;
@@ -529,11 +534,7 @@ static __always_inline void ike_health(void *ctx, __u32 how, __u32 l3, __u32 ike
 			return;
 		n.answered = now;
 		n.family = af;
-		/* The peer: the source of what we receive, the destination of what we send. */
-		if (af == IPSM_AF_IPV4)
-			ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 12 : 16), n.peer, 4);
-		else
-			ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 8 : 24), n.peer, 16);
+		__builtin_memcpy(n.peer, mk.peer, sizeof(n.peer));
 		bpf_map_update_elem(&ike_sas, &sk, &n, BPF_NOEXIST);
 	} else if (h.exch == IKE_V2_AUTH) {
 		sa = bpf_map_lookup_elem(&ike_sas, &sk);

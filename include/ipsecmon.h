@@ -91,13 +91,16 @@ enum ipsm_ike_notify {
  * key again is a retransmit. The length is part of the key, so that a
  * request made again with a cookie or another KE payload (same SPIs and
  * message ID, RFC 7296 §2.6-2.7) is not taken for one; so is the fragment
- * number of an IKE fragment (RFC 7383), whose siblings share all the rest.
+ * number of an IKE fragment (RFC 7383), whose siblings share all the rest,
+ * and the peer's address: another host's message with the same SPIs (a
+ * replay from elsewhere, a collision) is none.
  */
 #define IPSM_IKE_MSGS_MAX 8192
 
 struct ipsm_ike_msg_key {
 	__u64 spi_i; /* as on the wire */
 	__u64 spi_r;
+	__u8 peer[16]; /* the source of what is received, the destination of what is sent */
 	__u32 msgid;
 	__u32 len; /* the IKE header's length field */
 	__u32 ifindex;
@@ -453,7 +456,7 @@ _Static_assert(sizeof(struct ipsm_ike_peer) % 8 == 0, "per-CPU stride: ipsm_ike_
 _Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
 _Static_assert(sizeof(struct ipsm_clock) % 8 == 0, "per-CPU stride: ipsm_clock");
 _Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");
-_Static_assert(sizeof(struct ipsm_ike_msg_key) == 40, "ipsm_ike_msg_key: no implicit padding");
+_Static_assert(sizeof(struct ipsm_ike_msg_key) == 56, "ipsm_ike_msg_key: no implicit padding");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */
 #define IPSM_TC_HANDLE 0x1bec

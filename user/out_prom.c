@@ -198,7 +198,7 @@ static void render_ike(struct pw *w, const struct ipsm_snapshot *s, const char *
 	}
 	if (s->have_ike_health) {
 		family(w, "ipsecmon_ike_retransmits_total", "counter",
-		       "IKEv2 messages seen again: same SPIs, message ID, flags, length and direction.");
+		       "IKEv2 messages seen again: same SPIs, message ID, flags, length, peer and direction.");
 		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
 			sample(w, s->ike_retransmits[dir], "interface", ifl, "direction",
 			       ipsm_dir_name(dir), NULL);

@@ -2409,7 +2409,7 @@ struct ike2_pl {
  * byte; 0 stays 0), message ID and payloads.
  */
 static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u8 spi_i, __u8 spi_r,
-		      __u32 msgid, const struct ike2_pl *pl, int n)
+		      __u32 msgid, const struct ike2_pl *pl, int n, bool other_hosts)
 {
 	unsigned int body = 0, off;
 	__u8 *h;
@@ -2419,7 +2419,9 @@ static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u
 		body += pl[i].type == 41 ? 8 : 12;
 	pkt_init(b, frame, FRAME_MAX);
 	pkt_eth(b, NULL, NULL);
-	pkt_ipv4(b, &(struct pkt_ipv4){ 0 });
+	/* Other hosts: 192.0.2.99 to 198.51.100.99, whichever end is the peer. */
+	pkt_ipv4(b, &(struct pkt_ipv4){ .saddr = other_hosts ? 0xc0000263 : 0,
+					.daddr = other_hosts ? 0xc6336463 : 0 });
 	pkt_udp(b, 500, 500);
 	off = b->len;
 	pkt_ike(b, 2, exch, flags, body);
@@ -2462,6 +2464,7 @@ struct ike_step {
 	struct ike2_pl pl[6];
 	int n;
 	int times;
+	bool other_hosts; /* the same message between two other addresses */
 };
 
 #define SA_PL         \
@@ -2478,6 +2481,7 @@ struct ike_step {
 /* clang-format off */
 static const struct ike_step ike_steps[] = {
 	{ "init request, twice more", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 3 },
+	{ "the same from another host: no retransmit", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 1, true },
 	{ "init request again with a cookie: longer, not a retransmit", 34, 0x08, 1, 0, 0,
 	  { N_PL(16390), SA_PL }, 2, 1 },
 	{ "refused: no proposal chosen", 34, 0x20, 2, 0, 0, { N_PL(14) }, 1, 1 },
@@ -2531,9 +2535,9 @@ static void run_ike_health(struct env *e)
 			const struct ike_step *st = &ike_steps[i];
 
 			err = ike2_frame(&b, frame, st->exch, st->flags, st->spi_i, st->spi_r,
-					 st->msgid, st->pl, st->n);
-			/* Step 12: shrink the notify to 4 bytes (a bare payload header). */
-			if (!err && i == 11) {
+					 st->msgid, st->pl, st->n, st->other_hosts);
+			/* Step 13: shrink the notify to 4 bytes (a bare payload header). */
+			if (!err && i == 12) {
 				__u8 *g = b.data + b.len - 8;
 
 				g[3] = 4;

@@ -7,7 +7,7 @@ interface (Ethernet, IPv4, UDP 500), to hold ipsecmon's against:
 
 prints {"retransmits": {"rx": N, "tx": N}, "notify": {...}}: a message
 is a retransmit when one with the same SPIs, message ID, flags, exchange,
-length, fragment number and direction came before; the notifies are those of IKE_SA_INIT
+length, fragment number, peer address and direction came before; the notifies are those of IKE_SA_INIT
 responses that are not retransmits, by the names ipsecmon uses.
 Standard library only.
 """
@@ -70,7 +70,8 @@ def main():
         d = "rx" if ip[16:20] == local else "tx"
         # An IKE fragment (SKF, 53): its Fragment Number tells it from its siblings.
         frag = ike[32:34] if ike[16] == 53 else b""
-        key = (d, ike[:16], ike[18], ike[19] & 0x28, ike[20:28], frag)
+        peer = ip[12:16] if d == "rx" else ip[16:20]
+        key = (d, peer, ike[:16], ike[18], ike[19] & 0x28, ike[20:28], frag)
         if key in seen:
             retx[d] += 1
             continue

@@ -24,9 +24,24 @@ PROM=127.0.0.1:9479
 IPSECMON_MON_INTERVAL=0.5
 AEAD="rfc4106(gcm(aes))"
 
-cleanup() {
+# The SAs, the namespace and the device go, then netdevsim and the ESP
+# offload modules the offloaded SAs loaded: with esp4_offload in the kernel
+# every later SA of this guest takes the ESP GSO path, where TC egress sees
+# outbound ESP before its trailer and ICV (README "Limits"), and the
+# scenarios after this one count other bytes.
+# Also on an abort, before guest.sh's own exit handler.
+teardown_offload() {
+	ip -n "$NS" xfrm state flush 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
 	echo "$ID" >/sys/bus/netdevsim/del_device 2>/dev/null || true
+	wait_for 30 modprobe -r netdevsim esp4_offload || true
+}
+# shellcheck disable=SC2154 # _rc is set in the trap itself
+trap '_rc=$?; teardown_offload; (exit "$_rc"); _guest_on_exit' EXIT
+cleanup() {
+	teardown_offload
+	check_eq "netdevsim and esp4_offload unloaded after the scenario" "" \
+		"$(grep -oE '^(netdevsim|esp4_offload) ' /proc/modules | tr -d ' ' | tr '\n' ' ')"
 }
 # nsim_ipsec: "SAs transmits" from the port's debugfs (SA count=N tx=N).
 nsim_ipsec() {
