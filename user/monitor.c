@@ -866,8 +866,9 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		}
 		/*
 		 * Not seen by this process. Added while no monitor watched if
-		 * an earlier one recorded nothing of it; after lost events,
-		 * simply added, and a rekey if its CHILD_SA has another SA.
+		 * an earlier one recorded nothing of it; else simply added
+		 * (its event is unread, or was lost), and a rekey if its
+		 * CHILD_SA has another SA.
 		 */
 		added = !initial || (m->totals.monitor_since && !recorded &&
 				     xs[i].add_time >= m->totals.monitor_since);
@@ -879,13 +880,23 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 		if (err)
 			goto out;
 		if (added) {
+			struct rekey_outcome o = { .have_old_spi = true, .old_spi = old_spi };
+			/*
+			 * No events lost: its event is still unread (it came
+			 * while this tick read the maps), so it is as timely
+			 * as if told by that event, which then finds it known.
+			 */
+			bool timely = rekey && !m->resync;
+
+			if (timely)
+				rekey_early(m, &xs[i], &key, &o);
 			count_addition(m, &key, rekey);
 			emit_sa_event(m, "sa_added", &xs[i], &key);
-			/* Found in a dump (events were lost): when and how it happened is not known. */
-			if (rekey)
-				emit(m, rekey_event(&xs[i], &key,
-						    &(struct rekey_outcome){ .have_old_spi = true,
-									     .old_spi = old_spi }));
+			if (timely)
+				rekey_begin(m, &xs[i], &key, live, old_spi, &o);
+			else if (rekey)
+				/* Events were lost: when and how it happened is not known. */
+				emit(m, rekey_event(&xs[i], &key, &o));
 		}
 		clear_acquires(m, &xs[i]);
 	}
