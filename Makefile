@@ -115,9 +115,14 @@ $(BIN): $(USER_OBJS)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 
+# The XFRM tests answer the netlink socket themselves (scripted dumps).
+$(OUT)/test_xfrm_nl $(OUT)/asan/test_xfrm_nl: TEST_WRAP := \
+	-Wl,--wrap=mnl_socket_sendto,--wrap=mnl_socket_recvfrom
+
 $(OUT)/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(LIB_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) $(TEST_LIBS) \
+		$(TEST_WRAP) -o $@
 
 # The datapath test with its reporter, and the packet builder and host
 # setup (bpf_env) it shares with the bench and the fuzzer.
@@ -161,7 +166,7 @@ $(OUT)/asan/%.o: user/%.c $(wildcard user/*.h) include/ipsecmon.h $(SKEL) | $(OU
 $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/fixture.c tests/unit/fixture.h $(SAN_OBJS)
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CLANG) $(SAN_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(LDLIBS) \
-		$(TEST_LIBS) -o $@
+		$(TEST_LIBS) $(TEST_WRAP) -o $@
 
 # Each harness with the one parser it tests, both instrumented.
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/%.c user/%.h include/ipsecmon.h | $(OUT)/fuzz

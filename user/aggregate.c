@@ -204,7 +204,7 @@ int agg_merge_ike_peers(const struct ipsm_ike_peer *percpu, int slots, int ncpus
 	return 0;
 }
 
-/* The IKE peer slots; a namespace attached before the map existed has none. */
+/* The IKE peer slots, merged across CPUs. */
 static int read_ike_peers(const struct ipsm_paths *p, int ncpus, __u64 mono_ns, __u64 real_ns,
 			  struct ipsm_snapshot *s)
 {
@@ -216,7 +216,7 @@ static int read_ike_peers(const struct ipsm_paths *p, int ncpus, __u64 mono_ns, 
 	ipsm_map_path(p, 0, IPSM_MAP_IKE_PEERS, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	v = calloc((size_t)IPSM_IKE_PEER_SLOTS * ncpus, sizeof(*v));
 	if (!v) {
 		close(fd);
@@ -229,7 +229,6 @@ static int read_ike_peers(const struct ipsm_paths *p, int ncpus, __u64 mono_ns, 
 		}
 	err = agg_merge_ike_peers(v, IPSM_IKE_PEER_SLOTS, ncpus, mono_ns, real_ns, &s->ike_peers,
 				  &s->n_ike_peers);
-	s->have_ike_peers = !err;
 out:
 	free(v);
 	close(fd);
@@ -323,15 +322,11 @@ static int read_iface_counters(const struct ipsm_paths *p, __u32 ifindex, int nc
 		/* The map index is the flat index of the snapshot's array. */
 		flat[k] += agg_sum_u64(buf, ncpus);
 	}
-	/* IKEv2 health after the message counts; pins older than it have no such slots. */
+	/* IKEv2 health, in the slots after the message counts. */
 	for (k = IPSM_IKE_MAX; k < IPSM_IKE_SLOTS; k++) {
 		if (bpf_map_lookup_elem(fd, &k, buf)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				goto out;
-			}
-			s->have_ike_health = false;
-			break;
+			err = -errno;
+			goto out;
 		}
 		if (k < IPSM_IKE_NOTIFY_IDX(0))
 			s->ike_retransmits[k - IPSM_IKE_RETX_IDX(0)] += agg_sum_u64(buf, ncpus);
@@ -559,7 +554,6 @@ int snapshot_read(const struct ipsm_paths *p, char *const *names, int n_names,
 	/* One instant on both clocks, as close to the reads as we can. */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	clock_gettime(CLOCK_REALTIME, &s->time);
-	s->have_ike_health = true; /* until an interface's map says otherwise */
 	for (j = 0; j < s->n_ifaces; j++) {
 		err = read_iface_counters(p, s->ifaces[j].ifindex, ncpus, s);
 		if (err)

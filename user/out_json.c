@@ -161,21 +161,14 @@ static void ike_health_members(const struct ipsm_snapshot *s, json_t *o)
 	int n;
 
 	for (n = 0; n < IPSM_NTF_MAX; n++)
-		json_object_set_new(ntf, ipsm_ike_notify_name(n),
-				    s->have_ike_health ? jint(s->ike_notify[n]) : json_null());
+		json_object_set_new(ntf, ipsm_ike_notify_name(n), jint(s->ike_notify[n]));
 	json_object_set_new(json_object_get(o, "ikev2"), "notify", ntf);
-	if (s->have_ike_health) {
-		json_object_set_new(
-			o, "retransmits",
-			jint(s->ike_retransmits[IPSM_DIR_RX] + s->ike_retransmits[IPSM_DIR_TX]));
-		json_object_set_new(o, "retransmits_by_direction",
-				    json_pack("{s:o,s:o}", "rx",
-					      jint(s->ike_retransmits[IPSM_DIR_RX]), "tx",
-					      jint(s->ike_retransmits[IPSM_DIR_TX])));
-	} else {
-		json_object_set_new(o, "retransmits", json_null());
-		json_object_set_new(o, "retransmits_by_direction", json_null());
-	}
+	json_object_set_new(
+		o, "retransmits",
+		jint(s->ike_retransmits[IPSM_DIR_RX] + s->ike_retransmits[IPSM_DIR_TX]));
+	json_object_set_new(o, "retransmits_by_direction",
+			    json_pack("{s:o,s:o}", "rx", jint(s->ike_retransmits[IPSM_DIR_RX]),
+				      "tx", jint(s->ike_retransmits[IPSM_DIR_TX])));
 	if (s->have_ike_sas)
 		sas = json_pack("{s:o,s:o,s:o,s:o}", "awaiting_auth",
 				jint(s->ike_sas.awaiting_auth), "auth_seen",
@@ -411,7 +404,7 @@ static json_t *tunnel_obj(const struct ipsm_snapshot *s, const struct ipsm_tunne
 			 (json_int_t)t->one_way_intervals);
 }
 
-static json_t *peer_obj(const struct ipsm_snapshot *s, const struct ipsm_peer *p)
+static json_t *peer_obj(const struct ipsm_peer *p)
 {
 	char addr[64];
 
@@ -420,10 +413,8 @@ static json_t *peer_obj(const struct ipsm_snapshot *s, const struct ipsm_peer *p
 			 (json_int_t)p->sas, "tunnels", (json_int_t)p->tunnels, "tunnels_down",
 			 (json_int_t)p->tunnels_down, "rx", ctr_obj(&p->rx), "tx", ctr_obj(&p->tx),
 			 "bad_spi_packets", jint(p->bad_spi_packets), "ike_messages",
-			 s->have_ike_peers ?
-				 json_pack("{s:o,s:o}", "rx", jint(p->ike_msgs[IPSM_DIR_RX]), "tx",
-					   jint(p->ike_msgs[IPSM_DIR_TX])) :
-				 json_null(),
+			 json_pack("{s:o,s:o}", "rx", jint(p->ike_msgs[IPSM_DIR_RX]), "tx",
+				   jint(p->ike_msgs[IPSM_DIR_TX])),
 			 "last_seen", jtime(p->last_seen));
 }
 
@@ -445,7 +436,7 @@ static json_t *peers_arr(const struct ipsm_snapshot *s, size_t max, size_t *show
 	}
 	for (i = 0; i < s->n_peers; i++)
 		if (pick[i])
-			json_array_append_new(a, peer_obj(s, &s->peers[i]));
+			json_array_append_new(a, peer_obj(&s->peers[i]));
 	*shown = (size_t)n;
 	free(pick);
 	return a;
@@ -642,11 +633,10 @@ static json_t *change_obj(const struct ipsm_snapshot *cur, const struct ipsm_sna
 	k = json_object();
 	add_change(k, "ikev2", ike_total(cur, IPSM_IKE_V2), ike_total(prev, IPSM_IKE_V2), seconds);
 	add_change(k, "ikev1", ike_total(cur, IPSM_IKE_V1), ike_total(prev, IPSM_IKE_V1), seconds);
-	if (cur->have_ike_health && prev->have_ike_health)
-		add_change(k, "retransmits",
-			   cur->ike_retransmits[IPSM_DIR_RX] + cur->ike_retransmits[IPSM_DIR_TX],
-			   prev->ike_retransmits[IPSM_DIR_RX] + prev->ike_retransmits[IPSM_DIR_TX],
-			   seconds);
+	add_change(k, "retransmits",
+		   cur->ike_retransmits[IPSM_DIR_RX] + cur->ike_retransmits[IPSM_DIR_TX],
+		   prev->ike_retransmits[IPSM_DIR_RX] + prev->ike_retransmits[IPSM_DIR_TX],
+		   seconds);
 	json_object_set_new(o, "ike", k);
 	return o;
 }

@@ -196,18 +196,16 @@ static void render_ike(struct pw *w, const struct ipsm_snapshot *s, const char *
 				    s->ike[dir][IPSM_IKE_UNKNOWN][x][1];
 		sample(w, unparsed, "interface", ifl, "direction", ipsm_dir_name(dir), NULL);
 	}
-	if (s->have_ike_health) {
-		family(w, "ipsecmon_ike_retransmits_total", "counter",
-		       "IKEv2 messages seen again: same SPIs, message ID, flags, length, peer and direction.");
-		for (dir = 0; dir < IPSM_DIR_MAX; dir++)
-			sample(w, s->ike_retransmits[dir], "interface", ifl, "direction",
-			       ipsm_dir_name(dir), NULL);
-		family(w, "ipsecmon_ike_notify_total", "counter",
-		       "Error and cookie notifies in IKEv2 IKE_SA_INIT responses, retransmits not counted.");
-		for (x = 0; x < IPSM_NTF_MAX; x++)
-			sample(w, s->ike_notify[x], "interface", ifl, "notify",
-			       ipsm_ike_notify_name(x), NULL);
-	}
+	family(w, "ipsecmon_ike_retransmits_total", "counter",
+	       "IKEv2 messages seen again: same SPIs, message ID, flags, length, peer and direction.");
+	for (dir = 0; dir < IPSM_DIR_MAX; dir++)
+		sample(w, s->ike_retransmits[dir], "interface", ifl, "direction",
+		       ipsm_dir_name(dir), NULL);
+	family(w, "ipsecmon_ike_notify_total", "counter",
+	       "Error and cookie notifies in IKEv2 IKE_SA_INIT responses, retransmits not counted.");
+	for (x = 0; x < IPSM_NTF_MAX; x++)
+		sample(w, s->ike_notify[x], "interface", ifl, "notify", ipsm_ike_notify_name(x),
+		       NULL);
 	if (s->have_ike_sas) {
 		family(w, "ipsecmon_ike_half_open", "gauge",
 		       "IKEv2 SAs answered in the last 15 minutes with no IKE_AUTH within --half-open-after.");
@@ -479,8 +477,6 @@ static int render_peers(struct pw *w, const struct ipsm_snapshot *s)
 			for (dir = 0; pick[i] && dir < IPSM_DIR_MAX; dir++) {
 				const struct ipsm_peer *p = &s->peers[i];
 
-				if (k && !s->have_ike_peers)
-					break;
 				sample(w,
 				       k ? p->ike_msgs[dir] :
 					   (dir == IPSM_DIR_RX ? p->rx.bytes : p->tx.bytes),

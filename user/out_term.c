@@ -283,11 +283,6 @@ static void ike_health_line(FILE *f, const struct ipsm_snapshot *cur)
 
 	if (cur->have_ike_sas)
 		snprintf(ho, sizeof(ho), "%llu", (unsigned long long)cur->ike_sas.half_open);
-	if (!cur->have_ike_health) {
-		fprintf(f, " IKE half-open %s | retransmits and notifies: pins too old\033[K\n",
-			ho);
-		return;
-	}
 	snprintf(line, sizeof(line),
 		 "IKE retx %llu/%llu half-open %s | NOTIFY proposal %llu ke %llu cookie %llu "
 		 "syntax %llu other %llu",
@@ -342,12 +337,9 @@ static void peers_pane(FILE *f, const struct ipsm_snapshot *cur)
 		ipsm_addr_str(p->family, p->addr, addr, sizeof(addr));
 		human(rx, sizeof(rx), true, p->rx.bytes);
 		human(tx, sizeof(tx), true, p->tx.bytes);
-		if (cur->have_ike_peers)
-			snprintf(ike, sizeof(ike), "%llu/%llu",
-				 (unsigned long long)p->ike_msgs[IPSM_DIR_RX],
-				 (unsigned long long)p->ike_msgs[IPSM_DIR_TX]);
-		else
-			snprintf(ike, sizeof(ike), "-");
+		snprintf(ike, sizeof(ike), "%llu/%llu",
+			 (unsigned long long)p->ike_msgs[IPSM_DIR_RX],
+			 (unsigned long long)p->ike_msgs[IPSM_DIR_TX]);
 		if (p->last_seen)
 			ipsm_time_str(p->last_seen, when, sizeof(when));
 		fprintf(f, " %-24.24s %4u %9s %9s %7llu %9.9s %9s\033[K\n", addr, p->sas, rx, tx,

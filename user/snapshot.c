@@ -70,7 +70,7 @@ int snapshot_take(const struct ipsm_paths *p, const struct snapshot_req *req,
 	err = ike_sas_read(p, s->read_mono_ns,
 			   req->half_open_after_s ?: IPSM_DEFAULT_HALF_OPEN_AFTER_S, &s->ike_sas);
 	s->have_ike_sas = !err;
-	if (err && err != -ENOENT)
+	if (err)
 		pr_warn("cannot read the IKE SAs: %s", strerror(-err));
 	s->correlation = correlation_decide(s);
 	if (!la) {

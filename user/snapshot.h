@@ -154,8 +154,7 @@ struct ipsm_snapshot {
 	/* Only the interfaces selected for this snapshot add to these. */
 	struct ipsm_ctr traffic[IPSM_DIR_MAX][IPSM_AF_MAX][IPSM_CLASS_MAX];
 	__u64 ike[IPSM_DIR_MAX][IPSM_IKE_VER_MAX][IPSM_IKE_EXCH_MAX][2];
-	/* IKEv2 health: unknown when an interface's pins are older than it. */
-	bool have_ike_health;
+	/* IKEv2 health (README "IKE health") */
 	__u64 ike_retransmits[IPSM_DIR_MAX];
 	__u64 ike_notify[IPSM_NTF_MAX];
 	bool have_ike_sas;
@@ -184,8 +183,7 @@ struct ipsm_snapshot {
 	struct ipsm_tunnel *tunnels;
 	bool tunnels_tracked; /* states from two readings (tunnels_track) */
 	bool tunnel_wire[IPSM_DIR_MAX]; /* a hook sees the direction: counts from the wire */
-	/* IKE per peer address, merged over CPUs; unknown with pins older than the map. */
-	bool have_ike_peers;
+	/* IKE per peer address, merged over CPUs */
 	size_t n_ike_peers;
 	struct ipsm_ike_peer_row *ike_peers;
 	/* Remote gateways, sorted by family and address (peers_build). */

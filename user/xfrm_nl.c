@@ -449,6 +449,7 @@ int xfrm_nl_fd(const struct xfrm_nl *x)
 struct dump_ctx {
 	xfrm_sa_cb sa_cb;
 	xfrm_pol_cb pol_cb;
+	xfrm_reset_cb reset;
 	void *data;
 	int err;
 	bool intr;
@@ -549,6 +550,8 @@ static int dump(struct xfrm_nl *x, __u16 type, struct dump_ctx *d)
 	int i, err;
 
 	for (i = 0; i < DUMP_RETRIES; i++) {
+		if (i && d->reset)
+			d->reset(d->data);
 		d->err = 0;
 		d->intr = false;
 		err = request(x, type, NLM_F_DUMP, 0, dump_msg_cb, d);
@@ -562,16 +565,16 @@ static int dump(struct xfrm_nl *x, __u16 type, struct dump_ctx *d)
 	return -EAGAIN;
 }
 
-int xfrm_nl_dump_sas(struct xfrm_nl *x, xfrm_sa_cb cb, void *data)
+int xfrm_nl_dump_sas(struct xfrm_nl *x, xfrm_sa_cb cb, xfrm_reset_cb reset, void *data)
 {
-	struct dump_ctx d = { .sa_cb = cb, .data = data };
+	struct dump_ctx d = { .sa_cb = cb, .reset = reset, .data = data };
 
 	return dump(x, XFRM_MSG_GETSA, &d);
 }
 
-int xfrm_nl_dump_policies(struct xfrm_nl *x, xfrm_pol_cb cb, void *data)
+int xfrm_nl_dump_policies(struct xfrm_nl *x, xfrm_pol_cb cb, xfrm_reset_cb reset, void *data)
 {
-	struct dump_ctx d = { .pol_cb = cb, .data = data };
+	struct dump_ctx d = { .pol_cb = cb, .reset = reset, .data = data };
 
 	return dump(x, XFRM_MSG_GETPOLICY, &d);
 }
@@ -681,6 +684,12 @@ static int collect_sa(const struct ipsm_xfrm_sa *sa, void *data)
 	return 0;
 }
 
+/* A dump started again: the SAs of the last try go (the memory stays for the next). */
+static void restart_sas(void *data)
+{
+	((struct sa_list *)data)->n = 0;
+}
+
 int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n)
 {
 	struct sa_list l = {};
@@ -692,7 +701,7 @@ int xfrm_sas_read(struct ipsm_xfrm_sa **xs, size_t *n)
 	err = xfrm_nl_open(&x, false);
 	if (err)
 		return err;
-	err = xfrm_nl_dump_sas(x, collect_sa, &l);
+	err = xfrm_nl_dump_sas(x, collect_sa, restart_sas, &l);
 	xfrm_nl_close(x);
 	if (err) {
 		free(l.v);
@@ -762,6 +771,17 @@ static int count_policy(const struct ipsm_xfrm_policy *pol, void *data)
 	return add_pair(c, pol);
 }
 
+/* A policy dump started again: the counts of the last try go; the SAD count stays. */
+static void restart_policies(void *data)
+{
+	struct ipsm_xfrm_summary *sum = ((struct summary_ctx *)data)->sum;
+
+	memset(sum->policies, 0, sizeof(sum->policies));
+	sum->policies_block = 0;
+	sum->n_pairs = 0;
+	sum->pairs_dropped = 0;
+}
+
 /* Sort and merge the pairs (a pair with any tunnel-mode template is a tunnel). */
 static void unique_pairs(struct ipsm_xfrm_summary *sum)
 {
@@ -798,7 +818,7 @@ int xfrm_summary_read(struct ipsm_xfrm_summary *sum)
 		return err;
 	err = xfrm_nl_sad_count(x, &sum->sad_count);
 	if (!err)
-		err = xfrm_nl_dump_policies(x, count_policy, &c);
+		err = xfrm_nl_dump_policies(x, count_policy, restart_policies, &c);
 	xfrm_nl_close(x);
 	if (err) {
 		xfrm_summary_free(sum);

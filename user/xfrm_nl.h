@@ -151,13 +151,16 @@ int xfrm_nl_rcvbuf(const struct xfrm_nl *x, int *got, int *wanted);
 typedef int (*xfrm_sa_cb)(const struct ipsm_xfrm_sa *sa, void *data);
 typedef int (*xfrm_pol_cb)(const struct ipsm_xfrm_policy *pol, void *data);
 typedef int (*xfrm_ev_cb)(const struct ipsm_xfrm_event *ev, void *data);
+typedef void (*xfrm_reset_cb)(void *data);
 
 /*
  * Dump all SAs (policies). A dump that the kernel marks inconsistent
  * (NLM_F_DUMP_INTR) is started again, a few times at most; -EAGAIN after that.
+ * reset (may be NULL) runs before each new start: what cb gathered from
+ * the dump that was cut short must go, or it would count twice.
  */
-int xfrm_nl_dump_sas(struct xfrm_nl *x, xfrm_sa_cb cb, void *data);
-int xfrm_nl_dump_policies(struct xfrm_nl *x, xfrm_pol_cb cb, void *data);
+int xfrm_nl_dump_sas(struct xfrm_nl *x, xfrm_sa_cb cb, xfrm_reset_cb reset, void *data);
+int xfrm_nl_dump_policies(struct xfrm_nl *x, xfrm_pol_cb cb, xfrm_reset_cb reset, void *data);
 /* Number of SAs in the kernel's SAD (XFRM_MSG_GETSADINFO). */
 int xfrm_nl_sad_count(struct xfrm_nl *x, __u32 *count);
 /*

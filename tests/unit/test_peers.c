@@ -52,7 +52,6 @@ static void fill(struct ipsm_snapshot *s)
 		(struct ipsm_bad_spi_row){ .spi = htonl(0x98), .packets = 2, .last_seen = 9 };
 	v4(s->bad_spis[0].saddr, "10.0.0.3");
 	v4(s->bad_spis[1].saddr, "10.0.0.3");
-	s->have_ike_peers = true;
 	s->n_ike_peers = 2;
 	s->ike_peers = calloc(2, sizeof(*s->ike_peers));
 	v4(s->ike_peers[0].addr, "10.0.0.1");

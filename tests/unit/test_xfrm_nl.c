@@ -159,38 +159,41 @@ static void test_esn_and_aead(void **state)
 	assert_no_key(&ev, sizeof(ev));
 }
 
+/* A NEWSA with an XFRMA_OFFLOAD_DEV of len bytes (none when o is NULL), parsed into ev. */
+static int parse_offload(__u32 seq, const struct xfrm_user_offload *o, size_t len,
+			 struct ipsm_xfrm_event *ev)
+{
+	struct nlmsghdr *nlh = newsa(XFRM_MSG_NEWSA, seq);
+
+	if (o)
+		mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, len, o);
+	return xfrm_msg_parse(nlh, ev);
+}
+
 /* XFRMA_OFFLOAD_DEV: crypto offload outbound, packet offload inbound; none without it. */
 static void test_offload(void **state)
 {
 	struct xfrm_user_offload crypto = { .ifindex = 5, .flags = 0 };
 	struct xfrm_user_offload packet = { .ifindex = 6, .flags = XFRM_OFFLOAD_INBOUND | 4 };
 	struct ipsm_xfrm_event ev;
-	struct nlmsghdr *nlh;
 
 	(void)state;
-	nlh = newsa(XFRM_MSG_NEWSA, 2);
-	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(parse_offload(2, NULL, 0, &ev), 0);
 	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_NONE);
 	assert_int_equal(ev.sa.offload_ifindex, 0);
 
-	nlh = newsa(XFRM_MSG_NEWSA, 3);
-	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, sizeof(crypto), &crypto);
-	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(parse_offload(3, &crypto, sizeof(crypto), &ev), 0);
 	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_CRYPTO);
 	assert_false(ev.sa.offload_inbound);
 	assert_int_equal(ev.sa.offload_ifindex, 5);
 
-	nlh = newsa(XFRM_MSG_NEWSA, 4);
-	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, sizeof(packet), &packet);
-	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
+	assert_int_equal(parse_offload(4, &packet, sizeof(packet), &ev), 0);
 	assert_int_equal(ev.sa.offload, IPSM_OFFLOAD_PACKET);
 	assert_true(ev.sa.offload_inbound);
 	assert_int_equal(ev.sa.offload_ifindex, 6);
 
 	/* Shorter than struct xfrm_user_offload: the message is refused, as for every attribute. */
-	nlh = newsa(XFRM_MSG_NEWSA, 5);
-	mnl_attr_put(nlh, XFRMA_OFFLOAD_DEV, 2, &crypto);
-	assert_int_equal(xfrm_msg_parse(nlh, &ev), -EINVAL);
+	assert_int_equal(parse_offload(5, &crypto, 2, &ev), -EINVAL);
 }
 
 static void test_null_cipher_and_ah(void **state)
@@ -414,6 +417,124 @@ static void test_truncated_and_unknown(void **state)
 	assert_int_equal(xfrm_msg_parse(nlh, &ev), -ENOTSUP);
 }
 
+/*
+ * The netlink socket's send and receive, scripted: the test binary is
+ * linked with --wrap for both (Makefile), so xfrm_sas_read() and
+ * xfrm_summary_read() run whole against these answers. Each dump request
+ * is answered in one batch: two SAs (or two policies) and NLMSG_DONE; the
+ * first dump has NLM_F_DUMP_INTR on its second message, as a kernel marks
+ * a dump that changed under it, so it is asked again.
+ */
+static struct {
+	int dumps; /* dump requests so far */
+	__u16 type; /* of the last request */
+	__u32 seq;
+} nl;
+
+ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *sock, const void *req, size_t len);
+ssize_t __wrap_mnl_socket_recvfrom(const struct mnl_socket *sock, void *b, size_t len);
+
+ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *sock, const void *req, size_t len)
+{
+	const struct nlmsghdr *nlh = req;
+
+	(void)sock;
+	nl.type = nlh->nlmsg_type;
+	nl.seq = nlh->nlmsg_seq;
+	if (nlh->nlmsg_flags & NLM_F_DUMP)
+		nl.dumps++;
+	return len;
+}
+
+/* The i-th message of a dump answer: an SA, or an allowing outbound policy. */
+static struct nlmsghdr *dump_msg(int i)
+{
+	struct xfrm_userpolicy_info *p;
+	struct xfrm_user_tmpl t = {};
+	struct nlmsghdr *nlh;
+
+	if (nl.type == XFRM_MSG_GETSA) {
+		nlh = newsa(XFRM_MSG_NEWSA, 0x100 + i);
+		put_algo(nlh, XFRMA_ALG_AEAD, "rfc4106(gcm(aes))", sizeof(unsigned int));
+		return nlh;
+	}
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	p->sel.family = AF_INET;
+	p->dir = XFRM_POLICY_OUT;
+	p->index = i;
+	t.family = AF_INET;
+	t.mode = XFRM_MODE_TUNNEL;
+	inet_pton(AF_INET, "10.0.0.1", &t.saddr);
+	inet_pton(AF_INET, i == 1 ? "10.0.0.2" : "10.0.0.3", &t.id.daddr);
+	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), &t);
+	return nlh;
+}
+
+/* A message of type with a payload of len zero bytes, at out. */
+static size_t put_msg(char *out, __u16 type, __u16 flags, size_t len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(out);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = nl.seq;
+	mnl_nlmsg_put_extra_header(nlh, len);
+	return MNL_ALIGN(nlh->nlmsg_len);
+}
+
+ssize_t __wrap_mnl_socket_recvfrom(const struct mnl_socket *sock, void *b, size_t len)
+{
+	struct nlmsghdr *nlh;
+	size_t n = 0;
+	char *out = b;
+	int i;
+
+	(void)sock;
+	(void)len;
+	if (nl.type == XFRM_MSG_GETSADINFO) {
+		/* The SADINFO (no SAD count attribute: 0), then the ACK. */
+		n = put_msg(out, XFRM_MSG_NEWSADINFO, 0, sizeof(__u32));
+		return n + put_msg(out + n, NLMSG_ERROR, 0, sizeof(struct nlmsgerr));
+	}
+	for (i = 1; i <= 2; i++) {
+		nlh = dump_msg(i);
+		nlh->nlmsg_seq = nl.seq;
+		nlh->nlmsg_flags = NLM_F_MULTI | (i == 2 && nl.dumps == 1 ? NLM_F_DUMP_INTR : 0);
+		memcpy(out + n, nlh, nlh->nlmsg_len);
+		n += MNL_ALIGN(nlh->nlmsg_len);
+	}
+	return n + put_msg(out + n, NLMSG_DONE, NLM_F_MULTI, sizeof(int));
+}
+
+/* A dump cut short and asked again: what the first try gave does not count twice. */
+static void test_dump_restarted(void **state)
+{
+	struct ipsm_xfrm_summary sum;
+	struct ipsm_xfrm_sa *xs;
+	size_t n;
+
+	(void)state;
+	memset(&nl, 0, sizeof(nl));
+	assert_int_equal(xfrm_sas_read(&xs, &n), 0);
+	assert_int_equal(nl.dumps, 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(ntohl(xs[0].spi), 0x101);
+	assert_int_equal(ntohl(xs[1].spi), 0x102);
+	free(xs);
+
+	memset(&nl, 0, sizeof(nl));
+	assert_int_equal(xfrm_summary_read(&sum), 0);
+	assert_int_equal(nl.dumps, 2);
+	assert_int_equal(sum.policies[XFRM_POLICY_OUT], 2);
+	assert_int_equal(sum.policies[XFRM_POLICY_IN], 0);
+	assert_int_equal(sum.n_pairs, 2);
+	assert_true(sum.pairs[0].tunnel && sum.pairs[1].tunnel);
+	xfrm_summary_free(&sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_hard_expired),
 		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_truncated_and_unknown),
+		cmocka_unit_test(test_dump_restarted),
 	};
 
 	return cmocka_run_group_tests_name("xfrm_nl", tests, NULL, NULL);

@@ -12,12 +12,14 @@ e.g. n14 NO_PROPOSAL_CHOSEN) or skfN (IKE fragment N of 2, RFC 7383);
 TIMES identical copies (the first is the message, the others its
 retransmits). Standard library only.
 """
-import socket
+import os
 import struct
 import sys
 
-ETH_P_IP = 0x0800
-IPPROTO_UDP = 17
+# -I keeps the script's folder off sys.path: the shared module is there.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawipv4 import IPPROTO_UDP, Sender, udp  # noqa: E402
+
 KINDS = {  # exchange, flags, message ID
     "init-req": (34, 0x08, 0),
     "init-resp": (34, 0x20, 0),
@@ -26,13 +28,6 @@ KINDS = {  # exchange, flags, message ID
 PAYLOAD_TYPES = {"sa": 33, "ke": 34, "nonce": 40, "sk": 46}
 NOTIFY = 41
 SKF = 53
-
-
-def csum(data):
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def payload(name):
@@ -60,27 +55,16 @@ def ike_message(spec):
     return hdr + body, int(times)
 
 
-def frame(src_mac, dst_mac, src, dst, ike, ident):
-    udp = struct.pack("!HHHH", 500, 500, 8 + len(ike), 0) + ike
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident & 0xFFFF, 0, 64,
-                     IPPROTO_UDP, 0, socket.inet_aton(src), socket.inet_aton(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return dst_mac + src_mac + struct.pack("!H", ETH_P_IP) + ip + udp
-
-
 def main():
     if len(sys.argv) < 6:
         sys.exit("usage: ike_msgs.py IFACE NEXT_HOP_MAC SRC DST SPEC...")
     iface, mac, src, dst = sys.argv[1:5]
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
-    s.bind((iface, 0))
-    src_mac = s.getsockname()[4]
-    dst_mac = bytes.fromhex(mac.replace(":", ""))
+    out = Sender(iface, mac)
     n = 0
     for spec in sys.argv[5:]:
         ike, times = ike_message(spec)
         for _ in range(times):
-            s.send(frame(src_mac, dst_mac, src, dst, ike, n))
+            out.send(src, dst, IPPROTO_UDP, udp(500, 500, ike), n)
             n += 1
     print(f"sent {n} IKEv2 messages from {src}")
 
