@@ -885,6 +885,26 @@ static __always_inline void account(void *ctx, struct pkt *p, __u32 how, void *d
 	}
 }
 
+/*
+ * The L4 parse, one global function per context type: see defer_l4().
+ * p is never NULL; the check is what the verifier asks of a pointer
+ * argument.
+ */
+__noinline int ipsm_l4_xdp(struct xdp_md *ctx, struct pkt *p)
+{
+	if (p)
+		parse_l4_deferred(p, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+				  IPSM_DIR_RX);
+	return 0;
+}
+
+__noinline int ipsm_l4_skb(struct __sk_buff *skb, struct pkt *p, __u32 dir)
+{
+	if (p)
+		parse_l4_deferred(p, (void *)(long)skb->data, (void *)(long)skb->data_end, dir);
+	return 0;
+}
+
 SEC("xdp")
 int ipsecmon_xdp(struct xdp_md *ctx)
 {
@@ -894,6 +914,8 @@ int ipsecmon_xdp(struct xdp_md *ctx)
 	struct pkt p = {};
 
 	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
+	if (p.l4_proto)
+		ipsm_l4_xdp(ctx, &p);
 	account(ctx, &p, CS_RX | CS_XDP, data, data_end);
 	return XDP_PASS;
 }
@@ -908,6 +930,8 @@ int ipsecmon_xdp_kfunc(struct xdp_md *ctx)
 	struct pkt p = {};
 
 	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
+	if (p.l4_proto)
+		ipsm_l4_xdp(ctx, &p);
 	account(ctx, &p, CS_RX | CS_XDP | CS_KFUNC, data, data_end);
 	return XDP_PASS;
 }
@@ -927,6 +951,8 @@ static __always_inline void tc_count(struct __sk_buff *skb, const __u32 how)
 	struct pkt p = {};
 
 	classify(&p, data, data_end, skb->len, dir);
+	if (p.l4_proto)
+		ipsm_l4_skb(skb, &p, dir);
 	if (data_end - data < want &&
 	    (p.cls == IPSM_CLASS_MALFORMED ||
 	     (p.cls == IPSM_CLASS_IKE && p.ike_ver == IPSM_IKE_UNKNOWN))) {
@@ -941,6 +967,8 @@ static __always_inline void tc_count(struct __sk_buff *skb, const __u32 how)
 		data_end = (void *)(long)skb->data_end;
 		__builtin_memset(&p, 0, sizeof(p));
 		classify(&p, data, data_end, skb->len, dir);
+		if (p.l4_proto)
+			ipsm_l4_skb(skb, &p, dir);
 	}
 	account(skb, &p, how, data, data_end);
 }

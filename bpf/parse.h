@@ -55,7 +55,15 @@ struct pkt {
 	__u16 ike_off; /* IKEv2 header from the IP header (cls IKE, ike_ver V2) */
 	__u8 l3_off; /* IP header from the frame's start */
 	__u8 pad;
+	/* ESP, AH or UDP still to parse (parse_l4_deferred): l4_proto not 0 */
+	__u32 l4_len; /* IP packet bytes from the L4 header on */
+	__u16 l4_off; /* L4 header from the frame's start */
+	__u8 l4_proto;
+	__u8 first_frag; /* the first of several fragments: UDP's length is not all there */
 };
+
+/* Past any L4 header classify() can find (8 IPv6 extension headers of 2 KiB). */
+#define L4_OFF_MAX 0x7fff
 
 /* One (unaligned) load and a byte swap, not four byte loads. */
 static __always_inline __u16 load_be16(const __u8 *p)
@@ -244,6 +252,56 @@ static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 
 	}
 }
 
+/*
+ * ESP, AH and UDP are parsed by parse_l4_deferred(), called by the program
+ * once classify() is done (a global function: the verifier checks it once,
+ * not again on every path of VLAN tags and IPv6 extension headers that
+ * leads to an L4 header). off: of the L4 header from the IP header.
+ */
+static __always_inline void defer_l4(struct pkt *p, __u8 proto, __u32 off, __u32 len,
+				     bool first_frag)
+{
+	if (proto != IPPROTO_ESP_ && proto != IPPROTO_AH_ && proto != IPPROTO_UDP_)
+		return; /* IPSM_CLASS_OTHER */
+	p->l4_proto = proto;
+	p->l4_off = p->l3_off + off;
+	p->l4_len = len;
+	p->first_frag = first_frag;
+}
+
+/*
+ * The L4 part of classify(), from what defer_l4() kept. The offsets are
+ * checked again for the verifier, which sees them here as any value.
+ */
+static __always_inline void parse_l4_deferred(struct pkt *p, void *data, void *data_end,
+					      const __u32 dir)
+{
+	__u32 l3 = p->l3_off, l4 = p->l4_off;
+	__u8 *ip = data, *h = data;
+
+	if (l3 > ETH_HLEN_ + 4 * VLAN_MAX_DEPTH || l4 > L4_OFF_MAX) {
+		p->cls = IPSM_CLASS_MALFORMED;
+		return;
+	}
+	ip += l3;
+	h += l4;
+	if (p->af == IPSM_AF_IPV4) {
+		if ((void *)(ip + 20) > data_end) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			return;
+		}
+		parse_l4(p, p->l4_proto, h, p->l4_len, p->first_frag, data_end, ip, IPSM_AF_IPV4,
+			 dir);
+	} else {
+		if ((void *)(ip + 40) > data_end) {
+			p->cls = IPSM_CLASS_MALFORMED;
+			return;
+		}
+		parse_l4(p, p->l4_proto, h, p->l4_len, p->first_frag, data_end, ip, IPSM_AF_IPV6,
+			 dir);
+	}
+}
+
 static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
 				       const __u32 dir)
 {
@@ -277,7 +335,7 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		return;
 	}
 	/* MF with offset 0: the first of several fragments. */
-	parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end, ip, IPSM_AF_IPV4, dir);
+	defer_l4(p, ip[9], ihl, tot - ihl, frag & 0x2000);
 }
 
 static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
@@ -340,8 +398,7 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
-			parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end, ip, IPSM_AF_IPV6,
-				 dir);
+			defer_l4(p, nh, off, p->ip_len - off, first_frag);
 			return;
 		}
 		if (off > p->ip_len) {

@@ -46,10 +46,19 @@
 #define SHOW_MAX 3 /* failing frames printed per program */
 #define CHUNK 8192 /* frames between map resets */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/*
+ * Instructions the verifier may process for one program: a quarter of its
+ * 1M limit. The classifier's paths multiply (VLAN tags, IPv6 extension
+ * headers, TC's second parse); this keeps room for older verifiers and
+ * for what comes next, and fails before a kernel refuses the program.
+ */
+#define VERIFIER_BUDGET 250000
+#define VLOG_SIZE 4096
 
 struct prog {
 	const char *name;
 	struct bpf_program *bp;
+	char vlog[VLOG_SIZE]; /* the verifier's statistics (log level 4) */
 	int fd;
 	int dir;
 	int verdict;
@@ -517,6 +526,25 @@ bad:
 }
 
 /* --- setup ---------------------------------------------------------------- */
+
+/* The verifier's count of processed instructions, against VERIFIER_BUDGET. */
+static void check_verifier_budget(struct prog *pr)
+{
+	struct result r = { 0 };
+	unsigned long insns = 0;
+	const char *at = strstr(pr->vlog, "processed ");
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s/verifier_budget", pr->name);
+	if (!at || sscanf(at, "processed %lu insns", &insns) != 1)
+		mismatch(&r, "no \"processed N insns\" in the verifier's log");
+	else if (insns > VERIFIER_BUDGET)
+		mismatch(&r, "the verifier processed %lu instructions, more than %d", insns,
+			 VERIFIER_BUDGET);
+	report_case(name, &r);
+	printf("# %s: the verifier processed %lu instructions (budget %d, kernel limit 1000000)\n",
+	       pr->name, insns, VERIFIER_BUDGET);
+}
 static int open_env(struct env *e, bool kfunc)
 {
 	struct ipsecmon *s;
@@ -532,21 +560,42 @@ static int open_env(struct env *e, bool kfunc)
 	}
 	/* No insert budget: random SPIs should reach the insert path, not only the limit. */
 	s->rodata->inserts_per_sec = ~0U;
+	e->progs[0] = (struct prog){ .name = "xdp",
+				     .bp = s->progs.ipsecmon_xdp,
+				     .dir = IPSM_DIR_RX,
+				     .verdict = XDP_PASS_,
+				     .on = true };
+	e->progs[1] = (struct prog){ .name = "tc_in",
+				     .bp = s->progs.ipsecmon_tc_ingress,
+				     .dir = IPSM_DIR_RX,
+				     .verdict = TC_ACT_UNSPEC_,
+				     .on = true,
+				     .skb = true };
+	e->progs[2] = (struct prog){ .name = "tc_eg",
+				     .bp = s->progs.ipsecmon_tc_egress,
+				     .dir = IPSM_DIR_TX,
+				     .verdict = TC_ACT_UNSPEC_,
+				     .on = true,
+				     .skb = true };
+	e->progs[3] = (struct prog){ .name = "xdp_kfunc",
+				     .bp = s->progs.ipsecmon_xdp_kfunc,
+				     .dir = IPSM_DIR_RX,
+				     .verdict = XDP_PASS_,
+				     .on = kfunc };
+	e->nprogs = 4;
+	for (i = 0; i < e->nprogs; i++) {
+		if (!e->progs[i].on)
+			continue;
+		err = bpf_program__set_log_level(e->progs[i].bp, 4);
+		if (!err)
+			err = bpf_program__set_log_buf(e->progs[i].bp, e->progs[i].vlog, VLOG_SIZE);
+		if (err)
+			goto err_destroy;
+	}
 	err = ipsecmon__load(s);
 	if (err)
 		goto err_destroy;
 	e->skel = s;
-	e->progs[0] = (struct prog){ "xdp", s->progs.ipsecmon_xdp, 0, IPSM_DIR_RX, XDP_PASS_, 1 };
-	e->progs[1] = (struct prog){
-		"tc_in", s->progs.ipsecmon_tc_ingress, 0, IPSM_DIR_RX, TC_ACT_UNSPEC_, 1, 1
-	};
-	e->progs[2] = (struct prog){
-		"tc_eg", s->progs.ipsecmon_tc_egress, 0, IPSM_DIR_TX, TC_ACT_UNSPEC_, 1, 1
-	};
-	e->progs[3] = (struct prog){ "xdp_kfunc", s->progs.ipsecmon_xdp_kfunc,
-				     0,		  IPSM_DIR_RX,
-				     XDP_PASS_,	  kfunc };
-	e->nprogs = 4;
 	for (i = 0; i < e->nprogs; i++)
 		e->progs[i].fd = e->progs[i].on ? bpf_program__fd(e->progs[i].bp) : -1;
 	e->traffic_fd = bpf_map__fd(s->maps.traffic);
@@ -627,6 +676,9 @@ int main(int argc, char **argv)
 	}
 	if (!e.progs[3].on)
 		report_skip("no bpf_xdp_get_xfrm_state in this kernel: xdp_kfunc not fuzzed");
+	for (p = 0; p < e.nprogs; p++)
+		if (e.progs[p].on)
+			check_verifier_budget(&e.progs[p]);
 
 	first = only == ~0ULL ? 0 : only;
 	last = only == ~0ULL ? frames : only + 1;
