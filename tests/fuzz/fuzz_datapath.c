@@ -545,6 +545,18 @@ static void check_verifier_budget(struct prog *pr)
 	printf("# %s: the verifier processed %lu instructions (budget %d, kernel limit 1000000)\n",
 	       pr->name, insns, VERIFIER_BUDGET);
 }
+static void prog_init(struct prog *pr, const char *name, struct bpf_program *bp, int dir, bool skb,
+		      bool on)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->name = name;
+	pr->bp = bp;
+	pr->dir = dir;
+	pr->verdict = skb ? TC_ACT_UNSPEC_ : XDP_PASS_;
+	pr->skb = skb;
+	pr->on = on;
+}
+
 static int open_env(struct env *e, bool kfunc)
 {
 	struct ipsecmon *s;
@@ -560,28 +572,11 @@ static int open_env(struct env *e, bool kfunc)
 	}
 	/* No insert budget: random SPIs should reach the insert path, not only the limit. */
 	s->rodata->inserts_per_sec = ~0U;
-	e->progs[0] = (struct prog){ .name = "xdp",
-				     .bp = s->progs.ipsecmon_xdp,
-				     .dir = IPSM_DIR_RX,
-				     .verdict = XDP_PASS_,
-				     .on = true };
-	e->progs[1] = (struct prog){ .name = "tc_in",
-				     .bp = s->progs.ipsecmon_tc_ingress,
-				     .dir = IPSM_DIR_RX,
-				     .verdict = TC_ACT_UNSPEC_,
-				     .on = true,
-				     .skb = true };
-	e->progs[2] = (struct prog){ .name = "tc_eg",
-				     .bp = s->progs.ipsecmon_tc_egress,
-				     .dir = IPSM_DIR_TX,
-				     .verdict = TC_ACT_UNSPEC_,
-				     .on = true,
-				     .skb = true };
-	e->progs[3] = (struct prog){ .name = "xdp_kfunc",
-				     .bp = s->progs.ipsecmon_xdp_kfunc,
-				     .dir = IPSM_DIR_RX,
-				     .verdict = XDP_PASS_,
-				     .on = kfunc };
+	prog_init(&e->progs[0], "xdp", s->progs.ipsecmon_xdp, IPSM_DIR_RX, false, true);
+	prog_init(&e->progs[1], "tc_in", s->progs.ipsecmon_tc_ingress, IPSM_DIR_RX, true, true);
+	prog_init(&e->progs[2], "tc_eg", s->progs.ipsecmon_tc_egress, IPSM_DIR_TX, true, true);
+	prog_init(&e->progs[3], "xdp_kfunc", s->progs.ipsecmon_xdp_kfunc, IPSM_DIR_RX, false,
+		  kfunc);
 	e->nprogs = 4;
 	for (i = 0; i < e->nprogs; i++) {
 		if (!e->progs[i].on)

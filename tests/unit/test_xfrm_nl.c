@@ -69,6 +69,22 @@ static struct nlmsghdr *newsa(__u16 type, __u32 spi)
 	return nlh;
 }
 
+/* A NEWPOLICY for dir and family with index, its templates still to add. */
+static struct nlmsghdr *newpolicy(__u8 dir, __u16 family, __u32 index)
+{
+	struct xfrm_userpolicy_info *p;
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	p->sel.family = family;
+	p->dir = dir;
+	p->index = index;
+	return nlh;
+}
+
 static void assert_no_key(const void *mem, size_t len)
 {
 	/* Any 4 consecutive key bytes would be a leak. */
@@ -312,19 +328,12 @@ static void test_acquire(void **state)
 
 static void test_policy(void **state)
 {
-	struct xfrm_userpolicy_info *p;
 	struct xfrm_user_tmpl t[2] = {};
 	struct ipsm_xfrm_event ev;
 	struct nlmsghdr *nlh;
 
 	(void)state;
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
-	p->sel.family = AF_INET6;
-	p->dir = XFRM_POLICY_IN;
-	p->index = 8;
+	nlh = newpolicy(XFRM_POLICY_IN, AF_INET6, 8);
 	t[1].mode = XFRM_MODE_TUNNEL;
 	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), t);
 	assert_int_equal(xfrm_msg_parse(nlh, &ev), 0);
@@ -339,19 +348,13 @@ static void test_policy(void **state)
 /* The pair comes from the first template with both ends, as the policy sends. */
 static void test_policy_ends(void **state)
 {
-	struct xfrm_userpolicy_info *p;
 	struct xfrm_user_tmpl t[2] = {};
 	struct ipsm_xfrm_event ev;
 	struct nlmsghdr *nlh;
 	__u8 want[16] = {};
 
 	(void)state;
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
-	p->sel.family = AF_INET;
-	p->dir = XFRM_POLICY_IN;
+	nlh = newpolicy(XFRM_POLICY_IN, AF_INET, 0);
 	t[0].family = AF_INET;
 	inet_pton(AF_INET, "10.0.0.9", &t[0].saddr); /* no destination: skipped */
 	t[1].family = AF_INET;
@@ -449,7 +452,6 @@ ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *sock, const void *req,
 /* The i-th message of a dump answer: an SA, or an allowing outbound policy. */
 static struct nlmsghdr *dump_msg(int i)
 {
-	struct xfrm_userpolicy_info *p;
 	struct xfrm_user_tmpl t = {};
 	struct nlmsghdr *nlh;
 
@@ -458,13 +460,7 @@ static struct nlmsghdr *dump_msg(int i)
 		put_algo(nlh, XFRMA_ALG_AEAD, "rfc4106(gcm(aes))", sizeof(unsigned int));
 		return nlh;
 	}
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
-	p->sel.family = AF_INET;
-	p->dir = XFRM_POLICY_OUT;
-	p->index = i;
+	nlh = newpolicy(XFRM_POLICY_OUT, AF_INET, i);
 	t.family = AF_INET;
 	t.mode = XFRM_MODE_TUNNEL;
 	inet_pton(AF_INET, "10.0.0.1", &t.saddr);
