@@ -220,6 +220,19 @@ out_destroy:
 	return err;
 }
 
+/*
+ * An attach that did not finish (killed while it loaded): the directory,
+ * maybe some pins, no metadata written. Hooks come only after the
+ * metadata, so none is attached: it can be made again from the start.
+ */
+static bool unfinished_attach(const char *dir)
+{
+	struct ipsm_iface_meta m = {};
+	int err = meta_access(dir, &m, false);
+
+	return err == -ENOENT || (err == -EPROTO && !m.abi);
+}
+
 /* Open the pinned programs and metadata of an interface attached before. */
 static int open_iface(struct iface_ctx *c)
 {
@@ -569,6 +582,14 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 		return err;
 	pins_iface_dir(p, c.ifindex, c.dir, sizeof(c.dir));
 	fresh = stat(c.dir, &st) != 0;
+	if (!fresh && unfinished_attach(c.dir)) {
+		pr_warn("%s: an earlier attach did not finish; starting again", ifname);
+		err = pins_remove_dir(c.dir);
+		if (err)
+			return ipsm_error(IPSM_EXIT_FAIL, err, "cannot remove %s: %s", c.dir,
+					  strerror(-err));
+		fresh = true;
+	}
 	err = fresh ? load_iface(p, &c, ifname, o) : open_iface(&c);
 	if (err)
 		return err;

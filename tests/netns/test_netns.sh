@@ -459,6 +459,25 @@ test_stale_namespace() {
 	check_rc "stale: detach the live one" 0 ipsm detach vb --netns "$NS_B" --pin-dir "$dir"
 }
 
+# An attach killed while it loaded leaves the interface's pin directory
+# without its metadata (here: the directory alone); the next attach starts
+# again instead of refusing it as another version's.
+test_unfinished_attach() {
+	local dir=/sys/fs/bpf/ipsm-unfinished-$$ ifindex
+	IPSM_EXTRA_PIN_DIRS+=("$dir")
+	ifindex=$(ip -n "$NS_B" -j link show dev vb | jq '.[0].ifindex')
+	mkdir -p "$dir/netns-$NS_B_COOKIE/if-$ifindex"
+	check_rc "unfinished: attach over the leftover" 0 \
+		ipsm attach vb --netns "$NS_B" --pin-dir "$dir"
+	check_eq "unfinished: attach said so" 1 \
+		"$(grep -c 'vb: an earlier attach did not finish; starting again' "$LAST_OUT" || true)"
+	check_rc "unfinished: status" 0 ipsm status --json --netns "$NS_B" --pin-dir "$dir"
+	check_json "unfinished: hooks live" "$LAST_OUT" '.interfaces[0].hooks_live' \
+		'["xdp","tc-egress"]'
+	check_rc "unfinished: detach" 0 ipsm detach vb --netns "$NS_B" --pin-dir "$dir"
+	check_eq "unfinished: detach printed nothing" "" "$(cat "$LAST_OUT")"
+}
+
 # Re-attach with another --xdp-mode moves our program; a deleted interface
 # detaches cleanly. Runs last: it deletes vb.
 test_mode_switch_and_gone() {
@@ -505,6 +524,7 @@ main() {
 	test_conflict
 	test_failed_switch_and_races
 	test_stale_namespace
+	test_unfinished_attach
 	test_mode_switch_and_gone
 	finish
 }
