@@ -4,7 +4,9 @@
  *
  * classify() reads headers between data and data_end and never writes to
  * the packet. Every bound is checked against data_end before a load; a
- * header that does not fit makes the packet IPSM_CLASS_MALFORMED.
+ * header that does not fit makes the packet IPSM_CLASS_MALFORMED. It
+ * stops at an ESP, AH or UDP header, which parse_l4_deferred() reads
+ * (see defer_l4()).
  */
 #ifndef IPSECMON_PARSE_H
 #define IPSECMON_PARSE_H
@@ -302,8 +304,7 @@ static __always_inline void parse_l4_deferred(struct pkt *p, void *data, void *d
 	}
 }
 
-static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
-				       const __u32 dir)
+static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
 {
 	__u32 ihl, tot;
 	__u16 frag;
@@ -338,8 +339,7 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 	defer_l4(p, ip[9], ihl, tot - ihl, frag & 0x2000);
 }
 
-static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
-				       const __u32 dir)
+static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
 {
 	__u32 plen, off = 40, i;
 	bool first_frag = false;
@@ -411,11 +411,12 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 }
 
 /*
- * Classify one frame. frame_len is the whole frame's length (it exceeds
- * data_end - data for a non-linear skb at TC); dir is the hook's.
+ * Classify one frame up to its L4 header. frame_len is the whole frame's
+ * length (it exceeds data_end - data for a non-linear skb at TC). With
+ * p->l4_proto set on return, the caller runs the L4 parse (a global
+ * function that calls parse_l4_deferred()) before counting.
  */
-static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len,
-				     const __u32 dir)
+static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len)
 {
 	__u8 *pos = data;
 	__u16 proto;
@@ -424,6 +425,7 @@ static __always_inline void classify(struct pkt *p, void *data, void *data_end, 
 	p->cls = IPSM_CLASS_OTHER;
 	p->af = IPSM_AF_OTHER;
 	p->ip_len = 0;
+	p->l4_proto = 0;
 	if ((void *)(pos + ETH_HLEN_) > data_end) {
 		p->cls = IPSM_CLASS_MALFORMED;
 		p->ip_len = frame_len;
@@ -452,9 +454,9 @@ static __always_inline void classify(struct pkt *p, void *data, void *data_end, 
 	}
 	p->l3_off = l2;
 	if (proto == ETH_P_IP_)
-		parse_ipv4(p, pos, frame_len - l2, data_end, dir);
+		parse_ipv4(p, pos, frame_len - l2, data_end);
 	else if (proto == ETH_P_IPV6_)
-		parse_ipv6(p, pos, frame_len - l2, data_end, dir);
+		parse_ipv6(p, pos, frame_len - l2, data_end);
 	else
 		p->ip_len = frame_len - l2; /* not IP (or a third tag): L3 bytes */
 }

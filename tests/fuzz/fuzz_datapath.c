@@ -545,6 +545,7 @@ static void check_verifier_budget(struct prog *pr)
 	printf("# %s: the verifier processed %lu instructions (budget %d, kernel limit 1000000)\n",
 	       pr->name, insns, VERIFIER_BUDGET);
 }
+
 static void prog_init(struct prog *pr, const char *name, struct bpf_program *bp, int dir, bool skb,
 		      bool on)
 {

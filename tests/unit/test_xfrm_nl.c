@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cmocka tests for the XFRM netlink parser, on messages built here. */
+/*
+ * cmocka tests for the XFRM netlink parser, on messages built here, and for
+ * the dumps (a real NETLINK_XFRM socket, its send and receive scripted).
+ */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Hand-made Ethernet/IPv4 frames on an AF_PACKET socket, for the guest's
 traffic scripts (esp_spray.py, ike_send.py, ike_msgs.py). Standard library
