@@ -913,7 +913,7 @@ int ipsecmon_xdp(struct xdp_md *ctx)
 
 	struct pkt p = {};
 
-	classify(&p, data, data_end, data_end - data);
+	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
 	if (p.l4_proto)
 		ipsm_l4_xdp(ctx, &p);
 	account(ctx, &p, CS_RX | CS_XDP, data, data_end);
@@ -929,7 +929,7 @@ int ipsecmon_xdp_kfunc(struct xdp_md *ctx)
 
 	struct pkt p = {};
 
-	classify(&p, data, data_end, data_end - data);
+	classify(&p, data, data_end, data_end - data, IPSM_DIR_RX);
 	if (p.l4_proto)
 		ipsm_l4_xdp(ctx, &p);
 	account(ctx, &p, CS_RX | CS_XDP | CS_KFUNC, data, data_end);
@@ -950,7 +950,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, const __u32 how)
 	void *data_end = (void *)(long)skb->data_end;
 	struct pkt p = {};
 
-	classify(&p, data, data_end, skb->len);
+	classify(&p, data, data_end, skb->len, dir);
 	if (p.l4_proto)
 		ipsm_l4_skb(skb, &p, dir);
 	if (data_end - data < want &&
@@ -966,7 +966,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, const __u32 how)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 		__builtin_memset(&p, 0, sizeof(p));
-		classify(&p, data, data_end, skb->len);
+		classify(&p, data, data_end, skb->len, dir);
 		if (p.l4_proto)
 			ipsm_l4_skb(skb, &p, dir);
 	}

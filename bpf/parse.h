@@ -4,9 +4,9 @@
  *
  * classify() reads headers between data and data_end and never writes to
  * the packet. Every bound is checked against data_end before a load; a
- * header that does not fit makes the packet IPSM_CLASS_MALFORMED. It
- * stops at an ESP, AH or UDP header, which parse_l4_deferred() reads
- * (see defer_l4()).
+ * header that does not fit makes the packet IPSM_CLASS_MALFORMED. Behind
+ * VLAN tags or IPv6 extension headers it stops at an ESP, AH or UDP
+ * header, which parse_l4_deferred() reads (see defer_l4()).
  */
 #ifndef IPSECMON_PARSE_H
 #define IPSECMON_PARSE_H
@@ -255,10 +255,12 @@ static __always_inline void parse_l4(struct pkt *p, __u8 proto, __u8 *l4, __u32 
 }
 
 /*
- * ESP, AH and UDP are parsed by parse_l4_deferred(), called by the program
- * once classify() is done (a global function: the verifier checks it once,
- * not again on every path of VLAN tags and IPv6 extension headers that
- * leads to an L4 header). off: of the L4 header from the IP header.
+ * ESP, AH and UDP behind VLAN tags or IPv6 extension headers are parsed by
+ * parse_l4_deferred(), called by the program once classify() is done (a
+ * global function: the verifier checks it once, not again on every path of
+ * tags and extension headers that leads to an L4 header). Untagged IPv4,
+ * and IPv6 without extension headers, parse it inline: the common frames
+ * pay no call. off: of the L4 header from the IP header.
  */
 static __always_inline void defer_l4(struct pkt *p, __u8 proto, __u32 off, __u32 len,
 				     bool first_frag)
@@ -304,7 +306,8 @@ static __always_inline void parse_l4_deferred(struct pkt *p, void *data, void *d
 	}
 }
 
-static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
+				       const __u32 l2, const __u32 dir)
 {
 	__u32 ihl, tot;
 	__u16 frag;
@@ -336,10 +339,15 @@ static __always_inline void parse_ipv4(struct pkt *p, __u8 *ip, __u32 avail, voi
 		return;
 	}
 	/* MF with offset 0: the first of several fragments. */
-	defer_l4(p, ip[9], ihl, tot - ihl, frag & 0x2000);
+	if (l2 == ETH_HLEN_)
+		parse_l4(p, ip[9], ip + ihl, tot - ihl, frag & 0x2000, data_end, ip, IPSM_AF_IPV4,
+			 dir);
+	else
+		defer_l4(p, ip[9], ihl, tot - ihl, frag & 0x2000);
 }
 
-static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end)
+static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, void *data_end,
+				       const __u32 l2, const __u32 dir)
 {
 	__u32 plen, off = 40, i;
 	bool first_frag = false;
@@ -398,7 +406,11 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 				p->cls = IPSM_CLASS_MALFORMED;
 				return;
 			}
-			defer_l4(p, nh, off, p->ip_len - off, first_frag);
+			if (!i && l2 == ETH_HLEN_)
+				parse_l4(p, nh, h, p->ip_len - off, first_frag, data_end, ip,
+					 IPSM_AF_IPV6, dir);
+			else
+				defer_l4(p, nh, off, p->ip_len - off, first_frag);
 			return;
 		}
 		if (off > p->ip_len) {
@@ -411,12 +423,13 @@ static __always_inline void parse_ipv6(struct pkt *p, __u8 *ip, __u32 avail, voi
 }
 
 /*
- * Classify one frame up to its L4 header. frame_len is the whole frame's
- * length (it exceeds data_end - data for a non-linear skb at TC). With
- * p->l4_proto set on return, the caller runs the L4 parse (a global
- * function that calls parse_l4_deferred()) before counting.
+ * Classify one frame. frame_len is the whole frame's length (it exceeds
+ * data_end - data for a non-linear skb at TC); dir is the hook's. With
+ * p->l4_proto set on return the L4 header is still to parse: the caller
+ * runs the global function that calls parse_l4_deferred() before counting.
  */
-static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len)
+static __always_inline void classify(struct pkt *p, void *data, void *data_end, __u32 frame_len,
+				     const __u32 dir)
 {
 	__u8 *pos = data;
 	__u16 proto;
@@ -454,9 +467,9 @@ static __always_inline void classify(struct pkt *p, void *data, void *data_end, 
 	}
 	p->l3_off = l2;
 	if (proto == ETH_P_IP_)
-		parse_ipv4(p, pos, frame_len - l2, data_end);
+		parse_ipv4(p, pos, frame_len - l2, data_end, l2, dir);
 	else if (proto == ETH_P_IPV6_)
-		parse_ipv6(p, pos, frame_len - l2, data_end);
+		parse_ipv6(p, pos, frame_len - l2, data_end, l2, dir);
 	else
 		p->ip_len = frame_len - l2; /* not IP (or a third tag): L3 bytes */
 }
