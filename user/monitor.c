@@ -53,7 +53,7 @@ struct acquire {
 	time_t at;
 };
 
-/* An SA deleted lately, by what identifies its CHILD_SA and the SA itself. */
+/* An SA deleted lately, by what identifies its CHILD_SA. */
 struct recent {
 	__u32 spi;
 	__u32 reqid;
@@ -61,7 +61,6 @@ struct recent {
 	__u8 proto;
 	__u8 saddr[16];
 	__u8 daddr[16];
-	__u64 add_time;
 	time_t at;
 };
 
@@ -523,29 +522,7 @@ static void remember_deleted(struct monitor *m, const struct ipsm_xfrm_sa *x)
 	r->proto = x->proto;
 	memcpy(r->saddr, x->saddr, 16);
 	memcpy(r->daddr, x->daddr, 16);
-	r->add_time = x->add_time;
 	r->at = now;
-}
-
-/*
- * x is an SA that a dump found and a later dump found gone before its
- * NEWSA (or UPDSA) was read: that event comes late, for an SA counted
- * already. Its add time tells it from a new SA under the same SPI.
- */
-static bool gone_before(const struct monitor *m, const struct ipsm_xfrm_sa *x)
-{
-	time_t now = time(NULL);
-	size_t i;
-
-	for (i = 0; i < m->n_recent; i++) {
-		const struct recent *r = &m->recent[i];
-
-		if (now - r->at <= RECENT_S && r->spi == x->spi && r->proto == x->proto &&
-		    r->family == x->family && r->add_time == x->add_time &&
-		    !memcmp(r->daddr, x->daddr, 16))
-			return true;
-	}
-	return false;
 }
 
 static void clear_acquires(struct monitor *m, const struct ipsm_xfrm_sa *x)
@@ -765,7 +742,7 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 	case IPSM_XEV_NEWSA:
 		if (ev->sa.proto != IPPROTO_ESP && ev->sa.proto != IPPROTO_AH)
 			return 0;
-		if (find_sa(m, &ev->sa) >= 0 || gone_before(m, &ev->sa))
+		if (find_sa(m, &ev->sa) >= 0)
 			return 0;
 		return on_newsa(m, &ev->sa, true);
 	case IPSM_XEV_UPDSA:
@@ -782,8 +759,6 @@ static int on_event(const struct ipsm_xfrm_event *ev, void *data)
 		 * IKE daemons reserve an inbound SPI (ALLOCSPI: a larval SA,
 		 * no event) and install the SA by updating it: its addition.
 		 */
-		if (gone_before(m, &ev->sa))
-			return 0;
 		return on_newsa(m, &ev->sa, true);
 	case IPSM_XEV_DELSA:
 		on_delsa(m, &ev->sa, "sa_deleted", true);
@@ -943,8 +918,6 @@ static int resync(struct monitor *m, const struct ipsm_xfrm_sa *xs, size_t n, bo
 			continue;
 		correlate_key(&m->sas[i], &m->la, &key);
 		rekey_sa_gone(m, &m->sas[i], &key);
-		/* Half a rekey, maybe; and its NEWSA may still be unread. */
-		remember_deleted(m, &m->sas[i]);
 		/*
 		 * Gone past its hard lifetime: the kernel expired it, and its
 		 * EXPIRE, still unread while this tick dumped, will find nothing.
