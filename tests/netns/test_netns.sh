@@ -396,7 +396,7 @@ test_conflict() {
 # A switch to native XDP where the driver has none fails and leaves ours in
 # generic mode, never without a program; attaches at once serialize.
 test_failed_switch_and_races() {
-	local s="$WORK/stats-switch" i
+	local s="$WORK/stats-switch"
 	ip -n "$NS_B" link add dm0 type bridge
 	ip -n "$NS_B" link set dev dm0 up
 	check_rc "switch: attach a bridge generic" 0 ipsm attach dm0 --netns "$NS_B" --xdp-mode skb
@@ -411,7 +411,7 @@ test_failed_switch_and_races() {
 	check_rc "switch: detach dm0" 0 ipsm detach dm0 --netns "$NS_B"
 
 	# Three attaches of one fresh interface at once: one program, every hook ours.
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		ipsm attach dm0 --netns "$NS_B" --xdp-mode skb >/dev/null 2>&1 &
 	done
 	wait
