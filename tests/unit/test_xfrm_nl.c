@@ -59,15 +59,23 @@ static void put_algo(struct nlmsghdr *nlh, int type, const char *name, size_t ex
 	mnl_attr_put(nlh, type, hdr + sizeof(key), a);
 }
 
-static struct nlmsghdr *newsa(__u16 type, __u32 spi)
+/* A message of type in buf with a zeroed payload of len bytes; *payload: it. */
+static struct nlmsghdr *newmsg(__u16 type, size_t len, void **payload)
 {
-	struct xfrm_usersa_info *p;
 	struct nlmsghdr *nlh;
 
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
-	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	*payload = mnl_nlmsg_put_extra_header(nlh, len);
+	return nlh;
+}
+
+static struct nlmsghdr *newsa(__u16 type, __u32 spi)
+{
+	struct xfrm_usersa_info *p;
+	struct nlmsghdr *nlh = newmsg(type, sizeof(*p), (void **)&p);
+
 	fill_info(p, spi);
 	return nlh;
 }
@@ -76,12 +84,8 @@ static struct nlmsghdr *newsa(__u16 type, __u32 spi)
 static struct nlmsghdr *newpolicy(__u8 dir, __u16 family, __u32 index)
 {
 	struct xfrm_userpolicy_info *p;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = newmsg(XFRM_MSG_NEWPOLICY, sizeof(*p), (void **)&p);
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
 	p->sel.family = family;
 	p->dir = dir;
 	p->index = index;
