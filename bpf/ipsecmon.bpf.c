@@ -62,6 +62,15 @@ struct {
 	__type(value, __u64);
 } sa_epoch SEC(".maps");
 
+/* Rows per slot of a second hash of the key: see IPSM_ROW_FILTER_BITS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, IPSM_ROW_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sa_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -92,10 +101,10 @@ struct {
 
 /* IKEv2 messages and answered IKE SAs, for retransmits and half-open SAs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, IPSM_IKE_MSGS_MAX);
-	__type(key, struct ipsm_ike_msg_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IPSM_IKE_MSG_SETS);
+	__type(key, __u32);
+	__type(value, struct ipsm_ike_msg_set);
 } ike_msgs SEC(".maps");
 
 struct {
@@ -135,6 +144,13 @@ struct {
 	__type(key, struct ipsm_addr_key);
 	__type(value, __u8);
 } local_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IPSM_LOCAL_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ipsm_local_memo);
+} local_memo SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -244,15 +260,67 @@ static __always_inline void seq_track(struct ipsm_sa_val *v, __u32 seq)
 	}
 }
 
+/* The one-second window of the per-CPU budgets: a new one, both budgets whole. */
+static __always_inline void dp_window(struct ipsm_dp *d, __u64 now)
+{
+	if (now - d->window_start >= 1000000000ULL) {
+		d->window_start = now;
+		d->window_inserts = 0;
+		d->window_checks = 0;
+	}
+}
+
 /*
  * Slow path for an SPI without a row: create one, within a per-CPU budget of
  * inserts per second, and not at all for a second after the table was found
  * full. A packet that gets no row here is counted as untracked here, on the
  * same dp lookup. Returns 0 when a row exists now.
  */
+static __always_inline struct ipsm_config *ns_config(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&correlation, &k);
+}
+
+/*
+ * A zeroed row, counted in the filter first and out again if it was not
+ * made (another CPU made it, or the table is full): the filter never
+ * shows fewer rows than there are. Its own function, so that a refused
+ * insert clears no stack.
+ */
+static __noinline int row_create(struct ipsm_sa_key *key)
+{
+	__u32 idx = ipsm_row_filter_slot(key);
+	struct ipsm_sa_val zero = {};
+	__u64 *n;
+	long err;
+
+	n = bpf_map_lookup_elem(&sa_filter, &idx);
+	if (!n)
+		return -1;
+	__sync_fetch_and_add(n, 1);
+	err = bpf_map_update_elem(&sa_stats, key, &zero, BPF_NOEXIST);
+	if (err)
+		__sync_fetch_and_add(n, (__u64)-1);
+	return err;
+}
+
+/* Whether the filter says the key has no row; false when it cannot say. */
+static __always_inline bool row_absent(const struct ipsm_sa_key *key)
+{
+	struct ipsm_config *c = ns_config();
+	__u32 idx = ipsm_row_filter_slot(key);
+	__u64 *n;
+
+	if (!c || !(c->flags & IPSM_CFG_ROW_FILTER))
+		return false;
+	n = bpf_map_lookup_elem(&sa_filter, &idx);
+	return n && !*(volatile __u64 *)n;
+}
+
 static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now, __u32 bytes)
 {
-	struct ipsm_sa_val zero = {};
 	struct ipsm_dp *d;
 	__u32 k = 0;
 	int err;
@@ -262,14 +330,11 @@ static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now, __u32 bytes)
 		return -1;
 	if (now < d->full_until)
 		goto untracked;
-	if (now - d->window_start >= 1000000000ULL) {
-		d->window_start = now;
-		d->window_inserts = 0;
-	}
+	dp_window(d, now);
 	if (d->window_inserts >= inserts_per_sec)
 		goto untracked;
 	d->window_inserts++;
-	err = bpf_map_update_elem(&sa_stats, key, &zero, BPF_NOEXIST);
+	err = row_create(key);
 	if (err == -7 /* E2BIG */) {
 		d->table_full++;
 		d->full_until = now + 1000000000ULL;
@@ -302,13 +367,6 @@ static __always_inline bool addr_eq(const __u8 *a, const __u8 *b, __u32 af)
 	if (af == IPSM_AF_IPV4)
 		return *(__u32 *)a == *(__u32 *)b;
 	return *(__u64 *)a == *(__u64 *)b && *(__u64 *)(a + 8) == *(__u64 *)(b + 8);
-}
-
-static __always_inline struct ipsm_config *ns_config(void)
-{
-	__u32 k = 0;
-
-	return bpf_map_lookup_elem(&correlation, &k);
 }
 
 static __noinline void count_bad_spi(struct pkt *p, __u64 now)
@@ -406,6 +464,79 @@ struct ike_hdr {
 	__u32 len;
 };
 
+/*
+ * What tells one IKEv2 message from another, hashed into its digest. The
+ * length is part of it, so that a request made again with a cookie or
+ * another KE payload (same SPIs and message ID, RFC 7296 §2.6-2.7) is not
+ * taken for a retransmit; so is the fragment number of an IKE fragment (RFC
+ * 7383), whose siblings share all the rest, and the peer's address: another
+ * host's message with the same SPIs (a replay from elsewhere, a collision)
+ * is none.
+ */
+struct ike_msg_key {
+	__u64 spi_i; /* as on the wire */
+	__u64 spi_r;
+	__u8 peer[16]; /* the source of what is received, the destination of what is sent */
+	__u32 msgid;
+	__u32 len; /* the IKE header's length field */
+	__u32 ifindex;
+	__u16 frag; /* Fragment Number of an SKF payload, else 0; network order */
+	__u8 dir;
+	__u8 flags; /* the header's Initiator and Response bits */
+	__u8 exch;
+	__u8 pad[7]; /* every byte hashed is set */
+};
+
+_Static_assert(sizeof(struct ike_msg_key) == 56, "ike_msg_key: seven words to hash");
+
+/*
+ * 64 bits of the key, seeded per namespace so that no peer can aim its
+ * messages at another's set; never 0, which marks an empty way. Two
+ * messages share a digest with odds of 2^-64: a new one is taken for a
+ * retransmit once in 2^62.
+ */
+static __always_inline __u64 ike_digest(const struct ike_msg_key *k, __u32 seed)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = seed ^ 0x9e3779b97f4a7c15ULL;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*k) / 8); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	/* MurmurHash3's 64-bit finalizer: every input bit reaches the set index. */
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+/* Whether the message was seen lately; remembered now if it was not. */
+static __always_inline bool ike_seen(const struct ike_msg_key *k)
+{
+	struct ipsm_config *c = ns_config();
+	struct ipsm_ike_msg_set *set;
+	__u64 d = ike_digest(k, c ? c->hash_seed : 0);
+	__u32 idx = d >> 52, i;
+
+	_Static_assert(IPSM_IKE_MSG_SETS == 1 << 12, "ike_seen(): 12 bits of set index");
+	set = bpf_map_lookup_elem(&ike_msgs, &idx);
+	if (!set)
+		return false;
+#pragma unroll
+	for (i = 0; i < IPSM_IKE_MSG_WAYS; i++)
+		if (set->digest[i] == d)
+			return true;
+#pragma unroll
+	for (i = IPSM_IKE_MSG_WAYS - 1; i > 0; i--)
+		set->digest[i] = set->digest[i - 1];
+	set->digest[0] = d;
+	return false;
+}
+
 #define IKE_F_INITIATOR 0x08
 #define IKE_F_RESPONSE 0x20
 #define IKE_V2_SA_INIT 34
@@ -485,55 +616,63 @@ static __noinline int ike_notifies(void *ctx, __u32 how, __u32 off, __u32 end, _
  * An IKEv2 message: a retransmit when seen before (and nothing more is made
  * of it); else the notifies of an IKE_SA_INIT response, which starts a
  * half-open IKE SA unless it refused, and an IKE_AUTH that completes one.
- * The IP header is at l3, the IKE header ike bytes after it.
+ * classify() read the IKE header between data and data_end, so it is read
+ * there again, directly: a load helper per field cost more than the rest.
  */
-static __always_inline void ike_health(void *ctx, __u32 how, __u32 l3, __u32 ike, __u32 af,
-				       __u32 ifindex)
+static __always_inline void ike_health(void *ctx, __u32 how, void *data, void *data_end,
+				       const struct pkt *p)
 {
 	const __u32 dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
-	struct ipsm_ike_msg_key mk = {};
+	__u32 l3 = p->l3_off, off = p->ike_off;
+	struct ike_msg_key mk = {};
 	struct ipsm_ike_sa n = {};
 	struct ipsm_ike_sa_key sk;
 	struct ipsm_ike_sa *sa;
-	__u32 off = l3 + ike;
 	struct ike_hdr h;
+	__u8 *ih = data;
 	__u64 now;
 
-	/* IKE_HDR_LEN, not sizeof(h): the struct is padded to 8 bytes. */
-	if (ike_load(ctx, how, off, &h, IKE_HDR_LEN))
+	/* Bounds for the verifier, which sees the offsets as any value here. */
+	if (l3 > ETH_HLEN_ + 4 * VLAN_MAX_DEPTH || off > L4_OFF_MAX)
 		return;
+	ih += l3 + off;
+	/* IKE_HDR_LEN, not sizeof(h): the struct is padded to 8 bytes. */
+	if ((void *)(ih + IKE_HDR_LEN) > data_end)
+		return;
+	__builtin_memcpy(&h, ih, IKE_HDR_LEN);
 	/* The peer: the source of what we receive, the destination of what we send. */
-	if (af == IPSM_AF_IPV4)
-		ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 12 : 16), mk.peer, 4);
-	else
-		ike_load(ctx, how, l3 + (dir == IPSM_DIR_RX ? 8 : 24), mk.peer, 16);
+	__builtin_memcpy(mk.peer, dir == IPSM_DIR_RX ? p->src : p->dst, sizeof(mk.peer));
 	mk.spi_i = h.spi_i;
 	mk.spi_r = h.spi_r;
 	mk.msgid = h.msgid;
 	mk.len = h.len;
-	mk.ifindex = ifindex;
+	mk.ifindex = p->ifindex;
 	mk.dir = dir;
 	mk.flags = h.flags & (IKE_F_INITIATOR | IKE_F_RESPONSE);
 	mk.exch = h.exch;
 	/* Fragment Number: after the generic payload header. */
-	if (h.next_payload == IKE_PL_SKF)
-		ike_load(ctx, how, off + IKE_HDR_LEN + 4, &mk.frag, 2);
-	if (bpf_map_lookup_elem(&ike_msgs, &mk)) {
+	if (h.next_payload == IKE_PL_SKF) {
+		if ((void *)(ih + IKE_HDR_LEN + 6) <= data_end)
+			__builtin_memcpy(&mk.frag, ih + IKE_HDR_LEN + 4, 2);
+		else
+			ike_load(ctx, how, l3 + off + IKE_HDR_LEN + 4, &mk.frag, 2);
+	}
+	if (ike_seen(&mk)) {
 		ike_count(IPSM_IKE_RETX_IDX(dir));
 		return;
 	}
 	now = dp_now();
-	bpf_map_update_elem(&ike_msgs, &mk, &now, BPF_ANY);
 
 	sk.spi_i = h.spi_i;
 	sk.spi_r = h.spi_r;
 	if (h.exch == IKE_V2_SA_INIT && (h.flags & IKE_F_RESPONSE)) {
-		if (ike_notifies(ctx, how, off + IKE_HDR_LEN, off + bpf_ntohl(h.len),
+		off += l3 + IKE_HDR_LEN;
+		if (ike_notifies(ctx, how, off, off - IKE_HDR_LEN + bpf_ntohl(h.len),
 				 h.next_payload) ||
 		    !h.spi_r)
 			return;
 		n.answered = now;
-		n.family = af;
+		n.family = p->af;
 		__builtin_memcpy(n.peer, mk.peer, sizeof(n.peer));
 		bpf_map_update_elem(&ike_sas, &sk, &n, BPF_NOEXIST);
 	} else if (h.exch == IKE_V2_AUTH) {
@@ -546,17 +685,22 @@ static __always_inline void ike_health(void *ctx, __u32 how, __u32 l3, __u32 ike
 /*
  * Global functions, one per context type: the verifier checks each once,
  * not again on every parse path that reaches it (on 6.1 that exceeded its
- * 1M-instruction budget). meta: CS_RX, and the family from bit 8 on.
+ * 1M-instruction budget). p is never NULL (see ipsm_l4_xdp()); its ifindex
+ * is the hook's.
  */
-__noinline int ipsm_ike_health_xdp(struct xdp_md *ctx, __u32 l3, __u32 ike, __u32 meta)
+__noinline int ipsm_ike_health_xdp(struct xdp_md *ctx, struct pkt *p, __u32 rx)
 {
-	ike_health(ctx, CS_XDP | (meta & CS_RX), l3, ike, meta >> 8, ctx->ingress_ifindex);
+	if (p)
+		ike_health(ctx, CS_XDP | (rx & CS_RX), (void *)(long)ctx->data,
+			   (void *)(long)ctx->data_end, p);
 	return 0;
 }
 
-__noinline int ipsm_ike_health_skb(struct __sk_buff *ctx, __u32 l3, __u32 ike, __u32 meta)
+__noinline int ipsm_ike_health_skb(struct __sk_buff *ctx, struct pkt *p, __u32 rx)
 {
-	ike_health(ctx, meta & CS_RX, l3, ike, meta >> 8, ctx->ifindex);
+	if (p)
+		ike_health(ctx, rx & CS_RX, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			   p);
 	return 0;
 }
 
@@ -567,17 +711,34 @@ __noinline int ipsm_ike_health_skb(struct __sk_buff *ctx, __u32 l3, __u32 ike, _
  * have, the FIB is asked (it says "not forwarded" for local addresses, and
  * also for some it cannot route).
  */
-static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex)
+static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex, __u64 now)
 {
 	struct ipsm_config *c = ns_config();
 	struct bpf_fib_lookup fib = {};
 	struct ipsm_addr_key key = {};
+	struct ipsm_local_memo *m;
+	bool local;
 	long ret;
+	__u32 k;
 
 	if (c && (c->flags & IPSM_CFG_LOCAL_ADDRS)) {
+		/* The memo first: the list is a hash lookup, the memo an array slot. */
+		k = (*(__u32 *)p->dst ^ *(__u32 *)(p->dst + 12)) * 0x9e3779b1;
+		k >>= 32 - 6;
+		_Static_assert(IPSM_LOCAL_MEMO_SLOTS == 1 << 6, "dst_is_local(): 6 bits of slot");
+		m = bpf_map_lookup_elem(&local_memo, &k);
+		if (m && now < m->until && m->family == p->af && addr_eq(m->addr, p->dst, p->af))
+			return m->local;
 		key.family = p->af;
 		__builtin_memcpy(key.addr, p->dst, 16);
-		return bpf_map_lookup_elem(&local_addrs, &key) != NULL;
+		local = bpf_map_lookup_elem(&local_addrs, &key) != NULL;
+		if (m) {
+			__builtin_memcpy(m->addr, p->dst, 16);
+			m->family = p->af;
+			m->local = local;
+			m->until = now + IPSM_LOCAL_MEMO_NS;
+		}
+		return local;
 	}
 	fib.ifindex = ifindex;
 	fib.l4_protocol = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPPROTO_UDP_ : p->proto;
@@ -631,6 +792,27 @@ static __noinline int kernel_sa_check(struct xdp_md *ctx, struct pkt *p)
 	return res;
 }
 
+/*
+ * Whether an SPI without a row may still be asked about this second: a
+ * random-SPI flood pays for the kernel's lookup only up to the budget, and
+ * past it is decided as on a kernel without the lookup. Rows due for their
+ * revalidation are always asked (that finds deleted SAs).
+ */
+static __always_inline bool kernel_check_allowed(__u64 now)
+{
+	struct ipsm_dp *d;
+	__u32 k = 0;
+
+	d = bpf_map_lookup_elem(&dp, &k);
+	if (!d)
+		return false;
+	dp_window(d, now);
+	if (d->window_checks >= IPSM_KERNEL_CHECKS_PER_SEC)
+		return false;
+	d->window_checks++;
+	return true;
+}
+
 /* Update a row: the only writes a known SA's packet makes. */
 static __always_inline void sa_account(struct ipsm_sa_val *v, struct pkt *p, __u64 now)
 {
@@ -669,8 +851,8 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 		 * only for those, so a transit flood never pays for it.
 		 */
 		if (!(how & CS_OTHER_HOST))
-			local = dst_is_local(ctx, p, p->ifindex);
-		if (local && (how & CS_KFUNC))
+			local = dst_is_local(ctx, p, p->ifindex, now);
+		if (local && (how & CS_KFUNC) && (v || kernel_check_allowed(now)))
 			check = kernel_sa_check(ctx, p);
 		if (local) {
 			c = ns_config();
@@ -684,9 +866,7 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 	if (!v) {
 		if (check == SA_EXISTS) {
 			/* A kernel SA: its row, whatever the budget. */
-			struct ipsm_sa_val zero = {};
-
-			bpf_map_update_elem(&sa_stats, key, &zero, BPF_NOEXIST);
+			row_create(key);
 		} else if (sa_insert(key, now, p->ip_len)) {
 			return;
 		}
@@ -824,7 +1004,7 @@ static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *
 		v = &s->val;
 		s = NULL; /* nothing to fill */
 	} else {
-		v = bpf_map_lookup_elem(&sa_stats, &key.k);
+		v = row_absent(&key.k) ? NULL : bpf_map_lookup_elem(&sa_stats, &key.k);
 		if (!v) {
 			sa_slow(ctx, p, &key.k, NULL, slow_how(ctx, p, how, data, data_end));
 			return;
@@ -874,12 +1054,13 @@ static __always_inline void account(void *ctx, struct pkt *p, __u32 how, void *d
 		if (p->af != IPSM_AF_OTHER)
 			count_ike_peer(p, dir);
 		if (p->ike_ver == IPSM_IKE_V2) {
-			if (how & CS_XDP)
-				ipsm_ike_health_xdp(ctx, p->l3_off, p->ike_off,
-						    (how & CS_RX) | p->af << 8);
-			else
-				ipsm_ike_health_skb(ctx, p->l3_off, p->ike_off,
-						    (how & CS_RX) | p->af << 8);
+			if (how & CS_XDP) {
+				p->ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
+				ipsm_ike_health_xdp(ctx, p, how & CS_RX);
+			} else {
+				p->ifindex = ((struct __sk_buff *)ctx)->ifindex;
+				ipsm_ike_health_skb(ctx, p, how & CS_RX);
+			}
 		}
 		break;
 	}

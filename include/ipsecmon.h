@@ -9,7 +9,7 @@
 #ifndef IPSECMON_H
 #define IPSECMON_H
 
-#define IPSM_ABI_VERSION 3
+#define IPSM_ABI_VERSION 4
 
 enum ipsm_dir {
 	IPSM_DIR_RX = 0, /* XDP or TC ingress */
@@ -87,28 +87,19 @@ enum ipsm_ike_notify {
 #define IPSM_IKE_SLOTS (IPSM_IKE_MAX + IPSM_DIR_MAX + IPSM_NTF_MAX)
 
 /*
- * IKEv2 messages seen lately, per network namespace (an LRU hash): the same
- * key again is a retransmit. The length is part of the key, so that a
- * request made again with a cookie or another KE payload (same SPIs and
- * message ID, RFC 7296 §2.6-2.7) is not taken for one; so is the fragment
- * number of an IKE fragment (RFC 7383), whose siblings share all the rest,
- * and the peer's address: another host's message with the same SPIs (a
- * replay from elsewhere, a collision) is none.
+ * IKEv2 messages seen lately, per network namespace: a 64-bit digest of
+ * what tells one message from another (see ike_health()), kept in a set of
+ * IPSM_IKE_MSG_WAYS picked by the digest; the same digest again is a
+ * retransmit. A new digest takes the set's first way and pushes the oldest
+ * out, so a message is forgotten once as many newer ones fell in its set:
+ * 16,384 in all, as many as an LRU hash of that size keeps, at the cost of
+ * an array slot instead of a hash lookup. 0 marks an empty way.
  */
-#define IPSM_IKE_MSGS_MAX 8192
+#define IPSM_IKE_MSG_SETS 4096
+#define IPSM_IKE_MSG_WAYS 4
 
-struct ipsm_ike_msg_key {
-	__u64 spi_i; /* as on the wire */
-	__u64 spi_r;
-	__u8 peer[16]; /* the source of what is received, the destination of what is sent */
-	__u32 msgid;
-	__u32 len; /* the IKE header's length field */
-	__u32 ifindex;
-	__u16 frag; /* Fragment Number of an SKF payload, else 0; network order */
-	__u8 dir;
-	__u8 flags; /* the header's Initiator and Response bits */
-	__u8 exch;
-	__u8 pad[7]; /* no implicit padding in a hash key */
+struct ipsm_ike_msg_set {
+	__u64 digest[IPSM_IKE_MSG_WAYS];
 };
 
 /*
@@ -219,6 +210,35 @@ static inline __u32 ipsm_sa_slot_of(const struct ipsm_sa_key *k)
 }
 
 /*
+ * How many rows of the SA table each slot of a second hash of the key
+ * covers (sa_filter): a miss of the per-CPU cache looks the table up only
+ * when the key's slot counts a row, so a random-SPI flood costs an array
+ * read, not a failed hash lookup. Every writer counts a row in before it
+ * makes it and out after it deleted it (or failed to make it), atomically
+ * (user space maps the array), so a slot never counts fewer rows than it
+ * covers; too many (a writer killed in between) costs only a lookup. The
+ * datapath trusts it with IPSM_CFG_ROW_FILTER, which attach sets unless
+ * it found rows pinned without their filter. 64-bit counts: an array's
+ * elements are 8 bytes apart in its mapping whatever their size.
+ */
+#define IPSM_ROW_FILTER_BITS 17
+#define IPSM_ROW_FILTER_SLOTS (1U << IPSM_ROW_FILTER_BITS)
+
+static inline __u32 ipsm_row_filter_slot(const struct ipsm_sa_key *k)
+{
+	__u32 d[4], h;
+
+	__builtin_memcpy(d, k->daddr, sizeof(d));
+	h = k->spi * 0x85ebca6bU;
+	h ^= (d[0] ^ d[1] ^ d[2] ^ d[3] ^
+	      ((__u32)k->dir << 16 | (__u32)k->family << 8 | k->proto)) *
+	     0xc2b2ae35U;
+	h ^= h >> 15;
+	h *= 0x27d4eb2fU;
+	return h >> (32 - IPSM_ROW_FILTER_BITS);
+}
+
+/*
  * How long a row confirmed by the kernel's SA lookup is trusted before the
  * next packet asks again: a deleted SA is a bad SPI again at most this late,
  * and a busy SA costs one kernel lookup per CPU per period.
@@ -228,13 +248,17 @@ static inline __u32 ipsm_sa_slot_of(const struct ipsm_sa_key *k)
 /*
  * Datapath bookkeeping shared by all interfaces of a network namespace, one
  * per CPU. The insert budget keeps a random-SPI flood from paying for a hash
- * insert per packet and from filling the SA table in one burst.
+ * insert per packet and from filling the SA table in one burst; the check
+ * budget keeps it from paying for the kernel's SA lookup per packet (past
+ * it, a live monitor's table decides, as on kernels without the lookup).
  */
+#define IPSM_KERNEL_CHECKS_PER_SEC 4096
+
 struct ipsm_dp {
 	__u64 window_start; /* coarse ns of the current one-second window */
 	__u64 full_until; /* no insert attempts before this (table full) */
 	__u32 window_inserts;
-	__u32 pad;
+	__u32 window_checks; /* kernel SA lookups for SPIs without a row */
 	__u64 sa_inserts; /* SA rows created by the datapath */
 	__u64 untracked_packets; /* ESP/AH packets not counted in any SA row */
 	__u64 untracked_bytes;
@@ -258,12 +282,30 @@ struct ipsm_clock {
  * bad SPI.
  */
 #define IPSM_CFG_LOCAL_ADDRS (1U << 0) /* local_addrs holds this namespace's addresses */
+#define IPSM_CFG_ROW_FILTER (1U << 1) /* sa_filter covers every row of sa_stats */
 
 struct ipsm_config {
 	__u64 live_until; /* CLOCK_MONOTONIC_COARSE ns */
 	__u32 hash_seed; /* of the bad-SPI slots, random per namespace */
 	__u32 flags; /* IPSM_CFG_* */
 	__u64 netns_ino; /* the namespace's nsfs inode: tells pins of a gone one */
+};
+
+/*
+ * dst_is_local()'s recent answers from the address list, per CPU, in a slot
+ * picked by the address: a flood to one address asks the list once per
+ * IPSM_LOCAL_MEMO_NS, not per packet. The list itself follows the kernel's
+ * addresses at the monitor's tick, so the memo adds no lag worth the name.
+ */
+#define IPSM_LOCAL_MEMO_SLOTS 64
+#define IPSM_LOCAL_MEMO_NS 10000000ULL /* 10 ms */
+
+struct ipsm_local_memo {
+	__u64 until; /* CLOCK_MONOTONIC_COARSE ns; 0: empty */
+	__u8 addr[16];
+	__u8 family;
+	__u8 local;
+	__u8 pad[6];
 };
 
 /*
@@ -455,8 +497,8 @@ _Static_assert(sizeof(struct ipsm_bad_spi) % 8 == 0, "per-CPU stride: ipsm_bad_s
 _Static_assert(sizeof(struct ipsm_ike_peer) % 8 == 0, "per-CPU stride: ipsm_ike_peer");
 _Static_assert(sizeof(struct ipsm_sa_slot) % 8 == 0, "per-CPU stride: ipsm_sa_slot");
 _Static_assert(sizeof(struct ipsm_clock) % 8 == 0, "per-CPU stride: ipsm_clock");
+_Static_assert(sizeof(struct ipsm_local_memo) % 8 == 0, "per-CPU stride: ipsm_local_memo");
 _Static_assert(sizeof(struct ipsm_sa_key) == 24, "ipsm_sa_key: three words in the slot test");
-_Static_assert(sizeof(struct ipsm_ike_msg_key) == 56, "ipsm_ike_msg_key: no implicit padding");
 
 /* tc filter identity; handle and priority chosen to be unlikely in use. */
 #define IPSM_TC_HANDLE 0x1bec

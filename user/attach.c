@@ -126,12 +126,35 @@ static bool kernel_has_xfrm_kfunc(void)
 	return found;
 }
 
+/*
+ * Whether the datapath may skip the table's lookup where sa_filter counts
+ * no row. trust 1: the table was made now, with its filter; 0: both were
+ * pinned, the filter as trusted as it was; -1: rows were pinned without
+ * their filter (a removal cut short), so the new one misses them, for good.
+ */
+static int trust_filter(int fd_corr, int trust)
+{
+	struct ipsm_config c = {};
+	__u32 k = 0;
+
+	if (!trust)
+		return 0;
+	if (bpf_map_lookup_elem(fd_corr, &k, &c))
+		return -errno;
+	if (trust < 0)
+		pr_warn("the SA table's filter was missing from its pins: every miss looks the "
+			"table up until all interfaces of the namespace are detached");
+	c.flags = trust > 0 ? c.flags | IPSM_CFG_ROW_FILTER : c.flags & ~IPSM_CFG_ROW_FILTER;
+	return bpf_map_update_elem(fd_corr, &k, &c, BPF_ANY) ? -errno : 0;
+}
+
 /* Load the object with maps pinned where they belong and pin the programs. */
 static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const char *ifname,
 		      const struct attach_opts *o)
 {
 	struct bpf_program *progs[IPSM_HOOK_MAX];
 	char path[PATH_MAX];
+	int filter_trust;
 	struct ipsecmon *skel;
 	struct bpf_map *map;
 	__u32 max;
@@ -169,6 +192,8 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	/* The namespace's SA table may exist already, with its own size. */
 	ipsm_map_path(p, 0, IPSM_MAP_SA_STATS, path, sizeof(path));
 	max = pinned_max_entries(path);
+	ipsm_map_path(p, 0, IPSM_MAP_SA_FILTER, path, sizeof(path));
+	filter_trust = !max ? 1 : access(path, F_OK) ? -1 : 0;
 	err = bpf_map__set_max_entries(skel->maps.sa_stats, max ? max : o->max_sas);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.sa_info, max ? max : o->max_sas);
@@ -184,6 +209,12 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	err = ipsecmon__load(skel);
 	if (err) {
 		err = load_err(err);
+		goto out_unpin;
+	}
+	err = trust_filter(bpf_map__fd(skel->maps.correlation), filter_trust);
+	if (err) {
+		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot set up the SA table's filter: %s",
+				 strerror(-err));
 		goto out_unpin;
 	}
 	for (h = 0; h < IPSM_HOOK_MAX; h++) {

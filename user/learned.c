@@ -88,7 +88,7 @@ int learned_evict(const struct sa_table *t, learned_keep_fn keep, void *ctx)
 	qsort(c, n, sizeof(*c), by_last_seen);
 	want = (n + EVICT_SHARE - 1) / EVICT_SHARE;
 	for (i = 0; i < want; i++)
-		if (!bpf_map_delete_elem(t->fd_rows, &c[i].key))
+		if (!sa_table_remove(t, &c[i].key))
 			removed++;
 	free(c);
 	/* One new epoch for the lot: no CPU goes on counting in an evicted row. */

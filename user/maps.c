@@ -14,6 +14,7 @@ const struct ipsm_map_def ipsm_maps[IPSM_MAP_MAX] = {
 	[IPSM_MAP_SA_STATS] = { "sa_stats", true },
 	[IPSM_MAP_SA_CACHE] = { "sa_cache", true },
 	[IPSM_MAP_SA_EPOCH] = { "sa_epoch", true },
+	[IPSM_MAP_SA_FILTER] = { "sa_filter", true },
 	[IPSM_MAP_DP] = { "dp", true },
 	[IPSM_MAP_DP_CLOCK] = { "dp_clock", true },
 	[IPSM_MAP_CORRELATION] = { "correlation", true },
@@ -24,6 +25,7 @@ const struct ipsm_map_def ipsm_maps[IPSM_MAP_MAX] = {
 	[IPSM_MAP_SA_INFO] = { "sa_info", true },
 	[IPSM_MAP_TOTALS] = { "totals", true },
 	[IPSM_MAP_LOCAL_ADDRS] = { "local_addrs", true },
+	[IPSM_MAP_LOCAL_MEMO] = { "local_memo", true },
 	[IPSM_MAP_MARKS] = { "marks", true },
 };
 

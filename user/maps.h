@@ -21,6 +21,7 @@ enum ipsm_map_id {
 	IPSM_MAP_SA_STATS, /* the SA table */
 	IPSM_MAP_SA_CACHE, /* its per-CPU cache */
 	IPSM_MAP_SA_EPOCH, /* changed after user space writes rows */
+	IPSM_MAP_SA_FILTER, /* rows per slot of a hash of their keys */
 	IPSM_MAP_DP, /* datapath bookkeeping */
 	IPSM_MAP_DP_CLOCK, /* the datapath's per-CPU clock */
 	IPSM_MAP_CORRELATION, /* the monitor's heartbeat */
@@ -28,6 +29,7 @@ enum ipsm_map_id {
 	IPSM_MAP_SA_INFO, /* the monitor's record per SA */
 	IPSM_MAP_TOTALS, /* the monitor's folded totals */
 	IPSM_MAP_LOCAL_ADDRS, /* the namespace's addresses */
+	IPSM_MAP_LOCAL_MEMO, /* the datapath's recent answers from them */
 	IPSM_MAP_MARKS, /* the marks of the kernel's SAs */
 	IPSM_MAP_IKE_PEERS, /* IKE messages per peer address */
 	IPSM_MAP_IKE_MSGS, /* IKEv2 messages seen lately: retransmits */

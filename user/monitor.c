@@ -192,11 +192,11 @@ static int ensure_row(struct monitor *m, const struct ipsm_sa_key *key, struct d
 	if (!zero)
 		return -ENOMEM;
 	for (tries = 0; tries < 2; tries++) {
-		err = 0;
-		/* A new row: nothing of it can be cached, so no new epoch. */
-		if (!bpf_map_update_elem(m->sa.fd_rows, key, zero, BPF_NOEXIST) || errno == EEXIST)
+		err = sa_table_create(&m->sa, key, zero);
+		if (!err || err == -EEXIST) {
+			err = 0;
 			break;
-		err = -errno;
+		}
 		if (err != -E2BIG || tries)
 			break;
 		n = learned_evict(&m->sa, keep_row, &k);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -12,12 +13,17 @@
 #include "maps.h"
 #include "sa_table.h"
 
+#define FILTER_BYTES ((size_t)IPSM_ROW_FILTER_SLOTS * sizeof(__u64))
+
+static int filter_map(const struct ipsm_paths *p, struct sa_table *t);
+
 int sa_table_open(const struct ipsm_paths *p, struct sa_table *t)
 {
 	char path[PATH_MAX];
 	int ncpus;
 
 	t->fd_rows = t->fd_cache = t->fd_epoch = -1;
+	t->filter = NULL;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ipsm_error(IPSM_EXIT_FAIL, ncpus, "cannot count CPUs: %s", strerror(-ncpus));
@@ -35,11 +41,43 @@ int sa_table_open(const struct ipsm_paths *p, struct sa_table *t)
 		return ipsm_error(IPSM_EXIT_FAIL, -ENOENT,
 				  "the SA cache's pins in %s are incomplete", p->ns);
 	}
+	return filter_map(p, t);
+}
+
+/*
+ * Rows are counted in and out of the filter by whoever makes and deletes
+ * them, so without it no row may be written here: an error, not a table
+ * that quietly lets the datapath miss rows.
+ */
+static int filter_map(const struct ipsm_paths *p, struct sa_table *t)
+{
+	char path[PATH_MAX];
+	void *m;
+	int fd;
+
+	ipsm_map_path(p, 0, IPSM_MAP_SA_FILTER, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		sa_table_close(t);
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot open %s: %s", path,
+				  strerror(errno));
+	}
+	m = mmap(NULL, FILTER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		sa_table_close(t);
+		return ipsm_error(IPSM_EXIT_FAIL, -errno, "cannot map %s: %s", path,
+				  strerror(errno));
+	}
+	t->filter = m;
 	return 0;
 }
 
 void sa_table_close(struct sa_table *t)
 {
+	if (t->filter)
+		munmap(t->filter, FILTER_BYTES);
+	t->filter = NULL;
 	if (t->fd_epoch >= 0)
 		close(t->fd_epoch);
 	if (t->fd_cache >= 0)
@@ -155,17 +193,54 @@ int sa_table_new_epoch(const struct sa_table *t)
 	return 0;
 }
 
+/* Count a row in (+1) or out (-1) of its filter slot, atomically with the datapath's. */
+static void filter_count(const struct sa_table *t, const struct ipsm_sa_key *key, int d)
+{
+	if (t->filter)
+		__atomic_fetch_add(&t->filter[ipsm_row_filter_slot(key)], (__u64)(__s64)d,
+				   __ATOMIC_SEQ_CST);
+}
+
+int sa_table_create(const struct sa_table *t, const struct ipsm_sa_key *key,
+		    const struct ipsm_sa_val *v)
+{
+	int err = 0;
+
+	filter_count(t, key, 1);
+	if (bpf_map_update_elem(t->fd_rows, key, v, BPF_NOEXIST)) {
+		err = -errno;
+		filter_count(t, key, -1);
+	}
+	return err;
+}
+
 int sa_table_update(const struct sa_table *t, const struct ipsm_sa_key *key,
 		    const struct ipsm_sa_val *v, __u64 flags)
 {
-	if (bpf_map_update_elem(t->fd_rows, key, v, flags))
+	int err = 0;
+
+	/* A row that may be new is made as one, so that the filter counts it. */
+	if (flags != BPF_EXIST) {
+		err = sa_table_create(t, key, v);
+		if (err != -EEXIST || flags == BPF_NOEXIST)
+			return err;
+	}
+	if (bpf_map_update_elem(t->fd_rows, key, v, BPF_EXIST))
 		return -errno;
 	return sa_table_new_epoch(t);
 }
 
-int sa_table_delete(const struct sa_table *t, const struct ipsm_sa_key *key)
+int sa_table_remove(const struct sa_table *t, const struct ipsm_sa_key *key)
 {
 	if (bpf_map_delete_elem(t->fd_rows, key))
 		return -errno;
-	return sa_table_new_epoch(t);
+	filter_count(t, key, -1);
+	return 0;
+}
+
+int sa_table_delete(const struct sa_table *t, const struct ipsm_sa_key *key)
+{
+	int err = sa_table_remove(t, key);
+
+	return err ? err : sa_table_new_epoch(t);
 }

@@ -108,9 +108,11 @@ static struct bcase cases[] = {
 
 struct env {
 	struct ipsecmon *clf;
+	__u64 *filter; /* sa_filter, mapped: rows are counted in as attach's users do */
 	struct bench_pass *base;
 	int clf_fd[V_MAX];
 	bool have[V_MAX];
+	const char *only; /* -k: cases whose name holds this, or NULL for all */
 	int trials;
 	__u32 repeat;
 	int cpu;
@@ -251,8 +253,9 @@ static int add_rows(struct env *e, const struct pkt_buf *b, __u32 spi, const voi
 
 	for (dir = 0; dir < IPSM_DIR_MAX; dir++) {
 		sa_key_of(b, dir, spi, &k);
-		if (bpf_map_update_elem(fd, &k, zero, BPF_ANY))
+		if (bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST))
 			return -errno;
+		e->filter[ipsm_row_filter_slot(&k)]++;
 	}
 	return 0;
 }
@@ -276,6 +279,7 @@ static int fill_table(struct env *e, unsigned int *seed, const void *zero)
 		k.daddr[2] = rand_r(seed);
 		k.daddr[3] = rand_r(seed);
 		if (!bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST)) {
+			e->filter[ipsm_row_filter_slot(&k)]++;
 			n++;
 			continue;
 		}
@@ -293,7 +297,7 @@ static int set_correlation(struct env *e, const struct pkt_buf *local)
 {
 	struct ipsm_config c = { .live_until = ~0ULL,
 				 .hash_seed = 0x5eed,
-				 .flags = IPSM_CFG_LOCAL_ADDRS };
+				 .flags = IPSM_CFG_LOCAL_ADDRS | IPSM_CFG_ROW_FILTER };
 	struct ipsm_addr_key a = { .family = IPSM_AF_IPV4 };
 	__u8 one = 1;
 	__u32 k = 0;
@@ -316,6 +320,13 @@ static int prepare(struct env *e, int *filled)
 
 	if (!zero)
 		return -ENOMEM;
+	/* Before any row: single-threaded set-up, no packet runs meanwhile. */
+	e->filter = bpf_env_mmap(bpf_map__fd(e->clf->maps.sa_filter),
+				 (size_t)IPSM_ROW_FILTER_SLOTS * sizeof(__u64));
+	if (!e->filter) {
+		free(zero);
+		return -errno;
+	}
 	for (c = 0; c < ARRAY_SIZE(cases) && !err; c++) {
 		struct bcase *bc = &cases[c];
 
@@ -518,13 +529,31 @@ static int print_references(struct env *e)
 	return 0;
 }
 
+/* Whether -k lets case i run; a flood's target is relative to the known-SA case. */
+static bool selected(const struct env *e, size_t i)
+{
+	size_t c;
+
+	if (!e->only || strstr(cases[i].name, e->only))
+		return true;
+	if (i != KNOWN_V4)
+		return false;
+	for (c = 0; c < ARRAY_SIZE(cases); c++)
+		if (cases[c].target == T_FLOOD && strstr(cases[c].name, e->only))
+			return true;
+	return false;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-t trials] [-r repeat] [-c cpu]\n"
+		"usage: %s [-t trials] [-r repeat] [-c cpu] [-k text] [-R]\n"
 		"  -t  interleaved trials per case, odd, default 15\n"
 		"  -r  packets per BPF_PROG_TEST_RUN call, default 1000000\n"
-		"  -c  CPU to pin to, default 1\n",
+		"  -c  CPU to pin to, default 1\n"
+		"  -k  only the cases whose name contains text (the known-SA\n"
+		"      case runs too when a flood case does: its target needs it)\n"
+		"  -R  no reference lines\n",
 		prog);
 }
 
@@ -574,9 +603,10 @@ int main(int argc, char **argv)
 	long long steal0, steal1;
 	struct utsname u;
 	int opt, err, filled = 0, v;
+	bool no_refs = false;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "t:r:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:c:k:Rh")) != -1) {
 		switch (opt) {
 		case 't':
 			e.trials = atoi(optarg);
@@ -586,6 +616,12 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			e.cpu = atoi(optarg);
+			break;
+		case 'k':
+			e.only = optarg;
+			break;
+		case 'R':
+			no_refs = true;
 			break;
 		default:
 			usage(argv[0]);
@@ -626,6 +662,8 @@ int main(int argc, char **argv)
 
 	steal0 = steal_ticks(e.cpu);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!selected(&e, i))
+			continue;
 		for (v = 0; v < V_MAX; v++) {
 			if (!e.have[v])
 				continue;
@@ -640,7 +678,7 @@ int main(int argc, char **argv)
 	}
 	steal1 = steal_ticks(e.cpu);
 	print_table(&e, filled);
-	err = print_references(&e);
+	err = no_refs ? 0 : print_references(&e);
 	if (err)
 		goto cleanup;
 	if (steal0 >= 0 && steal1 >= 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
@@ -76,4 +77,11 @@ int bpf_env_clear_hash(int fd, size_t ksize)
 			return -errno;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+void *bpf_env_mmap(int fd, size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
 }

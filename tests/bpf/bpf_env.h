@@ -24,5 +24,7 @@ size_t bpf_env_percpu_size(size_t vsize, int ncpus);
 int bpf_env_zero_array(int fd, __u32 n, size_t vsize, int ncpus);
 /* Delete every key of a hash map with keys of ksize (<= 64) bytes: 0 or -errno. */
 int bpf_env_clear_hash(int fd, size_t ksize);
+/* An mmapable array map's memory, read-write (len bytes), or NULL. */
+void *bpf_env_mmap(int fd, size_t len);
 
 #endif

@@ -81,7 +81,29 @@ struct expect {
 
 /* --- maps -------------------------------------------------------------- */
 
-/* The SA table with its cache, as user space reads and writes it. */
+#define FILTER_BYTES ((size_t)IPSM_ROW_FILTER_SLOTS * sizeof(__u64))
+
+/* A skeleton's sa_filter, mapped once (the skeletons live as long as the test). */
+static __u64 *filter_of(struct ipsecmon *s)
+{
+	static struct {
+		int fd;
+		__u64 *p;
+	} m[8];
+	int fd = bpf_map__fd(s->maps.sa_filter);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(m) && m[i].p; i++)
+		if (m[i].fd == fd)
+			return m[i].p;
+	if (i == ARRAY_SIZE(m))
+		return NULL;
+	m[i].p = bpf_env_mmap(fd, FILTER_BYTES);
+	m[i].fd = fd;
+	return m[i].p;
+}
+
+/* The SA table with its cache and filter, as user space reads and writes it. */
 static struct sa_table table(struct env *e)
 {
 	struct ipsecmon *s = e->skel;
@@ -89,7 +111,35 @@ static struct sa_table table(struct env *e)
 	return (struct sa_table){ .fd_rows = bpf_map__fd(s->maps.sa_stats),
 				  .fd_cache = bpf_map__fd(s->maps.sa_cache),
 				  .fd_epoch = bpf_map__fd(s->maps.sa_epoch),
-				  .ncpus = e->ncpus };
+				  .ncpus = e->ncpus,
+				  .filter = filter_of(s) };
+}
+
+/* The row filter trusted, as attach makes it; the rest of the config kept. */
+static int trust_filter(struct ipsecmon *s)
+{
+	struct ipsm_config c = { 0 };
+	__u32 k = 0;
+	int fd = bpf_map__fd(s->maps.correlation);
+
+	if (bpf_map_lookup_elem(fd, &k, &c))
+		return -errno;
+	c.flags |= IPSM_CFG_ROW_FILTER;
+	return bpf_map_update_elem(fd, &k, &c, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The correlation map as the tests set it: the row filter trusted, as
+ * attach makes it, whatever else a test asks for.
+ */
+static int write_config(struct ipsecmon *s, __u64 live_until, __u32 seed, __u32 flags)
+{
+	struct ipsm_config c = { .live_until = live_until,
+				 .hash_seed = seed,
+				 .flags = flags | IPSM_CFG_ROW_FILTER };
+	__u32 k = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(s->maps.correlation), &k, &c, BPF_ANY) ? -errno : 0;
 }
 
 static int reset_maps(struct env *e)
@@ -103,8 +153,8 @@ static int reset_maps(struct env *e)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike), IPSM_IKE_SLOTS, sizeof(__u64),
 					 e->ncpus);
 	if (!err)
-		err = bpf_env_clear_hash(bpf_map__fd(s->maps.ike_msgs),
-					 sizeof(struct ipsm_ike_msg_key));
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike_msgs), IPSM_IKE_MSG_SETS,
+					 sizeof(struct ipsm_ike_msg_set), 1);
 	if (!err)
 		err = bpf_env_clear_hash(bpf_map__fd(s->maps.ike_sas),
 					 sizeof(struct ipsm_ike_sa_key));
@@ -112,10 +162,19 @@ static int reset_maps(struct env *e)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.dp), 1, sizeof(struct ipsm_dp),
 					 e->ncpus);
 	if (!err)
+		err = bpf_env_zero_array(bpf_map__fd(s->maps.local_memo), IPSM_LOCAL_MEMO_SLOTS,
+					 sizeof(struct ipsm_local_memo), e->ncpus);
+	if (!err)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.ike_peers), IPSM_IKE_PEER_SLOTS,
 					 sizeof(struct ipsm_ike_peer), e->ncpus);
 	if (!err)
 		err = bpf_env_clear_hash(bpf_map__fd(s->maps.sa_stats), sizeof(struct ipsm_sa_key));
+	if (!err && !filter_of(s))
+		err = -ENOMEM;
+	if (!err)
+		memset(filter_of(s), 0, FILTER_BYTES);
+	if (!err)
+		err = trust_filter(s);
 	if (!err)
 		err = bpf_env_zero_array(bpf_map__fd(s->maps.sa_cache), IPSM_SA_CACHE_SLOTS,
 					 sizeof(struct ipsm_sa_slot), e->ncpus);
@@ -245,6 +304,40 @@ static int count_sa_rows(struct env *e)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * Whether sa_filter counts exactly the rows sa_stats has, slot by slot:
+ * what every writer (datapath and user space) keeps when none is killed
+ * halfway. Reported as a case of its own.
+ */
+static void check_filter(struct env *e, const char *name)
+{
+	__u64 *want = calloc(IPSM_ROW_FILTER_SLOTS, sizeof(*want)), *f = filter_of(e->skel);
+	__u32 i;
+	int fd = bpf_map__fd(e->skel->maps.sa_stats), rows = 0;
+	struct ipsm_sa_key k, next, *prev = NULL;
+	struct result r = { 0 };
+
+	if (!want || !f) {
+		mismatch(&r, "out of memory");
+		goto out;
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		want[ipsm_row_filter_slot(&k)]++;
+		rows++;
+	}
+	for (i = 0; i < IPSM_ROW_FILTER_SLOTS; i++)
+		if (f[i] != want[i]) {
+			mismatch(&r, "slot %u counts %llu rows, the table has %llu (%d rows)", i,
+				 (unsigned long long)f[i], (unsigned long long)want[i], rows);
+			break;
+		}
+out:
+	free(want);
+	report_case(name, &r);
 }
 
 /* --- running ----------------------------------------------------------- */
@@ -1409,14 +1502,15 @@ static void use_skel(struct env *e, struct ipsecmon *s)
 static int fill_sa_table(struct env *e, int n)
 {
 	void *zero = calloc(1, bpf_env_percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
-	int fd = bpf_map__fd(e->skel->maps.sa_stats), i, err = 0;
 	struct ipsm_sa_key k = { .dir = 7, .proto = PKT_IPPROTO_ESP };
+	struct sa_table t = table(e);
+	int i, err = 0;
 
 	if (!zero)
 		return -ENOMEM;
 	for (i = 0; i < n && !err; i++) {
 		k.spi = htonl(0x70000000 + i);
-		err = bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST) ? -errno : 0;
+		err = sa_table_create(&t, &k, zero);
 	}
 	free(zero);
 	return err;
@@ -1537,7 +1631,7 @@ static bool keep_kernel_sas(void *ctx, const struct ipsm_sa_key *key)
  */
 static void run_learned_evict(struct env *e)
 {
-	int fd = bpf_map__fd(e->skel->maps.sa_stats), i, n, err;
+	int i, n, err;
 	struct ipsm_sa_val *v = calloc(e->ncpus, sizeof(*v));
 	struct sa_table t = table(e);
 	struct result r = { 0 };
@@ -1551,7 +1645,7 @@ static void run_learned_evict(struct env *e)
 		/* Seen on the last CPU: the eviction takes the latest of all CPUs. */
 		v[e->ncpus - 1].packets = 1;
 		v[e->ncpus - 1].last_seen = 1000 + i;
-		err = bpf_map_update_elem(fd, &k, v, BPF_NOEXIST) ? -errno : 0;
+		err = sa_table_create(&t, &k, v);
 	}
 	if (err) {
 		mismatch(&r, "preparing the table: %s", strerror(-err));
@@ -1559,8 +1653,9 @@ static void run_learned_evict(struct env *e)
 	}
 	learned_key(&k, SMALL_TABLE);
 	memset(v, 0, e->ncpus * sizeof(*v));
-	if (!bpf_map_update_elem(fd, &k, v, BPF_NOEXIST) || errno != E2BIG)
-		mismatch(&r, "a 17th row in a table of 16: %s", strerror(errno));
+	err = sa_table_create(&t, &k, v);
+	if (err != -E2BIG)
+		mismatch(&r, "a 17th row in a table of 16: %s", strerror(-err));
 	n = learned_evict(&t, keep_kernel_sas, NULL);
 	if (n != 2)
 		mismatch(&r, "evicted %d rows, want 2", n);
@@ -1572,8 +1667,9 @@ static void run_learned_evict(struct env *e)
 			mismatch(&r, "row 0x%x %s", LEARNED_SPI + i, want ? "gone" : "kept");
 	}
 	learned_key(&k, SMALL_TABLE);
-	if (bpf_map_update_elem(fd, &k, v, BPF_NOEXIST))
-		mismatch(&r, "the kernel SA's row after the eviction: %s", strerror(errno));
+	err = sa_table_create(&t, &k, v);
+	if (err)
+		mismatch(&r, "the kernel SA's row after the eviction: %s", strerror(-err));
 	n = learned_evict(&t, keep_kernel_sas, NULL);
 	learned_key(&k, LEARNED_KEPT + 2);
 	if (n != 2 || !read_sa(e, &k, &one))
@@ -2017,22 +2113,20 @@ static __u64 dp_bad(struct env *e, struct ipsecmon *s)
 
 static int set_live(struct ipsecmon *s, bool live)
 {
-	struct ipsm_config c = { .live_until = live ? ~0ULL : 0 };
-	__u32 k = 0;
-
-	return bpf_map_update_elem(bpf_map__fd(s->maps.correlation), &k, &c, BPF_ANY);
+	return write_config(s, live ? ~0ULL : 0, 0, 0);
 }
 
 static int insert_row(struct env *e, const struct ipsm_sa_key *k)
 {
 	void *zero = calloc(1, bpf_env_percpu_size(sizeof(struct ipsm_sa_val), e->ncpus));
+	struct sa_table t = table(e);
 	int err;
 
 	if (!zero)
 		return -ENOMEM;
-	err = bpf_map_update_elem(bpf_map__fd(e->skel->maps.sa_stats), k, zero, BPF_NOEXIST);
+	err = sa_table_create(&t, k, zero);
 	free(zero);
-	return err ? -errno : 0;
+	return err;
 }
 
 /*
@@ -2154,10 +2248,7 @@ static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 
 static int set_config(struct ipsecmon *s, __u64 live_until, __u32 seed, __u32 flags)
 {
-	struct ipsm_config c = { .live_until = live_until, .hash_seed = seed, .flags = flags };
-	__u32 k = 0;
-
-	return bpf_map_update_elem(bpf_map__fd(s->maps.correlation), &k, &c, BPF_ANY) ? -errno : 0;
+	return write_config(s, live_until, seed, flags);
 }
 
 static int set_local(struct ipsecmon *s, const __u8 *v4, bool add)
@@ -2236,6 +2327,17 @@ static void run_local_decisions(struct env *e)
 		reset_maps(e);
 		set_local(e->skel, lo1, false);
 		decide(e, "local_addrs_map_transit", h, &b, spi, 0, BAD_N);
+
+		/*
+		 * The answer is kept per CPU for IPSM_LOCAL_MEMO_NS; once that
+		 * passed, an address gone from the list is transit again.
+		 */
+		reset_maps(e);
+		set_local(e->skel, lo1, true);
+		decide(e, "local_memo_filled", h, &b, spi, BAD_N, 0);
+		set_local(e->skel, lo1, false);
+		usleep(3 * IPSM_LOCAL_MEMO_NS / 1000);
+		decide(e, "local_memo_expired", h, &b, spi, BAD_N, BAD_N);
 
 		/* No list yet: the FIB decides, and it calls 127.0.0.1 local. */
 		reset_maps(e);
@@ -2353,7 +2455,11 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 		((struct ipsm_sa_val *)((char *)vals +
 					c * ((sizeof(struct ipsm_sa_val) + 7) & ~7UL)))
 			->checked = mono_coarse_ns() + 3600 * 1000000000ULL;
-	bpf_map_update_elem(bpf_map__fd(s->maps.sa_stats), &k, vals, BPF_ANY);
+	{
+		struct sa_table t = table(e);
+
+		sa_table_create(&t, &k, vals);
+	}
 	build_local_esp(&b, frame, spi);
 	if (run(s->progs.ipsecmon_xdp_kfunc, b.data, b.len, BAD_N, &ret) || ret != XDP_PASS_)
 		mismatch(&r, "verdict %d", ret);
@@ -2374,6 +2480,34 @@ static void run_kfunc_revalidation(struct env *e, struct ipsecmon *s)
 	bpf_map_update_elem(bpf_map__fd(s->maps.marks), &zero, &m, BPF_ANY);
 	report_case("xdp_kfunc/marks_tried_on_miss", &r2);
 	free(vals);
+}
+
+/*
+ * Past IPSM_KERNEL_CHECKS_PER_SEC SPIs without a row in a second the kernel
+ * is not asked: with no monitor, the next packet makes a row as the plain
+ * program would; that row's revalidation is asked whatever the budget, and
+ * finds the SA missing from the next packet on.
+ */
+static void run_kfunc_budget(struct env *e, struct ipsecmon *s)
+{
+	const __u32 spi = 0x5005, n = IPSM_KERNEL_CHECKS_PER_SEC + 100;
+	__u8 frame[FRAME_MAX];
+	struct result r = { 0 };
+	struct ipsm_sa_key k;
+	struct ipsm_sa_val v = { 0 };
+	struct pkt_buf b;
+	int ret = 0;
+
+	e->skel = s;
+	reset_maps(e);
+	local_key(&k, IPSM_DIR_RX, spi);
+	build_local_esp(&b, frame, spi);
+	if (run(s->progs.ipsecmon_xdp_kfunc, b.data, b.len, n, &ret) || ret != XDP_PASS_)
+		mismatch(&r, "verdict %d", ret);
+	if (read_sa(e, &k, &v) || dp_bad(e, s) != n - 1 || v.packets != 1)
+		mismatch(&r, "bad %llu, row %llu packets, want %u and 1",
+			 (unsigned long long)dp_bad(e, s), (unsigned long long)v.packets, n - 1);
+	report_case("xdp_kfunc/check_budget_then_plain", &r);
 }
 
 /* --- main ---------------------------------------------------------------- */
@@ -2625,6 +2759,7 @@ int main(void)
 
 	use_skel(&e, main_skel);
 	run_table(&e);
+	check_filter(&e, "row_filter_after_datapath_rows");
 	run_truncations(&e);
 	run_consistent_truncations(&e);
 	run_seq(&e, "seq_1_2_3_5_4_4_100_36_37_37", seq_steps, ARRAY_SIZE(seq_steps),
@@ -2640,10 +2775,13 @@ int main(void)
 
 	use_skel(&e, small);
 	run_table_full(&e);
+	check_filter(&e, "row_filter_after_refused_inserts");
 	run_learned_evict(&e);
+	check_filter(&e, "row_filter_after_evictions");
 	run_learned_relearn(&e);
 	use_skel(&e, rate);
 	run_rate_budget(&e);
+	check_filter(&e, "row_filter_after_insert_budget");
 
 	if (bpf_env_has_kfunc()) {
 		err = open_skel(&kf, ~0U, 0);
@@ -2653,6 +2791,8 @@ int main(void)
 		}
 		run_bad_spi_kernel(&e, kf);
 		run_kfunc_revalidation(&e, kf);
+		run_kfunc_budget(&e, kf);
+		check_filter(&e, "row_filter_after_kernel_checks");
 	} else {
 		report_skip("no bpf_xdp_get_xfrm_state in this kernel: kfunc case not run");
 	}
