@@ -858,6 +858,11 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 			c = ns_config();
 			if (check == SA_MISSING ||
 			    (check == SA_UNCHECKED && !v && c && now < c->live_until)) {
+				/* A row the kernel has no SA for: bad SPIs until asked again. */
+				if (v && check == SA_MISSING) {
+					v->checked = now;
+					v->flags |= IPSM_SA_F_MISSING;
+				}
 				count_bad_spi(p, now);
 				return;
 			}
@@ -878,8 +883,11 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 		}
 	}
 	/* Decided (the kernel's SA, or not ours to decide): ask again only later. */
-	if (check == SA_EXISTS || ((how & CS_KFUNC) && !local))
+	if (check == SA_EXISTS || ((how & CS_KFUNC) && !local)) {
 		v->checked = now;
+		if (v->flags & IPSM_SA_F_MISSING)
+			v->flags &= ~IPSM_SA_F_MISSING;
+	}
 	sa_account(v, p, now);
 }
 
@@ -1017,6 +1025,8 @@ static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *
 	/* A row decided lately is trusted; an older one is asked about again. */
 	if ((how & CS_KFUNC) && (__s64)(now - v->checked) > (__s64)revalidate_ns)
 		sa_slow(ctx, p, &key.k, v, slow_how(ctx, p, how, data, data_end));
+	else if ((how & CS_KFUNC) && (v->flags & IPSM_SA_F_MISSING))
+		count_bad_spi(p, now);
 	else
 		sa_account(v, p, now);
 	/* Only a row this CPU counted in: its first_seen tells it from a new row. */

@@ -141,6 +141,8 @@ struct ipsm_sa_key {
 #define IPSM_SA_F_UDP_ENCAP (1U << 1) /* seen as ESP-in-UDP */
 #define IPSM_SA_F_PLAIN (1U << 2) /* seen as bare ESP/AH */
 #define IPSM_SA_F_SEQ_JUMP (1U << 3) /* seq_jump holds an unconfirmed jump */
+/* The kernel's SA lookup found no SA at checked: bad SPIs until it is asked again. */
+#define IPSM_SA_F_MISSING (1U << 4)
 
 #define IPSM_SEQ_WINDOW 64
 /*
@@ -167,7 +169,7 @@ struct ipsm_sa_val {
 	__u64 seq_replays; /* duplicates inside the window: replays on the wire */
 	__u64 seq_late; /* older than the window: counted, not classified */
 	__u64 seq_suspect; /* packets far ahead that no second packet confirmed */
-	__u64 checked; /* when the kernel's SA lookup last confirmed it (6.8+ XDP) */
+	__u64 checked; /* when the kernel's SA lookup last decided on it (6.8+ XDP) */
 	__u32 seq_max; /* highest sequence number (low 32 bits with ESN) */
 	__u32 flags; /* IPSM_SA_F_* */
 	__u32 seq_jump; /* the last unconfirmed far-ahead sequence number */

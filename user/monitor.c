@@ -403,7 +403,8 @@ static int split_reused(struct monitor *m, const struct ipsm_sa_key *key,
 	for (i = 0; i < m->ncpus; i++) {
 		/* When the new SA's first packet came is not known: the next one says. */
 		v[i].first_seen = 0;
-		v[i].flags &= ~(IPSM_SA_F_SEQ_VALID | IPSM_SA_F_SEQ_JUMP);
+		v[i].flags &= ~(IPSM_SA_F_SEQ_VALID | IPSM_SA_F_SEQ_JUMP | IPSM_SA_F_MISSING);
+		v[i].checked = 0; /* a new SA: the kernel is asked afresh */
 		v[i].seq_max = v[i].seq_jump = 0;
 		v[i].seq_window = v[i].seq_gaps = v[i].seq_filled = v[i].seq_replays = 0;
 		v[i].seq_late = v[i].seq_suspect = 0;

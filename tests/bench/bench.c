@@ -471,8 +471,9 @@ static void print_table(struct env *e, int filled)
 					"not met");
 		}
 	}
-	printf("\nsetup: sa_stats filled to max_entries (%u rows, %d random from userspace), "
-	       "known SAs have rows, a monitor's heartbeat and address list are in place, the "
+	printf("\nsetup: sa_stats filled to max_entries (%u rows, %d random from userspace, "
+	       "counted in sa_filter), known SAs have rows, a monitor's heartbeat and address "
+	       "list are in place, the "
 	       "kernel lookup's revalidation period is set past the run (the hit path is what "
 	       "is measured). +ns: median over trials of (program - bare program of the same "
 	       "hook), from the kernel's integer `duration`; driven cases rewrite the SPI per "

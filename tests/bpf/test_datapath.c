@@ -2241,6 +2241,10 @@ static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 			 (unsigned long long)bad_spi_packets(e, s, spi), BAD_N);
 	if (read_sa(e, &k, &v) || v.packets)
 		mismatch(&r, "the stale row counted %llu packets", (unsigned long long)v.packets);
+	/* The verdict is kept for the revalidation period: one lookup, not one per packet. */
+	if (!(v.flags & IPSM_SA_F_MISSING) || !v.checked)
+		mismatch(&r, "the row's verdict not kept: flags 0x%x, checked %llu", v.flags,
+			 (unsigned long long)v.checked);
 	report_case("xdp_kfunc/bad_spi_no_sa_in_kernel", &r);
 }
 
