@@ -270,12 +270,6 @@ static __always_inline void dp_window(struct ipsm_dp *d, __u64 now)
 	}
 }
 
-/*
- * Slow path for an SPI without a row: create one, within a per-CPU budget of
- * inserts per second, and not at all for a second after the table was found
- * full. A packet that gets no row here is counted as untracked here, on the
- * same dp lookup. Returns 0 when a row exists now.
- */
 static __always_inline struct ipsm_config *ns_config(void)
 {
 	__u32 k = 0;
@@ -319,6 +313,12 @@ static __always_inline bool row_absent(const struct ipsm_sa_key *key)
 	return n && !*(volatile __u64 *)n;
 }
 
+/*
+ * Slow path for an SPI without a row: create one, within a per-CPU budget of
+ * inserts per second, and not at all for a second after the table was found
+ * full. A packet that gets no row here is counted as untracked here, on the
+ * same dp lookup. Returns 0 when a row exists now.
+ */
 static __noinline int sa_insert(struct ipsm_sa_key *key, __u64 now, __u32 bytes)
 {
 	struct ipsm_dp *d;
@@ -1025,7 +1025,8 @@ static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *
 	/* A row decided lately is trusted; an older one is asked about again. */
 	if ((how & CS_KFUNC) && (__s64)(now - v->checked) > (__s64)revalidate_ns)
 		sa_slow(ctx, p, &key.k, v, slow_how(ctx, p, how, data, data_end));
-	else if ((how & CS_KFUNC) && (v->flags & IPSM_SA_F_MISSING))
+	else if ((how & CS_KFUNC) && (v->flags & IPSM_SA_F_MISSING) &&
+		 !(slow_how(ctx, p, how, data, data_end) & CS_OTHER_HOST))
 		count_bad_spi(p, now);
 	else
 		sa_account(v, p, now);

@@ -2218,6 +2218,8 @@ next:
  * at all (no ESP in its kernel): every inbound ESP to a local address is a
  * bad SPI, whatever the SA table says.
  */
+static int set_iface_mac(struct ipsecmon *s, const __u8 *mac);
+
 static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 {
 	const __u32 spi = 0x5003;
@@ -2246,6 +2248,24 @@ static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 		mismatch(&r, "the row's verdict not kept: flags 0x%x, checked %llu", v.flags,
 			 (unsigned long long)v.checked);
 	report_case("xdp_kfunc/bad_spi_no_sa_in_kernel", &r);
+
+	/* While the verdict is kept, a frame to another host's MAC is still not ours. */
+	{
+		static const __u8 mac[6] = { 0x02, 0, 0, 0, 0, 0x09 };
+		struct result r2 = { 0 };
+
+		set_iface_mac(s, mac);
+		b.data[5] = 0x22;
+		if (run(s->progs.ipsecmon_xdp_kfunc, b.data, b.len, BAD_N, &ret) ||
+		    ret != XDP_PASS_)
+			mismatch(&r2, "verdict %d", ret);
+		if (read_sa(e, &k, &v) || v.packets != BAD_N || dp_bad(e, s) != BAD_N)
+			mismatch(&r2, "row %llu, bad %llu, want %d and %d",
+				 (unsigned long long)v.packets, (unsigned long long)dp_bad(e, s),
+				 BAD_N, BAD_N);
+		set_iface_mac(s, (const __u8[6]){ 0 });
+		report_case("xdp_kfunc/kept_verdict_other_host_not_bad", &r2);
+	}
 }
 
 /* --- local, transit and another host's frames --------------------------- */
