@@ -807,8 +807,10 @@ static __always_inline bool kernel_check_allowed(__u64 now)
 	if (!d)
 		return false;
 	dp_window(d, now);
-	if (d->window_checks >= IPSM_KERNEL_CHECKS_PER_SEC)
+	if (d->window_checks >= IPSM_KERNEL_CHECKS_PER_SEC) {
+		d->kernel_checks_skipped++;
 		return false;
+	}
 	d->window_checks++;
 	return true;
 }

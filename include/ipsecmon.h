@@ -270,6 +270,7 @@ struct ipsm_dp {
 	__u64 bad_spi_evicted; /* bad-SPI slots taken over by another SPI */
 	__u64 reserved_spi_packets; /* ESP/AH with SPI 1-255 (RFC 4303): no SA can match */
 	__u64 ike_peer_evicted; /* IKE peer slots taken over by another address */
+	__u64 kernel_checks_skipped; /* row-less SPIs not asked about: check budget spent */
 };
 
 /* The datapath's per-CPU copy of the coarse clock, and the jiffy it was read in. */

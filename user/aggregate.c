@@ -52,6 +52,7 @@ void agg_sum_dp(struct ipsm_dp *sum, const struct ipsm_dp *percpu, int ncpus)
 		sum->bad_spi_evicted += percpu[i].bad_spi_evicted;
 		sum->reserved_spi_packets += percpu[i].reserved_spi_packets;
 		sum->ike_peer_evicted += percpu[i].ike_peer_evicted;
+		sum->kernel_checks_skipped += percpu[i].kernel_checks_skipped;
 	}
 }
 

@@ -511,6 +511,8 @@ json_t *json_snapshot_view(const struct ipsm_snapshot *s, const struct json_view
 			    jint(s->dp.reserved_spi_packets));
 	json_object_set_new(json_object_get(doc, "datapath"), "ike_peer_evicted",
 			    jint(s->dp.ike_peer_evicted));
+	json_object_set_new(json_object_get(doc, "datapath"), "kernel_checks_skipped",
+			    jint(s->dp.kernel_checks_skipped));
 	/* Without the kernel's SAs the pairs are unknown, not none. */
 	tunnels = s->ipsecmon.have_xfrm ? tunnels_arr(s, v->max_tunnels, &n_tunnels) : json_null();
 	if (!doc || !tunnels) {

@@ -517,6 +517,10 @@ static void render_datapath(struct pw *w, const struct ipsm_snapshot *s)
 		{ "ipsecmon_datapath_reserved_spi_packets_total",
 		  "ESP/AH packets with a reserved SPI (1-255): no SA can have one.",
 		  offsetof(struct ipsm_dp, reserved_spi_packets) },
+		{ "ipsecmon_datapath_kernel_checks_skipped_total",
+		  "Packets of SPIs without a row not checked with the kernel's SA lookup "
+		  "(4096 per second per CPU spent): a random-SPI flood.",
+		  offsetof(struct ipsm_dp, kernel_checks_skipped) },
 	};
 	unsigned int i;
 

@@ -2531,6 +2531,21 @@ static void run_kfunc_budget(struct env *e, struct ipsecmon *s)
 	if (read_sa(e, &k, &v) || dp_bad(e, s) != n - 1 || v.packets != 1)
 		mismatch(&r, "bad %llu, row %llu packets, want %u and 1",
 			 (unsigned long long)dp_bad(e, s), (unsigned long long)v.packets, n - 1);
+	/* Only the packet that made the row went unasked; the row's are revalidations. */
+	{
+		struct ipsm_dp *d = calloc(e->ncpus, sizeof(*d));
+		__u64 skipped = 0;
+		__u32 zero = 0;
+		int c;
+
+		if (d && !bpf_map_lookup_elem(bpf_map__fd(s->maps.dp), &zero, d))
+			for (c = 0; c < e->ncpus; c++)
+				skipped += d[c].kernel_checks_skipped;
+		if (skipped != 1)
+			mismatch(&r, "kernel_checks_skipped %llu, want 1",
+				 (unsigned long long)skipped);
+		free(d);
+	}
 	report_case("xdp_kfunc/check_budget_then_plain", &r);
 }
 
