@@ -92,8 +92,8 @@ enum ipsm_ike_notify {
  * IPSM_IKE_MSG_WAYS picked by the digest; the same digest again is a
  * retransmit. A new digest takes the set's first way and pushes the oldest
  * out, so a message is forgotten once as many newer ones fell in its set:
- * 16,384 in all, as many as an LRU hash of that size keeps, at the cost of
- * an array slot instead of a hash lookup. 0 marks an empty way.
+ * 16,384 in all (the LRU hash this replaced kept 8192), each an array slot
+ * to look at instead of a hash lookup. 0 marks an empty way.
  */
 #define IPSM_IKE_MSG_SETS 4096
 #define IPSM_IKE_MSG_WAYS 4
