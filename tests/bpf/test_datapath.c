@@ -132,7 +132,7 @@ static int trust_filter(struct ipsecmon *s)
  * The correlation map as the tests set it: the row filter trusted, as
  * attach makes it, whatever else a test asks for.
  */
-static int write_config(struct ipsecmon *s, __u64 live_until, __u32 seed, __u32 flags)
+static int set_config(struct ipsecmon *s, __u64 live_until, __u32 seed, __u32 flags)
 {
 	struct ipsm_config c = { .live_until = live_until,
 				 .hash_seed = seed,
@@ -2113,7 +2113,7 @@ static __u64 dp_bad(struct env *e, struct ipsecmon *s)
 
 static int set_live(struct ipsecmon *s, bool live)
 {
-	return write_config(s, live ? ~0ULL : 0, 0, 0);
+	return set_config(s, live ? ~0ULL : 0, 0, 0);
 }
 
 static int insert_row(struct env *e, const struct ipsm_sa_key *k)
@@ -2269,11 +2269,6 @@ static void run_bad_spi_kernel(struct env *e, struct ipsecmon *s)
 }
 
 /* --- local, transit and another host's frames --------------------------- */
-
-static int set_config(struct ipsecmon *s, __u64 live_until, __u32 seed, __u32 flags)
-{
-	return write_config(s, live_until, seed, flags);
-}
 
 static int set_local(struct ipsecmon *s, const __u8 *v4, bool add)
 {
