@@ -120,9 +120,11 @@ attach() {
 		PCAP_PID=$!
 		sleep 0.5
 		;;
-	ipsecmon_xdp_native) mon_attach --xdp-mode native ;;
-	ipsecmon_xdp_generic) mon_attach --xdp-mode skb ;;
-	ipsecmon_tc) mon_attach --hooks tc-ingress,tc-egress ;;
+	# Each hook alone, against the bare program of that hook; the default
+	# (XDP and TC egress) is measured whole, against nothing.
+	ipsecmon_xdp_native) mon_attach --hooks xdp --xdp-mode native ;;
+	ipsecmon_xdp_generic) mon_attach --hooks xdp --xdp-mode skb ;;
+	ipsecmon_tc) mon_attach --hooks tc-ingress ;;
 	ipsecmon_default) mon_attach ;;
 	esac
 }
