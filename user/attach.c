@@ -134,18 +134,14 @@ static bool kernel_has_xfrm_kfunc(void)
  */
 static int trust_filter(int fd_corr, int trust)
 {
-	struct ipsm_config c = {};
-	__u32 k = 0;
+	struct dp_config dc = { .fd_corr = fd_corr, .fd_addrs = -1, .fd_marks = -1 };
 
 	if (!trust)
 		return 0;
-	if (bpf_map_lookup_elem(fd_corr, &k, &c))
-		return -errno;
 	if (trust < 0)
 		pr_warn("the SA table's filter was missing from its pins: every miss looks the "
 			"table up until all interfaces of the namespace are detached");
-	c.flags = trust > 0 ? c.flags | IPSM_CFG_ROW_FILTER : c.flags & ~IPSM_CFG_ROW_FILTER;
-	return bpf_map_update_elem(fd_corr, &k, &c, BPF_ANY) ? -errno : 0;
+	return dp_config_row_filter(&dc, trust > 0);
 }
 
 /* Load the object with maps pinned where they belong and pin the programs. */

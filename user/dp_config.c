@@ -85,6 +85,19 @@ int dp_config_heartbeat(struct dp_config *dc, __u64 live_until_mono_ns)
 	return config_update(dc, set_live, &live_until_mono_ns);
 }
 
+static void set_row_filter(struct ipsm_config *c, void *arg)
+{
+	if (arg)
+		c->flags |= IPSM_CFG_ROW_FILTER;
+	else
+		c->flags &= ~IPSM_CFG_ROW_FILTER;
+}
+
+int dp_config_row_filter(struct dp_config *dc, bool trusted)
+{
+	return config_update(dc, set_row_filter, trusted ? dc : NULL);
+}
+
 static void set_flag(struct ipsm_config *c, void *arg)
 {
 	if (arg)

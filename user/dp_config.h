@@ -26,6 +26,8 @@ void dp_config_close(struct dp_config *dc);
 int dp_config_seed(struct dp_config *dc);
 /* The monitor's heartbeat: trust the SA table until then (0: no longer). */
 int dp_config_heartbeat(struct dp_config *dc, __u64 live_until_mono_ns);
+/* Whether the datapath may trust sa_filter (IPSM_CFG_ROW_FILTER); needs fd_corr only. */
+int dp_config_row_filter(struct dp_config *dc, bool trusted);
 /* Make local_addrs equal to la and let the datapath use it. */
 int dp_config_addrs(struct dp_config *dc, const struct local_addrs *la);
 /* The distinct marks of the SAs in xs, for the kernel lookup's miss path. */
