@@ -43,7 +43,7 @@ ipsm_netns_create
 trap demo_cleanup EXIT
 EXPECT=$(mktemp /tmp/ipsm-demo.XXXXXX)
 
-say "Attaching ipsecmon-bpf to vb in $NS_B (XDP counts rx, TC egress counts tx)"
+say "Attaching ipsecmon-bpf to vb in $NS_B (TC ingress counts rx: on a veth XDP would slow the traffic; TC egress counts tx)"
 "$IPSM_BIN" attach vb --netns "$NS_B"
 echo "+ ipsecmon-bpf status --netns $NS_B"
 "$IPSM_BIN" status --netns "$NS_B"

@@ -778,6 +778,30 @@ int attach_check_hooks(__u32 hooks)
 	return -EINVAL;
 }
 
+/*
+ * The hooks of an attach without --hooks: the receive hook an interface
+ * already has, else XDP, except where the driver makes any XDP slow its
+ * traffic. On veth and virtio_net native XDP turns GRO or the offloads
+ * off, and generic XDP copies every GRO'd skb into one linear buffer (TCP
+ * through a veth loses ~20%); TC ingress sees the same packets at the
+ * cost of one program run per skb. What it gives up is the kernel's SA
+ * lookup, which only XDP has: correlation then needs the monitor.
+ */
+static __u32 auto_hooks(const char *ifname, __u32 recorded)
+{
+	const __u32 rx = (1U << IPSM_HOOK_XDP) | (1U << IPSM_HOOK_TC_INGRESS);
+	char driver[32];
+
+	if (recorded & rx)
+		return (recorded & rx) | (1U << IPSM_HOOK_TC_EGRESS);
+	if (!native_xdp_harms(ifname, driver, sizeof(driver)))
+		return IPSM_DEFAULT_HOOKS;
+	pr_info("%s: receiving on TC ingress (driver %s: XDP would slow its traffic; "
+		"--hooks xdp,tc-egress to have it)",
+		ifname, driver);
+	return IPSM_TC_HOOKS;
+}
+
 int attach_all(const struct ipsm_paths *p, char *const *names, int n, const struct attach_opts *o)
 {
 	char dir[PATH_MAX];
@@ -809,9 +833,12 @@ int attach_all(const struct ipsm_paths *p, char *const *names, int n, const stru
 
 		pins_iface_dir(p, if_nametoindex(names[i]), dir, sizeof(dir));
 		fresh[i] = access(dir, F_OK) != 0;
-		if (!fresh[i] && o->keep_hooks &&
-		    !ipsm_iface_read(p, if_nametoindex(names[i]), &ifc) && ifc.hooks)
+		if (fresh[i] || ipsm_iface_read(p, if_nametoindex(names[i]), &ifc))
+			ifc.hooks = 0;
+		if (o->keep_hooks && ifc.hooks)
 			oi.hooks = ifc.hooks;
+		else if (o->hooks_auto)
+			oi.hooks = auto_hooks(names[i], ifc.hooks);
 		j = ipsm_attach(p, names[i], &oi);
 		if (j) {
 			/* All or none: undo the interfaces this call attached from scratch. */

@@ -22,9 +22,12 @@ struct attach_opts {
 	__u32 max_sas; /* SA table size when the namespace's maps are created */
 	__u32 inserts_per_sec;
 	bool keep_hooks; /* an interface attached before keeps its hooks (run) */
+	bool hooks_auto; /* no --hooks: the receive hook is chosen per driver */
 };
 
 #define IPSM_DEFAULT_HOOKS ((1U << IPSM_HOOK_XDP) | (1U << IPSM_HOOK_TC_EGRESS))
+/* The default where any XDP would slow the traffic (see attach_all()). */
+#define IPSM_TC_HOOKS ((1U << IPSM_HOOK_TC_INGRESS) | (1U << IPSM_HOOK_TC_EGRESS))
 
 /*
  * Make IFNAME's requested hooks run our programs. Idempotent; on failure

@@ -223,10 +223,10 @@ static const struct cli_opt common_opts[] = {
 
 const struct cli_opt cli_attach_opts[] = {
 	{ "hooks", 0, "LIST",
-	  "comma-separated: xdp, tc-ingress, tc-egress\n(default xdp,tc-egress; xdp and tc-ingress\nexclude each other)",
+	  "comma-separated: xdp, tc-ingress, tc-egress (default\nxdp,tc-egress; on veth and virtio_net, where XDP\nslows the traffic, tc-ingress,tc-egress; attached\nbefore, the receive hook it has). xdp and tc-ingress\nexclude each other",
 	  set_hooks, "bad --hooks '%s': use xdp, tc-ingress, tc-egress" },
 	{ "xdp-mode", 0, "MODE",
-	  "native, skb (generic) or auto (default: native\nwhere it does not slow the traffic, else skb)",
+	  "native, skb (generic) or auto (default: native\nwhere it does not slow the traffic, else skb);\nnative or skb without --hooks: xdp,tc-egress",
 	  set_xdp_mode, "bad --xdp-mode '%s': use native, skb or auto" },
 	{ "max-sas", 0, "N",
 	  "SA table size when the namespace's maps are first made\n(default " IPSM_STR(
@@ -529,6 +529,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 	}
 	if (attach_check_hooks(a->attach.hooks))
 		return IPSM_EXIT_USAGE;
+	/* --xdp-mode skb or native asks for XDP: only auto leaves the choice. */
+	a->attach.hooks_auto = !a->hooks_given && a->attach.xdp_mode == IPSM_XDP_AUTO;
 	return -1;
 }
 

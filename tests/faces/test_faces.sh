@@ -257,7 +257,9 @@ main() {
 	trap cleanup EXIT
 	ipsm_netns_create
 	trap cleanup EXIT
-	ipsm attach vb --netns "$NS_B"
+	# XDP, not the veth default (TC ingress): without a monitor only the
+	# kernel's SA lookup in XDP finds the bad SPIs watch and check show.
+	ipsm attach vb --netns "$NS_B" --hooks xdp,tc-egress
 	ipsm_send_mix "${MIX[@]}" >/dev/null
 	sleep 0.3
 	test_watch_tty

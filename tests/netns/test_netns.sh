@@ -249,27 +249,30 @@ test_errors_unattached() {
 # Default hooks, plus lifetime: counters outlive the CLI, re-attach keeps them.
 test_default_lifecycle() {
 	local s="$WORK/stats-life" e="$WORK/exp-life" base
-	check_rc "default: attach" 0 ipsm attach vb --netns "$NS_B"
+	check_rc "default: attach -v" 0 ipsm attach vb --netns "$NS_B" -v
+	check_eq "default: attach said why it chose TC ingress" 1 \
+		"$(grep -c '^ipsecmon-bpf: vb: receiving on TC ingress (driver veth: XDP would slow its traffic; --hooks xdp,tc-egress to have it)$' "$LAST_OUT" || true)"
 	check_eq "default: pin dir is netns-<cookie of B>" "present" \
 		"$([ -d "$PIN_NS_DIR" ] && echo present || echo absent)"
 	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
 	check_json "default: status netns_id" "$WORK/status.json" '.netns_id' "$NS_B_COOKIE"
-	# On veth the default is generic XDP: native XDP there turns GRO off.
+	# On veth the default receives on TC ingress: native XDP there turns
+	# GRO off, generic XDP copies every GRO'd skb.
 	check_json "default: status interfaces" "$WORK/status.json" \
 		'[.interfaces[] | {name, hooks, hooks_live, present, xdp_mode}]' \
-		'[{"name":"vb","hooks":["xdp","tc-egress"],"hooks_live":["xdp","tc-egress"],"present":true,"xdp_mode":"skb"}]'
-	check_eq "default: ip link shows xdpgeneric on vb" "xdpgeneric" \
-		"$(ip -n "$NS_B" link show dev vb | grep -o -w -m1 xdpgeneric || true)"
+		'[{"name":"vb","hooks":["tc-ingress","tc-egress"],"hooks_live":["tc-ingress","tc-egress"],"present":true,"xdp_mode":null}]'
+	check_eq "default: no XDP on vb" "" \
+		"$(ip -n "$NS_B" link show dev vb | grep -o 'xdp[a-z]*' || true)"
+	check_eq "default: tc ingress filter on vb" "1" \
+		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c 'handle 0x1bec ipsecmon_tc_ing' || true)"
 	check_eq "default: tc egress filter on vb" "1" \
 		"$(tc -n "$NS_B" filter show dev vb egress | grep -c 'handle 0x1bec ipsecmon_tc_egr' || true)"
-	check_eq "default: no tc ingress filter on vb" "0" \
-		"$(tc -n "$NS_B" filter show dev vb ingress | grep -c ipsecmon || true)"
 
 	send_and_snapshot "$e-1.json" "$s-1.json" 0 "${MIX1[@]}"
 	check_json "default: schema" "$s-1.json" '.schema' '"ipsecmon-bpf/1"'
 	check_json "default: interfaces[0].name" "$s-1.json" '.interfaces[0].name' '"vb"'
 	check_json "default: interfaces[0].hooks" "$s-1.json" '.interfaces[0].hooks' \
-		'["xdp","tc-egress"]'
+		'["tc-ingress","tc-egress"]'
 	check_json "default: netns_id" "$s-1.json" '.netns_id' "$NS_B_COOKIE"
 	compare_mix "default" "$s-1.json" "$e-1.json"
 	# The resets B sends back are the proof that tc-egress counts.
@@ -301,11 +304,13 @@ test_default_lifecycle() {
 		'[.sas[] | {spi, packets, seq_max}]' \
 		"$(jq -c '[.sas[] | {spi, packets, seq_max}]' "$s-1.json")"
 	check_json "re-attach: same hooks" "$s-1c.json" '.interfaces[0].hooks_live' \
-		'["xdp","tc-egress"]'
+		'["tc-ingress","tc-egress"]'
 	check_eq "re-attach: still one tc egress filter" "1" \
 		"$(tc -n "$NS_B" filter show dev vb egress | grep -c 'handle 0x1bec ipsecmon_tc_egr' || true)"
-	check_rc "re-attach with tc-ingress (xdp already there) exits 2" 2 \
-		ipsm attach vb --netns "$NS_B" --hooks tc-ingress
+	check_rc "re-attach with xdp (tc-ingress already there) exits 2" 2 \
+		ipsm attach vb --netns "$NS_B" --hooks xdp
+	check_rc "re-attach with --xdp-mode skb (tc-ingress already there) exits 2" 2 \
+		ipsm attach vb --netns "$NS_B" --xdp-mode skb
 
 	# More traffic after the CLI exited: totals add up.
 	base=$(jq '[.traffic.rx[].packets] | add' "$s-1c.json")
@@ -368,15 +373,17 @@ test_conflict() {
 	local label=conflict xdp_before
 	IPSM_EXTRA_PIN_DIRS+=("$OTHER_PIN_DIR")
 	check_rc "$label: attach with another pin dir" 0 \
-		ipsm attach vb --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR"
+		ipsm attach vb --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR" --hooks xdp,tc-egress
 	xdp_before=$(ip -n "$NS_B" -d link show dev vb | grep -o 'prog/xdp id [0-9]*' || true)
-	check_rc "$label: attach over a foreign XDP program exits 6" 6 ipsm attach vb --netns "$NS_B"
+	check_rc "$label: attach over a foreign XDP program exits 6" 6 \
+		ipsm attach vb --netns "$NS_B" --hooks xdp,tc-egress
 	check_eq "$label: no pin dir left under $DEFAULT_PIN_DIR" "absent" \
 		"$([ -e "$PIN_NS_DIR" ] && echo present || echo absent)"
 	check_eq "$label: the other XDP program still attached" "$xdp_before" \
 		"$(ip -n "$NS_B" -d link show dev vb | grep -o 'prog/xdp id [0-9]*' || true)"
 	check_rc "$label: stats in default pin dir exits 7" 7 ipsm stats --netns "$NS_B"
-	check_rc "$label: attach --force exits 0" 0 ipsm attach vb --netns "$NS_B" --force
+	check_rc "$label: attach --force exits 0" 0 \
+		ipsm attach vb --netns "$NS_B" --hooks xdp,tc-egress --force
 	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
 	check_json "$label: ours live after --force" "$WORK/status.json" \
 		'.interfaces[0].hooks_live' '["xdp","tc-egress"]'
@@ -473,7 +480,7 @@ test_unfinished_attach() {
 		"$(grep -c 'vb: an earlier attach did not finish; starting again' "$LAST_OUT" || true)"
 	check_rc "unfinished: status" 0 ipsm status --json --netns "$NS_B" --pin-dir "$dir"
 	check_json "unfinished: hooks live" "$LAST_OUT" '.interfaces[0].hooks_live' \
-		'["xdp","tc-egress"]'
+		'["tc-ingress","tc-egress"]'
 	check_rc "unfinished: detach" 0 ipsm detach vb --netns "$NS_B" --pin-dir "$dir"
 	check_eq "unfinished: detach printed nothing" "" "$(cat "$LAST_OUT")"
 }
@@ -493,6 +500,11 @@ test_mode_switch_and_gone() {
 	check_rc "mode: back to native" 0 ipsm attach vb --netns "$NS_B" --xdp-mode native
 	check_eq "mode: ip link shows xdp" "xdp" \
 		"$(ip -n "$NS_B" link show dev vb | grep -o -w -m1 'xdp' || true)"
+	# Without --hooks an interface keeps the receive hook it has.
+	check_rc "mode: re-attach with defaults" 0 ipsm attach vb --netns "$NS_B"
+	stats_json >"$s-2.json" || echo '{}' >"$s-2.json"
+	check_json "mode: defaults kept XDP native" "$s-2.json" \
+		'.interfaces[0] | [.xdp_mode, .hooks_live]' '["native",["xdp","tc-egress"]]'
 
 	ip -n "$NS_B" link del vb
 	check_rc "gone: status exits 0" 0 ipsm status --json --netns "$NS_B"

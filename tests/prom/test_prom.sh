@@ -195,8 +195,9 @@ test_scrape() {
 	check_eq "sa_series_dropped" 0 "$(metric_value "$m" ipsecmon_sa_series_dropped)"
 	check_eq "datapath_untracked_packets_total" 0 \
 		"$(metric_value "$m" ipsecmon_datapath_untracked_packets_total)"
-	check_eq "interface_hook_live xdp" 1 \
-		"$(metric_value "$m" 'ipsecmon_interface_hook_live{interface="vb",hook="xdp"}')"
+	# run on a veth without --hooks: TC ingress receives.
+	check_eq "interface_hook_live tc-ingress" 1 \
+		"$(metric_value "$m" 'ipsecmon_interface_hook_live{interface="vb",hook="tc-ingress"}')"
 	check_lines "kernel_xfrm_stat_total XfrmInNoStates present" 1 "$m" \
 		'^ipsecmon_kernel_xfrm_stat_total{counter="XfrmInNoStates"} '
 }

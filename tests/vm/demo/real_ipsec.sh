@@ -72,7 +72,9 @@ ip -n gw2 -batch - <<-BATCH
 BATCH
 
 say "Attaching ipsecmon-bpf to gw2's v2 and w2, and starting the monitor"
-echo "+ ipsecmon-bpf run v2 w2 --netns gw2 --interval 1 --prometheus $PROM"
+# XDP, as on a gateway's NIC (a plain attach on a veth receives on TC
+# ingress), so that the kernel's SA lookup is part of the show.
+echo "+ ipsecmon-bpf run v2 w2 --netns gw2 --hooks xdp,tc-egress --interval 1 --prometheus $PROM"
 ipsecmon_attach gw2 v2 w2
 IPSECMON_MON_INTERVAL=1 ipsecmon_monitor gw2 v2 w2 --prometheus="$PROM"
 

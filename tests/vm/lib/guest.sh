@@ -539,10 +539,16 @@ _IPSECMON_PIN=""
 # attach starts from zero (several interfaces: one attach, one pin folder,
 # the first interface's SA lookup read). A failure is an assertion failure,
 # and the scenario carries on without the datapath checks so the
-# kernel-counter checks still report.
+# kernel-counter checks still report. Unless the caller chooses hooks, XDP
+# receives: these interfaces are veths, where a plain attach would pick TC
+# ingress (tc_only_then_run.sh checks that), and the scenarios are about
+# the kernel's SA lookup that only XDP has, as on a gateway's NIC.
 ipsecmon_attach() {
 	local ns=$1 iface=$2 rc=0 got
 	shift
+	if [[ " $* " != *" --hooks "* && " $* " != *" --xdp-mode "* ]]; then
+		set -- "$@" --hooks xdp,tc-egress
+	fi
 	_IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-$ns-$iface-$RANDOM$RANDOM
 	"$IPSECMON_BIN" attach "$@" --netns "$ns" --pin-dir "$_IPSECMON_PIN" || rc=$?
 	check_eq "ipsecmon attach $* --netns $ns: exit status" 0 "$rc"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `attach --hooks tc-ingress,tc-egress` (TC instead of XDP for receiving),
-# then `run` on the same interface: run must keep the hooks it finds (it
+# A plain `attach` on a veth receives on TC ingress (XDP there would slow
+# the traffic; it says so), then `run` on the same interface: run must keep the hooks it finds (it
 # used to exit 2, "xdp and tc-ingress would both count"), count as usual
 # (N pings: N ESP packets in, N out, on their SAs), leave the hooks in
 # place when it stops, and `status --json` must show the TC hooks and no
@@ -35,8 +35,10 @@ ipsec_pair cbc-sha256 "$SPI12" "$SPI21"
 _IPSECMON_PIN=/sys/fs/bpf/ipsecmon-vm-tc-$RANDOM$RANDOM
 # shellcheck disable=SC2034 # where check_rc (tests/lib/assert.sh) leaves the output
 LAST_OUT=/tmp/attach.out
-check_rc "attach v2 --hooks tc-ingress,tc-egress: exit 0" 0 \
-	"$IPSECMON_BIN" attach v2 --netns gw2 --pin-dir "$_IPSECMON_PIN" --hooks tc-ingress,tc-egress
+check_rc "attach -v v2 (a veth, no --hooks): exit 0" 0 \
+	"$IPSECMON_BIN" attach v2 --netns gw2 --pin-dir "$_IPSECMON_PIN" -v
+check_eq "attach said why it chose TC ingress" 1 \
+	"$(grep -c '^ipsecmon-bpf: v2: receiving on TC ingress (driver veth: XDP would slow its traffic; --hooks xdp,tc-egress to have it)$' "$LAST_OUT" || true)"
 check_eq "status --json after attach: TC hooks, no XDP" "$TC" "$(hooks)"
 check_eq "no XDP program on v2" 0 "$(ip -n gw2 link show dev v2 | grep -c 'xdp' || true)"
 check_eq "correlation, bad-SPI detection without run" '["inactive","inactive"]' \
