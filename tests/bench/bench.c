@@ -105,6 +105,7 @@ static struct bcase cases[] = {
 };
 
 #define KNOWN_V4 2
+#define FLOOD_LOCAL 6
 
 struct env {
 	struct ipsecmon *clf;
@@ -177,31 +178,59 @@ static int set_drive(struct env *e, const struct bcase *c)
 }
 
 /* Slot 1 of the hook's program array: the program under test, for driven cases. */
-static int set_target(struct env *e, int v)
+static int set_target(struct env *e, bool tc, int prog_fd)
 {
-	int fd = bpf_map__fd(is_tc(v) ? e->base->maps.tc_targets : e->base->maps.xdp_targets);
+	int fd = bpf_map__fd(tc ? e->base->maps.tc_targets : e->base->maps.xdp_targets);
 	__u32 k = 1;
 
-	return bpf_map_update_elem(fd, &k, &e->clf_fd[v], BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(fd, &k, &prog_fd, BPF_ANY) ? -errno : 0;
 }
 
 /*
- * Trials alternate the order (bare, clf, then clf, bare), so a slow drift
- * of the host adds the same to both.
+ * Medians of fd[0]'s time and of fd[1]'s over it. Trials alternate the
+ * order (bare, clf, then clf, bare), so a slow drift of the host adds the
+ * same to both.
  */
-static int measure(struct env *e, struct bcase *c, int v)
+static int run_pair(struct env *e, const struct pkt_buf *b, const int fd[2], int want,
+		    double *bare_med, double *delta_med)
 {
 	static double bare[MAX_TRIALS], delta[MAX_TRIALS];
-	int want = is_tc(v) ? TC_ACT_UNSPEC_ : XDP_PASS_;
-	int fd[2], t, i, err;
 	double d[2];
+	int t, i, err;
+
+	for (t = 0; t < e->trials; t++) {
+		for (i = 0; i < 2; i++) {
+			int p = t % 2 ? 1 - i : i;
+
+			err = run_once(fd[p], b, e->repeat, want, &d[p]);
+			if (err)
+				return err;
+		}
+		bare[t] = d[0];
+		delta[t] = d[1] - d[0];
+	}
+	*bare_med = median(bare, e->trials);
+	*delta_med = median(delta, e->trials);
+	return 0;
+}
+
+/* The driver pair of a hook, for cases that need a new SPI per packet. */
+static void drivers(struct env *e, bool tc, int fd[2])
+{
+	fd[0] = bpf_program__fd(tc ? e->base->progs.bench_drive_tc0 :
+				     e->base->progs.bench_drive_xdp0);
+	fd[1] = bpf_program__fd(tc ? e->base->progs.bench_drive_tc1 :
+				     e->base->progs.bench_drive_xdp1);
+}
+
+static int measure(struct env *e, struct bcase *c, int v)
+{
+	int want = is_tc(v) ? TC_ACT_UNSPEC_ : XDP_PASS_;
+	int fd[2], err;
 
 	if (c->drive) {
-		fd[0] = bpf_program__fd(is_tc(v) ? e->base->progs.bench_drive_tc0 :
-						   e->base->progs.bench_drive_xdp0);
-		fd[1] = bpf_program__fd(is_tc(v) ? e->base->progs.bench_drive_tc1 :
-						   e->base->progs.bench_drive_xdp1);
-		err = set_target(e, v);
+		drivers(e, is_tc(v), fd);
+		err = set_target(e, is_tc(v), e->clf_fd[v]);
 		if (!err)
 			err = set_drive(e, c);
 		if (err)
@@ -211,21 +240,10 @@ static int measure(struct env *e, struct bcase *c, int v)
 						   e->base->progs.bench_pass);
 		fd[1] = e->clf_fd[v];
 	}
-	for (t = 0; t < e->trials; t++) {
-		for (i = 0; i < 2; i++) {
-			int p = t % 2 ? 1 - i : i;
-
-			err = run_once(fd[p], &c->b, e->repeat, want, &d[p]);
-			if (err)
-				return err;
-		}
-		bare[t] = d[0];
-		delta[t] = d[1] - d[0];
-	}
-	c->bare[v] = median(bare, e->trials);
-	c->delta[v] = median(delta, e->trials);
-	c->ran[v] = true;
-	return 0;
+	err = run_pair(e, &c->b, fd, want, &c->bare[v], &c->delta[v]);
+	if (!err)
+		c->ran[v] = true;
+	return err;
 }
 
 /* --- setup --------------------------------------------------------------- */
@@ -495,15 +513,14 @@ static int print_references(struct env *e)
 		e->base->progs.bench_ref_clock,	   e->base->progs.bench_ref_jiffies,
 		e->base->progs.bench_ref_classify, e->base->progs.bench_ref_slot
 	};
-	int bare = bpf_program__fd(e->base->progs.bench_pass);
 	struct ipsm_sa_key k = { .proto = 50, .spi = htonl(0x1100), .daddr = { 198, 51, 100, 1 } };
-	static double delta[MAX_TRIALS];
 	const struct pkt_buf *b = &cases[KNOWN_V4].b;
+	int fd[2] = { bpf_program__fd(e->base->progs.bench_pass) };
 	void *zero = calloc(e->ncpus, 8);
 	unsigned int seed = 7;
-	double d0, d1;
+	double bare, delta;
 	size_t r;
-	int t, err, i;
+	int err, i;
 
 	if (!zero)
 		return -ENOMEM;
@@ -516,17 +533,24 @@ static int print_references(struct env *e)
 	free(zero);
 	printf("\nreference (xdp, + ns over the bare program):\n");
 	for (r = 0; r < ARRAY_SIZE(ref); r++) {
-		for (t = 0; t < e->trials; t++) {
-			err = run_once(bare, b, e->repeat, XDP_PASS_, &d0);
-			if (!err)
-				err = run_once(bpf_program__fd(ref[r]), b, e->repeat, XDP_PASS_,
-					       &d1);
-			if (err)
-				return err;
-			delta[t] = d1 - d0;
-		}
-		printf("  %-46s %6.1f\n", what[r], median(delta, e->trials));
+		fd[1] = bpf_program__fd(ref[r]);
+		err = run_pair(e, b, fd, XDP_PASS_, &bare, &delta);
+		if (err)
+			return err;
+		printf("  %-46s %6.1f\n", what[r], delta);
 	}
+	/* The flood's floor, driven as the flood cases are: a new SPI per packet. */
+	if (cases[FLOOD_LOCAL].drive != D_RANDOM || cases[FLOOD_LOCAL].transit)
+		return -EINVAL; /* FLOOD_LOCAL must name the local flood case */
+	drivers(e, false, fd);
+	err = set_target(e, false, bpf_program__fd(e->base->progs.bench_ref_bad_spi));
+	if (!err)
+		err = set_drive(e, &cases[FLOOD_LOCAL]);
+	if (!err)
+		err = run_pair(e, &cases[FLOOD_LOCAL].b, fd, XDP_PASS_, &bare, &delta);
+	if (err)
+		return err;
+	printf("  %-46s %6.1f\n", "least bad SPI: slot missed, filter, offender", delta);
 	return 0;
 }
 

@@ -98,7 +98,8 @@ int bench_count(struct xdp_md *ctx)
  * floors of the targets: the least a classifier that counts IP bytes per
  * class must do (Ethernet and IPv4 headers checked, one count), and the
  * least a known SA's packet can cost with a per-CPU slot (that, the ESP
- * header, and one slot compared and updated).
+ * header, and one slot compared and updated); bench_ref_bad_spi, further
+ * down, the flood's.
  */
 struct ref_key {
 	__u8 dir, proto, family, pad;
@@ -179,6 +180,29 @@ static __always_inline __u8 *ref_ipv4(void *data, void *data_end)
 	return ip;
 }
 
+/*
+ * An ESP packet's slot, probed as a known SA's would be: the IPv4 header
+ * in *ipp, the key in key[3], the slot by (SPI, destination); NULL when the
+ * packet is not ESP over IPv4.
+ */
+static __always_inline struct ref_slot *ref_esp_slot(struct xdp_md *ctx, __u8 **ipp, __u64 key[3])
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u8 *ip = ref_ipv4(data, data_end);
+	__u32 spi, dst, k;
+
+	if (!ip || ip[9] != 50 || (void *)(ip + 28) > data_end)
+		return NULL;
+	*ipp = ip;
+	spi = *(__u32 *)(ip + 20);
+	dst = *(__u32 *)(ip + 16);
+	key[0] = (__u64)spi << 32 | 50 << 8;
+	key[1] = dst;
+	key[2] = 0;
+	k = ((spi ^ dst) * 0x9e3779b1U) >> 22;
+	return bpf_map_lookup_elem(&ref_slots, &k);
+}
+
 SEC("xdp")
 int bench_ref_classify(struct xdp_md *ctx)
 {
@@ -198,21 +222,11 @@ int bench_ref_classify(struct xdp_md *ctx)
 SEC("xdp")
 int bench_ref_slot(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	__u8 *ip = ref_ipv4(data, data_end);
 	struct ref_slot *s;
 	__u64 key[3];
-	__u32 spi, dst, k;
+	__u8 *ip;
 
-	if (!ip || ip[9] != 50 || (void *)(ip + 28) > data_end)
-		return XDP_PASS;
-	spi = *(__u32 *)(ip + 20);
-	dst = *(__u32 *)(ip + 16);
-	key[0] = (__u64)spi << 32 | 50 << 8;
-	key[1] = dst;
-	key[2] = 0;
-	k = ((spi ^ dst) * 0x9e3779b1U) >> 22;
-	s = bpf_map_lookup_elem(&ref_slots, &k);
+	s = ref_esp_slot(ctx, &ip, key);
 	if (!s)
 		return XDP_PASS;
 	if (s->key[0] != key[0] || s->key[1] != key[1] || s->key[2] != key[2]) {
@@ -223,6 +237,77 @@ int bench_ref_slot(struct xdp_md *ctx)
 	s->packets++;
 	s->bytes += bpf_ntohs(*(__u16 *)(ip + 2));
 	s->last_seen = bpf_jiffies64();
+	return XDP_PASS;
+}
+
+/*
+ * The least a row-less SPI's packet can cost (the flood's floor): the
+ * known-SA reference's parse and slot probe, missed; one word of a row
+ * filter, 0; one count; and an offender slot of (SPI, source,
+ * destination) taken over field by field and counted in.
+ */
+struct ref_offender {
+	__u32 spi, saddr, daddr, pad;
+	__u64 packets, bytes, first_seen, last_seen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u32);
+	__type(value, __u64);
+} ref_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct ref_offender);
+} ref_offenders SEC(".maps");
+
+SEC("xdp")
+int bench_ref_bad_spi(struct xdp_md *ctx)
+{
+	struct ref_offender *o;
+	__u32 spi, src, dst, k;
+	__u64 key[3], now, *f;
+	struct ref_slot *s;
+	__u8 *ip;
+
+	s = ref_esp_slot(ctx, &ip, key);
+	if (!s)
+		return XDP_PASS;
+	spi = *(__u32 *)(ip + 20);
+	src = *(__u32 *)(ip + 12);
+	dst = *(__u32 *)(ip + 16);
+	if (s->key[0] == key[0] && s->key[1] == key[1] && s->key[2] == key[2]) {
+		s->packets++;
+		return XDP_PASS;
+	}
+	k = ((spi ^ dst) * 0x85ebca6bU) >> 18;
+	f = bpf_map_lookup_elem(&ref_filter, &k);
+	if (!f || *f)
+		return XDP_PASS;
+	k = 0;
+	f = bpf_map_lookup_elem(&bench_count_map, &k);
+	if (f)
+		(*f)++;
+	k = ((spi ^ src) * 0x9e3779b1U ^ dst * 0xc2b2ae35U) >> 24;
+	o = bpf_map_lookup_elem(&ref_offenders, &k);
+	if (!o)
+		return XDP_PASS;
+	now = bpf_jiffies64();
+	if (o->spi != spi || o->saddr != src || o->daddr != dst) {
+		o->spi = spi;
+		o->saddr = src;
+		o->daddr = dst;
+		o->packets = 0;
+		o->bytes = 0;
+		o->first_seen = now;
+	}
+	o->packets++;
+	o->bytes += bpf_ntohs(*(__u16 *)(ip + 2));
+	o->last_seen = now;
 	return XDP_PASS;
 }
 
