@@ -43,8 +43,11 @@ ipsm_netns_create
 trap demo_cleanup EXIT
 EXPECT=$(mktemp /tmp/ipsm-demo.XXXXXX)
 
-say "Attaching ipsecmon-bpf to vb in $NS_B (TC ingress counts rx: on a veth XDP would slow the traffic; TC egress counts tx)"
-"$IPSM_BIN" attach vb --netns "$NS_B"
+say "Attaching ipsecmon-bpf to vb in $NS_B (XDP counts rx, TC egress counts tx)"
+echo "    (XDP asked for: a plain attach on a veth receives on TC ingress, which"
+echo "    has no kernel SA lookup, and without a monitor no bad SPIs are found)"
+echo "+ ipsecmon-bpf attach vb --netns $NS_B --hooks xdp,tc-egress"
+"$IPSM_BIN" attach vb --netns "$NS_B" --hooks xdp,tc-egress
 echo "+ ipsecmon-bpf status --netns $NS_B"
 "$IPSM_BIN" status --netns "$NS_B"
 
