@@ -16,7 +16,7 @@
 #   IPSECMON_VM_KERNELS  "PACKAGE=VERSION ..." instead of kernel.conf's list
 #   IPSECMON_VM_CACHE    download/unpack/initramfs cache, outside the tree
 #                        (default /var/cache/ipsecmon-vm)
-#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario (default 240)
+#   IPSECMON_VM_TIMEOUT  hard cap in seconds per scenario (default 480)
 #   IPSECMON_VM_BATCH    scenarios per VM boot (default 8; 1: a VM each)
 #   IPSECMON_VM_SUITE    the folder of tests/vm the scenarios come from
 #                        (default scenarios; bench for make bench-scale)
@@ -38,7 +38,7 @@ set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${IPSECMON_VM_CACHE:-/var/cache/ipsecmon-vm}
-TIMEOUT=${IPSECMON_VM_TIMEOUT:-240}
+TIMEOUT=${IPSECMON_VM_TIMEOUT:-480}
 SUITE=${IPSECMON_VM_SUITE:-scenarios}
 [[ $SUITE =~ ^[a-z]+$ && -d $VM_DIR/$SUITE ]] || {
 	printf 'ipsecmon-vm: error: no suite %s in %s\n' "$SUITE" "$VM_DIR" >&2
