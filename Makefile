@@ -23,7 +23,8 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+# The datapath reads byte arrays as words, as the kernel does: no strict aliasing.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -fno-strict-aliasing -Wall -Werror \
 	-I$(dir $(VMLINUX_H)) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
 
 # Libraries by pkg-config module: what the monitor links, the part of it the

@@ -62,7 +62,11 @@ struct pkt {
 	__u16 l4_off; /* L4 header from the frame's start */
 	__u8 l4_proto;
 	__u8 first_frag; /* the first of several fragments: UDP's length is not all there */
-};
+} __attribute__((aligned(8))); /* the addresses are read and written as words */
+
+_Static_assert(__builtin_offsetof(struct pkt, src) % 8 == 0 &&
+		       __builtin_offsetof(struct pkt, dst) % 8 == 0,
+	       "struct pkt: addresses at word offsets");
 
 /* Past any L4 header classify() can find (8 IPv6 extension headers of 2 KiB). */
 #define L4_OFF_MAX 0x7fff
@@ -136,16 +140,24 @@ static __always_inline void parse_ike(struct pkt *p, __u8 *ike, __u32 len, void 
 /*
  * Copy the SA's addresses from the IP header. af is a constant at every call
  * site, so each inlined copy keeps only its family's branch: the verifier
- * then never sees a 16-byte read of a header checked for 20 bytes.
+ * then never sees a 16-byte read of a header checked for 20 bytes. Word
+ * loads (the packet may be unaligned, which XDP and TC allow where the CPU
+ * does): a memcpy from it is a byte loop. An IPv4 address is stored as a
+ * whole word, so that the word reads of the SA key that follow are
+ * forwarded from one store (bytes 8-15 are the initial zeros).
  */
 static __always_inline void copy_ip_addrs(struct pkt *p, __u8 *ip, const __u32 af)
 {
+	__u64 *s = (__u64 *)p->src, *d = (__u64 *)p->dst;
+
 	if (af == IPSM_AF_IPV4) {
-		__builtin_memcpy(p->src, ip + 12, 4);
-		__builtin_memcpy(p->dst, ip + 16, 4);
+		s[0] = *(const __u32 *)(ip + 12);
+		d[0] = *(const __u32 *)(ip + 16);
 	} else {
-		__builtin_memcpy(p->src, ip + 8, 16);
-		__builtin_memcpy(p->dst, ip + 24, 16);
+		s[0] = *(const __u64 *)(ip + 8);
+		s[1] = *(const __u64 *)(ip + 16);
+		d[0] = *(const __u64 *)(ip + 24);
+		d[1] = *(const __u64 *)(ip + 32);
 	}
 }
 
