@@ -481,8 +481,8 @@ struct ipsm_iface_meta {
 	__u32 xdp_flags; /* XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE */
 	__u32 created_clsact; /* 1: attach created the clsact qdisc */
 	__u32 xdp_kfunc; /* 1: the XDP program asks the kernel's SAD (6.8+) */
-	__u32 prog_id[IPSM_HOOK_MAX];
-	__u32 pad;
+	__u32 prog_id[IPSM_HOOK_MAX]; /* 0: not loaded (a hook never asked for) */
+	__u32 inserts_per_sec; /* the programs' insert budget; 0 (older pins): the attach's own */
 	__u64 attached_at; /* CLOCK_REALTIME seconds of the first attach */
 	__u8 mac[6]; /* the interface's address: a frame to another is not ours */
 	__u8 pad2[2];

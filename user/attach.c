@@ -144,23 +144,51 @@ static int trust_filter(int fd_corr, int trust)
 	return dp_config_row_filter(&dc, trust > 0);
 }
 
-/* Load the object with maps pinned where they belong and pin the programs. */
+/* Remove the pins of the programs in mask (a load cut short). */
+static void unpin_progs(struct iface_ctx *c, __u32 mask)
+{
+	char path[PATH_MAX];
+	int h;
+
+	for (h = 0; h < IPSM_HOOK_MAX; h++) {
+		if (!(mask & (1U << h)))
+			continue;
+		pins_path(path, sizeof(path), c->dir, prog_pin[h]);
+		unlink(path);
+		if (c->prog_fd[h] >= 0)
+			close(c->prog_fd[h]);
+		c->prog_fd[h] = -1;
+		c->meta.prog_id[h] = 0;
+	}
+}
+
+/*
+ * Load the programs of the hooks in want and pin them, with the maps
+ * pinned where they belong (made now, or reused from their pins). fresh:
+ * the interface has no pins yet; else c->meta is what open_iface() read
+ * and the programs loaded before are kept. Only the programs of hooks
+ * asked for are loaded, another later when a hook is added: verifying a
+ * program is most of an attach's time, and a hook never used needs none.
+ */
 static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const char *ifname,
-		      const struct attach_opts *o)
+		      const struct attach_opts *o, __u32 want, bool fresh)
 {
 	struct bpf_program *progs[IPSM_HOOK_MAX];
+	__u32 max, pinned = 0;
 	char path[PATH_MAX];
-	int filter_trust;
+	int filter_trust = 0;
 	struct ipsecmon *skel;
 	struct bpf_map *map;
-	__u32 max;
 	int h, err;
 
 	skel = ipsecmon__open();
 	if (!skel)
 		return load_err(-errno);
 	/* One of the two XDP programs: the kernel's SA lookup where it exists. */
-	c->meta.xdp_kfunc = kernel_has_xfrm_kfunc();
+	if (fresh) {
+		c->meta.xdp_kfunc = kernel_has_xfrm_kfunc();
+		c->meta.inserts_per_sec = o->inserts_per_sec;
+	}
 	progs[IPSM_HOOK_XDP] = c->meta.xdp_kfunc ? skel->progs.ipsecmon_xdp_kfunc :
 						   skel->progs.ipsecmon_xdp;
 	bpf_program__set_autoload(c->meta.xdp_kfunc ? skel->progs.ipsecmon_xdp :
@@ -168,6 +196,9 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 				  false);
 	progs[IPSM_HOOK_TC_INGRESS] = skel->progs.ipsecmon_tc_ingress;
 	progs[IPSM_HOOK_TC_EGRESS] = skel->progs.ipsecmon_tc_egress;
+	for (h = 0; h < IPSM_HOOK_MAX; h++)
+		if (!(want & (1U << h)))
+			bpf_program__set_autoload(progs[h], false);
 
 	/* Per-interface maps in the interface's directory, shared ones above it. */
 	bpf_object__for_each_map(map, skel->obj) {
@@ -189,15 +220,18 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	ipsm_map_path(p, 0, IPSM_MAP_SA_STATS, path, sizeof(path));
 	max = pinned_max_entries(path);
 	ipsm_map_path(p, 0, IPSM_MAP_SA_FILTER, path, sizeof(path));
-	filter_trust = !max ? 1 : access(path, F_OK) ? -1 : 0;
+	if (fresh)
+		filter_trust = !max ? 1 : access(path, F_OK) ? -1 : 0;
 	err = bpf_map__set_max_entries(skel->maps.sa_stats, max ? max : o->max_sas);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.sa_info, max ? max : o->max_sas);
 	if (err)
 		goto out_destroy;
-	skel->rodata->inserts_per_sec = o->inserts_per_sec;
+	/* A program added later counts within the budget the first ones got. */
+	skel->rodata->inserts_per_sec = c->meta.inserts_per_sec ? c->meta.inserts_per_sec :
+								  o->inserts_per_sec;
 
-	if (mkdir(c->dir, 0700) && errno != EEXIST) {
+	if (fresh && mkdir(c->dir, 0700) && errno != EEXIST) {
 		err = ipsm_error(IPSM_EXIT_BPFFS, -errno, "cannot create %s: %s", c->dir,
 				 strerror(errno));
 		goto out_destroy;
@@ -214,6 +248,8 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 		goto out_unpin;
 	}
 	for (h = 0; h < IPSM_HOOK_MAX; h++) {
+		if (!(want & (1U << h)))
+			continue;
 		pins_path(path, sizeof(path), c->dir, prog_pin[h]);
 		err = bpf_program__pin(progs[h], path);
 		if (err) {
@@ -221,13 +257,16 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 					 strerror(-err));
 			goto out_unpin;
 		}
+		pinned |= 1U << h;
 		c->prog_fd[h] = dup(bpf_program__fd(progs[h]));
 		c->meta.prog_id[h] = prog_id(c->prog_fd[h]);
 	}
-	c->meta.abi = IPSM_ABI_VERSION;
-	c->meta.ifindex = c->ifindex;
-	snprintf(c->meta.name, sizeof(c->meta.name), "%s", ifname);
-	c->meta.attached_at = time(NULL);
+	if (fresh) {
+		c->meta.abi = IPSM_ABI_VERSION;
+		c->meta.ifindex = c->ifindex;
+		snprintf(c->meta.name, sizeof(c->meta.name), "%s", ifname);
+		c->meta.attached_at = time(NULL);
+	}
 	err = meta_access(c->dir, &c->meta, true);
 	if (err) {
 		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot record attach state: %s",
@@ -238,10 +277,15 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 	return 0;
 
 out_unpin:
-	ctx_close(c);
-	/* Only this interface's pins; shared maps go with pins_cleanup_ns(). */
-	pins_remove_dir(c->dir);
-	pins_cleanup_ns(p);
+	if (fresh) {
+		ctx_close(c);
+		/* Only this interface's pins; shared maps go with pins_cleanup_ns(). */
+		pins_remove_dir(c->dir);
+		pins_cleanup_ns(p);
+	} else {
+		/* What was attached before stays as it was. */
+		unpin_progs(c, pinned);
+	}
 out_destroy:
 	ipsecmon__destroy(skel);
 	return err;
@@ -278,14 +322,33 @@ static int open_iface(struct iface_ctx *c)
 	for (h = 0; h < IPSM_HOOK_MAX; h++) {
 		pins_path(path, sizeof(path), c->dir, prog_pin[h]);
 		c->prog_fd[h] = bpf_obj_get(path);
-		if (c->prog_fd[h] < 0) {
-			err = -errno;
-			ctx_close(c);
-			return ipsm_error(IPSM_EXIT_FAIL, err, "cannot open %s: %s", path,
-					  strerror(-err));
+		if (c->prog_fd[h] >= 0) {
+			/* The pin, not the record: an attach killed after pinning it wrote none. */
+			c->meta.prog_id[h] = prog_id(c->prog_fd[h]);
+			continue;
 		}
+		err = -errno;
+		/* Never loaded: no hook asked for it yet (see load_iface()). */
+		if (err == -ENOENT && !(c->meta.hooks & (1U << h))) {
+			c->meta.prog_id[h] = 0;
+			continue;
+		}
+		ctx_close(c);
+		return ipsm_error(IPSM_EXIT_FAIL, err, "cannot open %s: %s", path, strerror(-err));
 	}
 	return 0;
+}
+
+/* The hooks whose programs are loaded (pinned and open). */
+static __u32 loaded_hooks(const struct iface_ctx *c)
+{
+	__u32 mask = 0;
+	int h;
+
+	for (h = 0; h < IPSM_HOOK_MAX; h++)
+		if (c->prog_fd[h] >= 0)
+			mask |= 1U << h;
+	return mask;
 }
 
 static int xdp_attached_id(int ifindex, __u32 *id, __u32 *mode_flags)
@@ -617,7 +680,7 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 					  strerror(-err));
 		fresh = true;
 	}
-	err = fresh ? load_iface(p, &c, ifname, o) : open_iface(&c);
+	err = fresh ? load_iface(p, &c, ifname, o, o->hooks, true) : open_iface(&c);
 	if (err)
 		return err;
 
@@ -628,6 +691,12 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 				 "detach first to change hooks",
 				 ifname);
 		goto out_undo;
+	}
+	/* A hook added to an interface attached before: its program now. */
+	if (o->hooks & ~loaded_hooks(&c)) {
+		err = load_iface(p, &c, ifname, o, o->hooks & ~loaded_hooks(&c), false);
+		if (err)
+			goto out_undo;
 	}
 	for (hook = 0; hook < IPSM_HOOK_MAX; hook++) {
 		if (!(o->hooks & (1U << hook)))

@@ -199,10 +199,26 @@ check_clean() {
 
 # One attach mode end to end: attach, hooks, mix, exact counters, detach.
 # run_variant LABEL HOOKS_JSON XDP_MODE_JSON ATTACH_ARGS...
+# The programs pinned for vb, sorted: those of its hooks only.
+pinned_progs() {
+	local f out=()
+	for f in xdp tc_ingress tc_egress; do
+		[ -e "$PIN_NS_DIR/if-$VB_IFINDEX/$f" ] && out+=("$f")
+	done
+	printf '%s\n' "${out[@]}" | sort | paste -sd' '
+}
+
+# The pin names of a JSON list of hooks, sorted as pinned_progs prints them.
+hook_pins() {
+	jq -rn --argjson h "$1" '$h | map(sub("-"; "_")) | sort | join(" ")'
+}
+
 run_variant() {
 	local label=$1 hooks=$2 mode=$3
 	shift 3
 	check_rc "$label: attach" 0 ipsm attach vb --netns "$NS_B" "$@"
+	check_eq "$label: programs loaded for the hooks only" "$(hook_pins "$hooks")" \
+		"$(pinned_progs)"
 	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
 	check_json "$label: status hooks" "$WORK/status.json" '.interfaces[0].hooks' "$hooks"
 	check_json "$label: status hooks_live" "$WORK/status.json" \
@@ -321,6 +337,23 @@ test_default_lifecycle() {
 	check_rc "default: detach" 0 ipsm detach vb --netns "$NS_B"
 	check_clean "default"
 	check_rc "detach twice exits 7" 7 ipsm detach vb --netns "$NS_B"
+}
+
+# A hook added to an interface attached before loads its program then:
+# attach loads only what its hooks run, and the maps counted so far stay.
+test_hook_added_later() {
+	local label=added s="$WORK/stats-added"
+	check_rc "$label: attach tc-egress" 0 ipsm attach vb --netns "$NS_B" --hooks tc-egress
+	check_eq "$label: only tc_egress loaded" "tc_egress" "$(pinned_progs)"
+	check_rc "$label: add xdp" 0 ipsm attach vb --netns "$NS_B" --hooks xdp --xdp-mode skb
+	check_eq "$label: xdp loaded too" "tc_egress xdp" "$(pinned_progs)"
+	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
+	check_json "$label: both hooks live" "$WORK/status.json" '.interfaces[0].hooks_live' \
+		'["xdp","tc-egress"]'
+	send_and_snapshot "$s-exp.json" "$s.json" 0 "${MIX1[@]}"
+	compare_mix "$label" "$s.json" "$s-exp.json"
+	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_clean "$label"
 }
 
 # A clsact qdisc and filter that were there before attach survive detach.
@@ -525,6 +558,7 @@ main() {
 	trap cleanup_all EXIT
 	NS_B_COOKIE=$(netns_cookie "$NS_B")
 	PIN_NS_DIR="$DEFAULT_PIN_DIR/netns-$NS_B_COOKIE"
+	VB_IFINDEX=$(ip netns exec "$NS_B" cat /sys/class/net/vb/ifindex)
 
 	test_errors_unattached
 	test_default_lifecycle
@@ -532,6 +566,7 @@ main() {
 	run_variant xdp-skb '["xdp","tc-egress"]' '"skb"' --xdp-mode skb
 	run_variant xdp-only '["xdp"]' '"skb"' --hooks xdp
 	run_variant xdp-native '["xdp","tc-egress"]' '"native"' --xdp-mode native
+	test_hook_added_later
 	test_foreign_clsact
 	test_conflict
 	test_failed_switch_and_races
