@@ -72,6 +72,7 @@ struct bcase {
 	struct pkt_buf b;
 	__u8 frame[FRAME_MAX];
 	double delta[V_MAX]; /* median per-trial clf - bare, ns */
+	double iqr[V_MAX]; /* interquartile range of those differences */
 	double bare[V_MAX];
 	bool ran[V_MAX];
 };
@@ -153,6 +154,15 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The q-quantile of sorted v, interpolated between ranks. */
+static double quantile(const double *v, int n, double q)
+{
+	double r = q * (n - 1);
+	int i = (int)r;
+
+	return i + 1 < n ? v[i] + (r - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 /* Where the SPI of the frame is: the driver rewrites it there. */
 static int spi_offset(const struct pkt_buf *b, __u32 spi)
 {
@@ -187,12 +197,13 @@ static int set_target(struct env *e, bool tc, int prog_fd)
 }
 
 /*
- * Medians of fd[0]'s time and of fd[1]'s over it. Trials alternate the
- * order (bare, clf, then clf, bare), so a slow drift of the host adds the
- * same to both.
+ * Medians of fd[0]'s time and of fd[1]'s over it, and the interquartile
+ * range of the latter (iqr may be NULL): how far the host's noise moves
+ * one trial. Trials alternate the order (bare, clf, then clf, bare), so a
+ * slow drift of the host adds the same to both.
  */
 static int run_pair(struct env *e, const struct pkt_buf *b, const int fd[2], int want,
-		    double *bare_med, double *delta_med)
+		    double *bare_med, double *delta_med, double *iqr)
 {
 	static double bare[MAX_TRIALS], delta[MAX_TRIALS];
 	double d[2];
@@ -210,7 +221,9 @@ static int run_pair(struct env *e, const struct pkt_buf *b, const int fd[2], int
 		delta[t] = d[1] - d[0];
 	}
 	*bare_med = median(bare, e->trials);
-	*delta_med = median(delta, e->trials);
+	*delta_med = median(delta, e->trials); /* sorts delta */
+	if (iqr)
+		*iqr = quantile(delta, e->trials, 0.75) - quantile(delta, e->trials, 0.25);
 	return 0;
 }
 
@@ -240,7 +253,7 @@ static int measure(struct env *e, struct bcase *c, int v)
 						   e->base->progs.bench_pass);
 		fd[1] = e->clf_fd[v];
 	}
-	err = run_pair(e, &c->b, fd, want, &c->bare[v], &c->delta[v]);
+	err = run_pair(e, &c->b, fd, want, &c->bare[v], &c->delta[v], &c->iqr[v]);
 	if (!err)
 		c->ran[v] = true;
 	return err;
@@ -471,8 +484,8 @@ static void print_table(struct env *e, int filled)
 	size_t c;
 	int v, ok;
 
-	printf("\n%-30s %-10s %8s %8s  %-22s %s\n", "case", "program", "bare ns", "+ns", "target",
-	       "met");
+	printf("\n%-30s %-10s %8s %8s %6s  %-22s %s\n", "case", "program", "bare ns", "+ns", "iqr",
+	       "target", "met");
 	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		const struct bcase *bc = &cases[c];
 
@@ -482,8 +495,8 @@ static void print_table(struct env *e, int filled)
 			if (!bc->ran[v])
 				continue;
 			t = target(bc, v, buf, sizeof(buf), &ok);
-			printf("%-30s %-10s %8.1f %8.1f  %-22s %s\n", bc->name, variant_name[v],
-			       bc->bare[v], bc->delta[v], t,
+			printf("%-30s %-10s %8.1f %8.1f %6.1f  %-22s %s\n", bc->name,
+			       variant_name[v], bc->bare[v], bc->delta[v], bc->iqr[v], t,
 			       ok < 0 ? "" :
 			       ok     ? "met" :
 					"not met");
@@ -494,7 +507,9 @@ static void print_table(struct env *e, int filled)
 	       "list are in place, the "
 	       "kernel lookup's revalidation period is set past the run (the hit path is what "
 	       "is measured). +ns: median over trials of (program - bare program of the same "
-	       "hook), from the kernel's integer `duration`; driven cases rewrite the SPI per "
+	       "hook), from the kernel's integer `duration`; iqr: the interquartile range of "
+	       "those differences over the trials, the host's noise (a change smaller than it "
+	       "is not shown by one run); driven cases rewrite the SPI per "
 	       "packet and tail-call either program.\n",
 	       bpf_map__max_entries(e->clf->maps.sa_stats), filled);
 }
@@ -534,7 +549,7 @@ static int print_references(struct env *e)
 	printf("\nreference (xdp, + ns over the bare program):\n");
 	for (r = 0; r < ARRAY_SIZE(ref); r++) {
 		fd[1] = bpf_program__fd(ref[r]);
-		err = run_pair(e, b, fd, XDP_PASS_, &bare, &delta);
+		err = run_pair(e, b, fd, XDP_PASS_, &bare, &delta, NULL);
 		if (err)
 			return err;
 		printf("  %-46s %6.1f\n", what[r], delta);
@@ -547,7 +562,7 @@ static int print_references(struct env *e)
 	if (!err)
 		err = set_drive(e, &cases[FLOOD_LOCAL]);
 	if (!err)
-		err = run_pair(e, &cases[FLOOD_LOCAL].b, fd, XDP_PASS_, &bare, &delta);
+		err = run_pair(e, &cases[FLOOD_LOCAL].b, fd, XDP_PASS_, &bare, &delta, NULL);
 	if (err)
 		return err;
 	printf("  %-46s %6.1f\n", "least bad SPI: slot missed, filter, offender", delta);
