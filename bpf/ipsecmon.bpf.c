@@ -412,7 +412,8 @@ static __noinline void count_bad_spi(struct pkt *p, __u64 now)
 /* An IKE message to or from a peer: its slot, taken over if another peer held it. */
 static __noinline void count_ike_peer(struct pkt *p, __u32 dir)
 {
-	const __u8 *peer = dir == IPSM_DIR_RX ? p->src : p->dst;
+	/* Either address of the 8-aligned struct pkt: copied as words. */
+	const __u8 *peer = __builtin_assume_aligned(dir == IPSM_DIR_RX ? p->src : p->dst, 8);
 	struct ipsm_config *c = ns_config();
 	struct ipsm_ike_peer *e;
 	struct ipsm_dp *d;
@@ -609,7 +610,7 @@ static __always_inline void ike_health(void *ctx, __u32 how, void *data, void *d
 {
 	const __u32 dir = how & CS_RX ? IPSM_DIR_RX : IPSM_DIR_TX;
 	/* The peer: the source of what we receive, the destination of what we send. */
-	const __u8 *peer = dir == IPSM_DIR_RX ? p->src : p->dst;
+	const __u8 *peer = __builtin_assume_aligned(dir == IPSM_DIR_RX ? p->src : p->dst, 8);
 	__u32 l3 = p->l3_off, off = p->ike_off, len;
 	struct ipsm_config *c = ns_config();
 	struct ipsm_ike_sa_key sk;

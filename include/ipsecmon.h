@@ -321,7 +321,7 @@ struct ipsm_local_memo {
 struct ipsm_addr_key {
 	__u8 family; /* IPSM_AF_IPV4 or IPSM_AF_IPV6 */
 	__u8 pad[3];
-	__u8 addr[16];
+	__u8 addr[16] __attribute__((aligned(4))); /* copied as words, not bytes */
 };
 
 /*
