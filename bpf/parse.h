@@ -151,8 +151,11 @@ static __always_inline void copy_ip_addrs(struct pkt *p, __u8 *ip, const __u32 a
 	__u64 *s = (__u64 *)p->src, *d = (__u64 *)p->dst;
 
 	if (af == IPSM_AF_IPV4) {
-		s[0] = *(const __u32 *)(ip + 12);
-		d[0] = *(const __u32 *)(ip + 16);
+		/* The address in the word's first 4 bytes, whatever the byte order. */
+		const int first = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 0 : 32;
+
+		s[0] = (__u64)(*(const __u32 *)(ip + 12)) << first;
+		d[0] = (__u64)(*(const __u32 *)(ip + 16)) << first;
 	} else {
 		s[0] = *(const __u64 *)(ip + 8);
 		s[1] = *(const __u64 *)(ip + 16);

@@ -2567,9 +2567,18 @@ struct ike2_pl {
  * IKEv2 over UDP 500 from 192.0.2.1 to 198.51.100.1 with the given SPIs (low
  * byte; 0 stays 0), message ID and payloads.
  */
+/* The addresses an IKE step's message goes between. */
+enum ike_hosts {
+	IKE_V4, /* the frame builder's default IPv4 pair */
+	IKE_V4_OTHER, /* 192.0.2.99 to 198.51.100.99 */
+	IKE_V6, /* 2001:db8::1 to 2001:db8::2 */
+	IKE_V6_NEXT, /* the same but for the last byte of each: ::11 to ::12 */
+};
+
 static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u8 spi_i, __u8 spi_r,
-		      __u32 msgid, const struct ike2_pl *pl, int n, bool other_hosts)
+		      __u32 msgid, const struct ike2_pl *pl, int n, enum ike_hosts hosts)
 {
+	__u8 s6[16] = { 0x20, 0x01, 0x0d, 0xb8 }, d6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	unsigned int body = 0, off;
 	__u8 *h;
 	int i;
@@ -2578,9 +2587,15 @@ static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u
 		body += pl[i].type == 41 ? 8 : 12;
 	pkt_init(b, frame, FRAME_MAX);
 	pkt_eth(b, NULL, NULL);
-	/* Other hosts: 192.0.2.99 to 198.51.100.99, whichever end is the peer. */
-	pkt_ipv4(b, &(struct pkt_ipv4){ .saddr = other_hosts ? 0xc0000263 : 0,
-					.daddr = other_hosts ? 0xc6336463 : 0 });
+	/* Other hosts differ from the first whichever end is the peer. */
+	if (hosts == IKE_V6 || hosts == IKE_V6_NEXT) {
+		s6[15] = hosts == IKE_V6 ? 1 : 0x11;
+		d6[15] = hosts == IKE_V6 ? 2 : 0x12;
+		pkt_ipv6(b, s6, d6);
+	} else {
+		pkt_ipv4(b, &(struct pkt_ipv4){ .saddr = hosts ? 0xc0000263 : 0,
+						.daddr = hosts ? 0xc6336463 : 0 });
+	}
 	pkt_udp(b, 500, 500);
 	off = b->len;
 	pkt_ike(b, 2, exch, flags, body);
@@ -2623,7 +2638,7 @@ struct ike_step {
 	struct ike2_pl pl[6];
 	int n;
 	int times;
-	bool other_hosts; /* the same message between two other addresses */
+	enum ike_hosts hosts;
 };
 
 #define SA_PL         \
@@ -2640,7 +2655,7 @@ struct ike_step {
 /* clang-format off */
 static const struct ike_step ike_steps[] = {
 	{ "init request, twice more", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 3 },
-	{ "the same from another host: no retransmit", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 1, true },
+	{ "the same from another host: no retransmit", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 1, IKE_V4_OTHER },
 	{ "init request again with a cookie: longer, not a retransmit", 34, 0x08, 1, 0, 0,
 	  { N_PL(16390), SA_PL }, 2, 1 },
 	{ "refused: no proposal chosen", 34, 0x20, 2, 0, 0, { N_PL(14) }, 1, 1 },
@@ -2658,11 +2673,17 @@ static const struct ike_step ike_steps[] = {
 	/* IKE fragments of one message, all alike but for the number; the second resent. */
 	{ "IKE_AUTH fragment 1", 35, 0x08, 11, 0xb1, 1, { { 53, 1 } }, 1, 1 },
 	{ "IKE_AUTH fragment 2, twice", 35, 0x08, 11, 0xb1, 1, { { 53, 2 } }, 1, 2 },
+	/* Step 1 again but for one field the digest packs with others. */
+	{ "step 1 with the Response flag: another message", 34, 0x28, 1, 0, 0, { SA_PL }, 1, 1 },
+	{ "step 1 as CREATE_CHILD_SA: another message", 36, 0x08, 1, 0, 0, { SA_PL }, 1, 1 },
+	{ "step 1 over IPv6, twice", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 2, IKE_V6 },
+	{ "the same between IPv6 neighbours: no retransmit", 34, 0x08, 1, 0, 0, { SA_PL }, 1, 1,
+	  IKE_V6_NEXT },
 };
 /* clang-format on */
 
 /* Expected after all steps, per hook's direction. */
-#define IKE_WANT_RETX 4 /* two of step 1, one of step 4, one of the last */
+#define IKE_WANT_RETX 5 /* two of step 1, one of step 4, fragment 2, step 1 over IPv6 */
 #define IKE_WANT_NOTIFY       \
 	{                     \
 		2, 1, 1, 1, 1 \
@@ -2694,7 +2715,7 @@ static void run_ike_health(struct env *e)
 			const struct ike_step *st = &ike_steps[i];
 
 			err = ike2_frame(&b, frame, st->exch, st->flags, st->spi_i, st->spi_r,
-					 st->msgid, st->pl, st->n, st->other_hosts);
+					 st->msgid, st->pl, st->n, st->hosts);
 			/* Step 13: shrink the notify to 4 bytes (a bare payload header). */
 			if (!err && i == 12) {
 				__u8 *g = b.data + b.len - 8;
