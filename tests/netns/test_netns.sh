@@ -185,6 +185,17 @@ send_and_snapshot() {
 	stats_json >"$stats" 2>"$WORK/stats.err" || echo '{}' >"$stats"
 }
 
+# MIX2 on top of what BEFORE (a snapshot after MIX1) shows: second_round
+# LABEL BEFORE EXPECT_PREFIX STATS_PREFIX, MIX1's expectation in
+# EXPECT_PREFIX-1.json; the totals must be both mixes'.
+second_round() {
+	local label=$1 before=$2 e=$3 s=$4 base
+	base=$(jq '[.traffic.rx[].packets] | add' "$before")
+	send_and_snapshot "$e-2.json" "$s-2.json" "$base" "${MIX2[@]}"
+	merge_expect "$e-1.json" "$e-2.json" >"$e-sum.json"
+	compare_mix "$label" "$s-2.json" "$e-sum.json"
+}
+
 # What detach must leave: nothing of ours on vb, no pins for B.
 check_clean() {
 	local label=$1
@@ -197,8 +208,6 @@ check_clean() {
 	check_rc "$label: status after detach exits 7" 7 ipsm status --netns "$NS_B"
 }
 
-# One attach mode end to end: attach, hooks, mix, exact counters, detach.
-# run_variant LABEL HOOKS_JSON XDP_MODE_JSON ATTACH_ARGS...
 # The programs pinned for vb, sorted: those of its hooks only.
 pinned_progs() {
 	local f out=()
@@ -213,6 +222,8 @@ hook_pins() {
 	jq -rn --argjson h "$1" '$h | map(sub("-"; "_")) | sort | join(" ")'
 }
 
+# One attach mode end to end: attach, hooks, mix, exact counters, detach.
+# run_variant LABEL HOOKS_JSON XDP_MODE_JSON ATTACH_ARGS...
 run_variant() {
 	local label=$1 hooks=$2 mode=$3
 	shift 3
@@ -264,7 +275,7 @@ test_errors_unattached() {
 
 # Default hooks, plus lifetime: counters outlive the CLI, re-attach keeps them.
 test_default_lifecycle() {
-	local s="$WORK/stats-life" e="$WORK/exp-life" base
+	local s="$WORK/stats-life" e="$WORK/exp-life"
 	check_rc "default: attach -v" 0 ipsm attach vb --netns "$NS_B" -v
 	check_eq "default: attach said why it chose TC ingress" 1 \
 		"$(grep -c '^ipsecmon-bpf: vb: receiving on TC ingress (driver veth: XDP would slow its traffic; --hooks xdp,tc-egress to have it)$' "$LAST_OUT" || true)"
@@ -329,10 +340,7 @@ test_default_lifecycle() {
 		ipsm attach vb --netns "$NS_B" --xdp-mode skb
 
 	# More traffic after the CLI exited: totals add up.
-	base=$(jq '[.traffic.rx[].packets] | add' "$s-1c.json")
-	send_and_snapshot "$e-2.json" "$s-2.json" "$base" "${MIX2[@]}"
-	merge_expect "$e-1.json" "$e-2.json" >"$e-sum.json"
-	compare_mix "two rounds" "$s-2.json" "$e-sum.json"
+	second_round "two rounds" "$s-1c.json" "$e" "$s"
 
 	check_rc "default: detach" 0 ipsm detach vb --netns "$NS_B"
 	check_clean "default"
@@ -340,19 +348,50 @@ test_default_lifecycle() {
 }
 
 # A hook added to an interface attached before loads its program then:
-# attach loads only what its hooks run, and the maps counted so far stay.
+# attach loads only what its hooks run, and what was counted stays.
 test_hook_added_later() {
-	local label=added s="$WORK/stats-added"
+	local label=added s="$WORK/stats-added" e="$WORK/exp-added"
+	check_rc "$label: attach tc-ingress" 0 ipsm attach vb --netns "$NS_B" --hooks tc-ingress
+	check_eq "$label: only tc_ingress loaded" "tc_ingress" "$(pinned_progs)"
+	send_and_snapshot "$e-1.json" "$s-1.json" 0 "${MIX1[@]}"
+	compare_mix "$label: round 1" "$s-1.json" "$e-1.json"
+	check_rc "$label: add tc-egress" 0 ipsm attach vb --netns "$NS_B" --hooks tc-egress
+	check_eq "$label: tc_egress loaded too" "tc_egress tc_ingress" "$(pinned_progs)"
+	stats_json >"$s-1b.json" || echo '{}' >"$s-1b.json"
+	check_json "$label: traffic kept" "$s-1b.json" '.traffic.rx' \
+		"$(jq -c '.traffic.rx' "$s-1.json")"
+	check_json "$label: both hooks live" "$s-1b.json" '.interfaces[0].hooks_live' \
+		'["tc-ingress","tc-egress"]'
+	second_round "$label: two rounds" "$s-1b.json" "$e" "$s"
+	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_clean "$label"
+
+	label=added-xdp
 	check_rc "$label: attach tc-egress" 0 ipsm attach vb --netns "$NS_B" --hooks tc-egress
 	check_eq "$label: only tc_egress loaded" "tc_egress" "$(pinned_progs)"
 	check_rc "$label: add xdp" 0 ipsm attach vb --netns "$NS_B" --hooks xdp --xdp-mode skb
 	check_eq "$label: xdp loaded too" "tc_egress xdp" "$(pinned_progs)"
-	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
-	check_json "$label: both hooks live" "$WORK/status.json" '.interfaces[0].hooks_live' \
-		'["xdp","tc-egress"]'
-	send_and_snapshot "$s-exp.json" "$s.json" 0 "${MIX1[@]}"
-	compare_mix "$label" "$s.json" "$s-exp.json"
+	send_and_snapshot "$e-3.json" "$s-3.json" 0 "${MIX1[@]}"
+	compare_mix "$label" "$s-3.json" "$e-3.json"
 	check_rc "$label: detach" 0 ipsm detach vb --netns "$NS_B"
+	check_clean "$label"
+
+	# The hook cannot be had (another instance's XDP program): nothing of
+	# the program loaded for it stays, the hooks there were stay live.
+	label=added-refused
+	IPSM_EXTRA_PIN_DIRS+=("$OTHER_PIN_DIR")
+	check_rc "$label: another instance's XDP" 0 \
+		ipsm attach vb --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR" --hooks xdp
+	check_rc "$label: attach tc-egress" 0 ipsm attach vb --netns "$NS_B" --hooks tc-egress
+	check_rc "$label: add xdp over the other's exits 6" 6 \
+		ipsm attach vb --netns "$NS_B" --hooks xdp
+	check_eq "$label: still only tc_egress loaded" "tc_egress" "$(pinned_progs)"
+	ipsm status --json --netns "$NS_B" >"$WORK/status.json" || echo '{}' >"$WORK/status.json"
+	check_json "$label: tc-egress still live" "$WORK/status.json" \
+		'.interfaces[0] | [.hooks, .hooks_live]' '[["tc-egress"],["tc-egress"]]'
+	check_rc "$label: detach ours" 0 ipsm detach vb --netns "$NS_B"
+	check_rc "$label: detach the other" 0 \
+		ipsm detach --all --netns "$NS_B" --pin-dir "$OTHER_PIN_DIR"
 	check_clean "$label"
 }
 
