@@ -261,17 +261,21 @@ static int load_iface(const struct ipsm_paths *p, struct iface_ctx *c, const cha
 		c->prog_fd[h] = dup(bpf_program__fd(progs[h]));
 		c->meta.prog_id[h] = prog_id(c->prog_fd[h]);
 	}
+	/*
+	 * A program added later is recorded by the attach that uses it, once
+	 * its hook is on: open_iface() takes its id from the pin till then.
+	 */
 	if (fresh) {
 		c->meta.abi = IPSM_ABI_VERSION;
 		c->meta.ifindex = c->ifindex;
 		snprintf(c->meta.name, sizeof(c->meta.name), "%s", ifname);
 		c->meta.attached_at = time(NULL);
-	}
-	err = meta_access(c->dir, &c->meta, true);
-	if (err) {
-		err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot record attach state: %s",
-				 strerror(-err));
-		goto out_unpin;
+		err = meta_access(c->dir, &c->meta, true);
+		if (err) {
+			err = ipsm_error(IPSM_EXIT_FAIL, err, "cannot record attach state: %s",
+					 strerror(-err));
+			goto out_unpin;
+		}
 	}
 	ipsecmon__destroy(skel);
 	return 0;
@@ -659,7 +663,7 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 {
 	struct iface_ctx c = { .prog_fd = { -1, -1, -1 } };
 	bool fresh, created_clsact = false, now[IPSM_HOOK_MAX] = {};
-	__u32 done = 0, all;
+	__u32 done = 0, want, added = 0, all;
 	struct stat st;
 	__u8 mac[6];
 	int hook, err;
@@ -693,10 +697,12 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 		goto out_undo;
 	}
 	/* A hook added to an interface attached before: its program now. */
-	if (o->hooks & ~loaded_hooks(&c)) {
-		err = load_iface(p, &c, ifname, o, o->hooks & ~loaded_hooks(&c), false);
+	want = fresh ? 0 : o->hooks & ~loaded_hooks(&c);
+	if (want) {
+		err = load_iface(p, &c, ifname, o, want, false);
 		if (err)
 			goto out_undo;
+		added = want;
 	}
 	for (hook = 0; hook < IPSM_HOOK_MAX; hook++) {
 		if (!(o->hooks & (1U << hook)))
@@ -724,6 +730,8 @@ int ipsm_attach(const struct ipsm_paths *p, const char *ifname, const struct att
 
 out_undo:
 	undo_hooks(&c, done, created_clsact);
+	/* A program loaded now for a hook it did not get goes again (unrecorded). */
+	unpin_progs(&c, added);
 	ctx_close(&c);
 	if (fresh) {
 		pins_remove_dir(c.dir);
@@ -740,7 +748,12 @@ int ipsm_detach(const struct ipsm_paths *p, __u32 ifindex)
 	pins_iface_dir(p, ifindex, c.dir, sizeof(c.dir));
 	err = open_iface(&c);
 	if (!err) {
-		undo_hooks(&c, c.meta.hooks, c.meta.created_clsact);
+		/*
+		 * Every hook one of our programs may be on: an attach killed
+		 * after attaching a hook and before recording it left it out
+		 * of hooks. undo_hooks() removes only what runs our program.
+		 */
+		undo_hooks(&c, c.meta.hooks | loaded_hooks(&c), c.meta.created_clsact);
 		ctx_close(&c);
 	} else {
 		pr_warn("removing the pins in %s anyway", c.dir);
