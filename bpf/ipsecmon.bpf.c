@@ -369,9 +369,9 @@ static __always_inline bool addr_eq(const __u8 *a, const __u8 *b, __u32 af)
 	return *(__u64 *)a == *(__u64 *)b && *(__u64 *)(a + 8) == *(__u64 *)(b + 8);
 }
 
-static __noinline void count_bad_spi(struct pkt *p, __u64 now)
+/* c: the namespace's ns_config(), which the caller has at hand (may be NULL). */
+static __noinline void count_bad_spi(struct pkt *p, __u64 now, const struct ipsm_config *c)
 {
-	struct ipsm_config *c = ns_config();
 	struct ipsm_bad_spi *b;
 	struct ipsm_dp *d;
 	__u32 k = 0, h;
@@ -690,20 +690,42 @@ __noinline int ipsm_ike_health_skb(struct __sk_buff *ctx, struct pkt *p, __u32 r
 }
 
 /*
+ * Before the address list is kept, the FIB is asked: it says "not
+ * forwarded" for local addresses (and also for some it cannot route).
+ */
+static __noinline bool fib_says_local(void *ctx, struct pkt *p)
+{
+	struct bpf_fib_lookup fib = {};
+	long ret;
+
+	fib.ifindex = p->ifindex;
+	fib.l4_protocol = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPPROTO_UDP_ : p->proto;
+	if (p->af == IPSM_AF_IPV4) {
+		fib.family = 2; /* AF_INET */
+		__builtin_memcpy(&fib.ipv4_src, p->src, 4);
+		__builtin_memcpy(&fib.ipv4_dst, p->dst, 4);
+	} else {
+		fib.family = 10; /* AF_INET6 */
+		__builtin_memcpy(fib.ipv6_src, p->src, 16);
+		__builtin_memcpy(fib.ipv6_dst, p->dst, 16);
+	}
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	return ret == BPF_FIB_LKUP_RET_NOT_FWDED || ret == BPF_FIB_LKUP_RET_FWD_DISABLED;
+}
+
+/*
  * XFRM only decrypts what is addressed to the host; ESP it forwards is not
  * its SAs' business, so a bad SPI needs a local destination. The monitor
- * and attach keep the namespace's addresses in local_addrs; before they
- * have, the FIB is asked (it says "not forwarded" for local addresses, and
- * also for some it cannot route).
+ * and attach keep the namespace's addresses in local_addrs. Inlined, with
+ * the FIB's request in a function of its own: a flood's packet that the
+ * memo answers makes no call and clears no 64-byte request.
  */
-static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex, __u64 now)
+static __always_inline bool dst_is_local(void *ctx, struct pkt *p, __u64 now,
+					 const struct ipsm_config *c)
 {
-	struct ipsm_config *c = ns_config();
-	struct bpf_fib_lookup fib = {};
 	struct ipsm_addr_key key = {};
 	struct ipsm_local_memo *m;
 	bool local;
-	long ret;
 	__u32 k;
 
 	if (c && (c->flags & IPSM_CFG_LOCAL_ADDRS)) {
@@ -725,19 +747,7 @@ static __noinline bool dst_is_local(void *ctx, struct pkt *p, __u32 ifindex, __u
 		}
 		return local;
 	}
-	fib.ifindex = ifindex;
-	fib.l4_protocol = p->cls == IPSM_CLASS_ESP_IN_UDP ? IPPROTO_UDP_ : p->proto;
-	if (p->af == IPSM_AF_IPV4) {
-		fib.family = 2; /* AF_INET */
-		__builtin_memcpy(&fib.ipv4_src, p->src, 4);
-		__builtin_memcpy(&fib.ipv4_dst, p->dst, 4);
-	} else {
-		fib.family = 10; /* AF_INET6 */
-		__builtin_memcpy(fib.ipv6_src, p->src, 16);
-		__builtin_memcpy(fib.ipv6_dst, p->dst, 16);
-	}
-	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	return ret == BPF_FIB_LKUP_RET_NOT_FWDED || ret == BPF_FIB_LKUP_RET_FWD_DISABLED;
+	return fib_says_local(ctx, p);
 }
 
 /*
@@ -826,8 +836,8 @@ static __always_inline void sa_account(struct ipsm_sa_val *v, struct pkt *p, __u
 static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key,
 			       struct ipsm_sa_val *v, __u32 how)
 {
+	struct ipsm_config *c = ns_config();
 	__u64 now = dp_now();
-	struct ipsm_config *c;
 	int check = SA_UNCHECKED;
 	bool local = false;
 
@@ -838,11 +848,10 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 		 * only for those, so a transit flood never pays for it.
 		 */
 		if (!(how & CS_OTHER_HOST))
-			local = dst_is_local(ctx, p, p->ifindex, now);
+			local = dst_is_local(ctx, p, now, c);
 		if (local && (how & CS_KFUNC) && (v || kernel_check_allowed(now)))
 			check = kernel_sa_check(ctx, p);
 		if (local) {
-			c = ns_config();
 			if (check == SA_MISSING ||
 			    (check == SA_UNCHECKED && !v && c && now < c->live_until)) {
 				/* A row the kernel has no SA for: bad SPIs until asked again. */
@@ -850,7 +859,7 @@ static __noinline void sa_slow(void *ctx, struct pkt *p, struct ipsm_sa_key *key
 					v->checked = now;
 					v->flags |= IPSM_SA_F_MISSING;
 				}
-				count_bad_spi(p, now);
+				count_bad_spi(p, now, c);
 				return;
 			}
 		}
@@ -1025,7 +1034,7 @@ static __always_inline void count_sa(void *ctx, struct pkt *p, __u32 how, void *
 		sa_slow(ctx, p, &key.k, v, slow_how(ctx, p, how, data, data_end));
 	else if ((how & CS_KFUNC) && (v->flags & IPSM_SA_F_MISSING) &&
 		 !(slow_how(ctx, p, how, data, data_end) & CS_OTHER_HOST))
-		count_bad_spi(p, now);
+		count_bad_spi(p, now, ns_config());
 	else
 		sa_account(v, p, now);
 	/* Only a row this CPU counted in: its first_seen tells it from a new row. */
