@@ -16,6 +16,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ipsecmon.h"
+
 #define TC_ACT_UNSPEC_ (-1)
 
 enum { DRIVE_RANDOM = 0, DRIVE_ROUND_ROBIN = 1 };
@@ -150,14 +152,16 @@ int bench_ref_jiffies(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* As large as the datapath's slot, in as many: the floors miss caches as often. */
 struct ref_slot {
 	__u64 key[3];
 	__u64 packets, bytes, last_seen;
+	__u8 rest[sizeof(struct ipsm_sa_slot) - 48];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1024);
+	__uint(max_entries, IPSM_SA_CACHE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct ref_slot);
 } ref_slots SEC(".maps");
@@ -199,7 +203,7 @@ static __always_inline struct ref_slot *ref_esp_slot(struct xdp_md *ctx, __u8 **
 	key[0] = (__u64)spi << 32 | 50 << 8;
 	key[1] = dst;
 	key[2] = 0;
-	k = ((spi ^ dst) * 0x9e3779b1U) >> 22;
+	k = ((spi ^ dst) * 0x9e3779b1U) >> (32 - IPSM_SA_CACHE_BITS);
 	return bpf_map_lookup_elem(&ref_slots, &k);
 }
 
@@ -244,23 +248,25 @@ int bench_ref_slot(struct xdp_md *ctx)
  * The least a row-less SPI's packet can cost (the flood's floor): the
  * known-SA reference's parse and slot probe, missed; one word of a row
  * filter, 0; one count; and an offender slot of (SPI, source,
- * destination) taken over field by field and counted in.
+ * destination) taken over field by field and counted in. The filter and
+ * the offender slots are the datapath's sizes.
  */
 struct ref_offender {
 	__u32 spi, saddr, daddr, pad;
 	__u64 packets, bytes, first_seen, last_seen;
+	__u8 rest[sizeof(struct ipsm_bad_spi) - 48];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 14);
+	__uint(max_entries, IPSM_ROW_FILTER_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } ref_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 256);
+	__uint(max_entries, IPSM_BAD_SPI_SLOTS);
 	__type(key, __u32);
 	__type(value, struct ref_offender);
 } ref_offenders SEC(".maps");
@@ -284,7 +290,7 @@ int bench_ref_bad_spi(struct xdp_md *ctx)
 		s->packets++;
 		return XDP_PASS;
 	}
-	k = ((spi ^ dst) * 0x85ebca6bU) >> 18;
+	k = ((spi ^ dst) * 0x85ebca6bU) >> (32 - IPSM_ROW_FILTER_BITS);
 	f = bpf_map_lookup_elem(&ref_filter, &k);
 	if (!f || *f)
 		return XDP_PASS;
@@ -292,6 +298,7 @@ int bench_ref_bad_spi(struct xdp_md *ctx)
 	f = bpf_map_lookup_elem(&bench_count_map, &k);
 	if (f)
 		(*f)++;
+	_Static_assert(IPSM_BAD_SPI_SLOTS == 1 << 8, "bench_ref_bad_spi(): 8 bits of slot");
 	k = ((spi ^ src) * 0x9e3779b1U ^ dst * 0xc2b2ae35U) >> 24;
 	o = bpf_map_lookup_elem(&ref_offenders, &k);
 	if (!o)
