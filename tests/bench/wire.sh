@@ -69,8 +69,12 @@ setup() {
 	for t in trafgen iperf3 nft tcpdump bpftool tc jq; do
 		command -v "$t" >/dev/null || die "missing $t (make deps)"
 	done
-	[ -x "$BIN" ] && [ -f "$BARE_OBJ" ] || die "build first: make all build/bench_pass.bpf.o"
-	ip netns add "$NS_A" && ip netns add "$NS_B" || die "cannot make namespaces"
+	if [ ! -x "$BIN" ] || [ ! -f "$BARE_OBJ" ]; then
+		die "build first: make all build/bench_pass.bpf.o"
+	fi
+	if ! ip netns add "$NS_A" || ! ip netns add "$NS_B"; then
+		die "cannot make namespaces"
+	fi
 	ip link add va netns "$NS_A" type veth peer name vb netns "$NS_B" || die "no veth"
 	in_a ip addr add 10.88.0.1/24 dev va
 	in_b ip addr add 10.88.0.2/24 dev vb
@@ -79,7 +83,9 @@ setup() {
 	in_a ip link set dev lo up
 	in_b ip link set dev lo up
 	mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
-	mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || die "cannot mount bpffs on $BPFFS"
+	if ! mkdir -p "$BPFFS" || ! mount -t bpf bpf "$BPFFS"; then
+		die "cannot mount bpffs on $BPFFS"
+	fi
 	bpftool prog loadall "$BARE_OBJ" "$PIN" >/dev/null || die "cannot load $BARE_OBJ"
 	MAC_A=$(in_a cat /sys/class/net/va/address)
 	MAC_B=$(in_b cat /sys/class/net/vb/address)
@@ -205,9 +211,10 @@ echo "# bench-wire: kernel $(uname -r), veth, $TRIALS trials x $COUNT frames, tr
 for ((t = 1; t <= TRIALS; t++)); do
 	for v in "${VARIANTS[@]}"; do
 		attach "$v"
-		echo "$(per_frame known)" >>"$WORK/$v.known"
-		echo "$(per_frame random)" >>"$WORK/$v.random"
-		echo "$(tcp_gbps)" >>"$WORK/$v.tcp"
+		# One line per trial, even when a measurement printed nothing.
+		printf '%s\n' "$(per_frame known)" >>"$WORK/$v.known"
+		printf '%s\n' "$(per_frame random)" >>"$WORK/$v.random"
+		printf '%s\n' "$(tcp_gbps)" >>"$WORK/$v.tcp"
 		detach "$v"
 	done
 	echo "  trial $t done" >&2
@@ -233,8 +240,9 @@ echo
 target() {
 	local mon=$1 bare=$2 case=$3 m b limit
 	declare -n arr=$case
-	m=$((arr[$mon] - arr[none]))
-	b=$((arr[$bare] - arr[none]))
+	# Associative arrays: the keys are the values of $mon and $bare, not the words.
+	# shellcheck disable=SC2004
+	m=$((arr[$mon] - arr[none])) b=$((arr[$bare] - arr[none]))
 	limit=$(awk -v b="$b" 'BEGIN { printf "%d", 1.1 * (b > 0 ? b : 0) + 30 }')
 	printf '%-22s %-8s +%-6s <= 1.1 x %-6s + 30 = %-6s %s\n' "$mon" "$case" "$m" "$b" "$limit" \
 		"$([ "$m" -le "$limit" ] && echo met || echo 'not met')"

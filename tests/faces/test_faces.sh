@@ -187,7 +187,7 @@ test_logrotate() {
 	rc=0
 	kill -TERM "$pid" && wait "$pid" || rc=$?
 	check_eq "logrotate: the monitor ran through them" 0 "$rc"
-	check_eq "logrotate: rotated files kept" 3 "$(ls "$dir" | grep -c '^ipsecmon.jsonl\.')"
+	check_eq "logrotate: rotated files kept" 3 "$(compgen -G "$dir/ipsecmon.jsonl.*" | wc -l)"
 	check_eq "logrotate: SIGHUP made it write a new file" 1 \
 		"$([ -s "$dir/ipsecmon.jsonl" ] && echo 1 || echo 0)"
 	n=0
