@@ -2563,18 +2563,18 @@ struct ike2_pl {
 	__u16 ntype;
 };
 
-/*
- * IKEv2 over UDP 500 from 192.0.2.1 to 198.51.100.1 with the given SPIs (low
- * byte; 0 stays 0), message ID and payloads.
- */
 /* The addresses an IKE step's message goes between. */
 enum ike_hosts {
-	IKE_V4, /* the frame builder's default IPv4 pair */
+	IKE_V4, /* the frame builder's default pair: 192.0.2.1 to 198.51.100.1 */
 	IKE_V4_OTHER, /* 192.0.2.99 to 198.51.100.99 */
 	IKE_V6, /* 2001:db8::1 to 2001:db8::2 */
 	IKE_V6_NEXT, /* the same but for the last byte of each: ::11 to ::12 */
 };
 
+/*
+ * IKEv2 over UDP 500 between the hosts given, with the given SPIs (low
+ * byte; 0 stays 0), message ID and payloads.
+ */
 static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u8 spi_i, __u8 spi_r,
 		      __u32 msgid, const struct ike2_pl *pl, int n, enum ike_hosts hosts)
 {
@@ -2593,8 +2593,10 @@ static int ike2_frame(struct pkt_buf *b, __u8 *frame, __u8 exch, __u8 flags, __u
 		d6[15] = hosts == IKE_V6 ? 2 : 0x12;
 		pkt_ipv6(b, s6, d6);
 	} else {
-		pkt_ipv4(b, &(struct pkt_ipv4){ .saddr = hosts ? 0xc0000263 : 0,
-						.daddr = hosts ? 0xc6336463 : 0 });
+		bool other = hosts == IKE_V4_OTHER;
+
+		pkt_ipv4(b, &(struct pkt_ipv4){ .saddr = other ? 0xc0000263 : 0,
+						.daddr = other ? 0xc6336463 : 0 });
 	}
 	pkt_udp(b, 500, 500);
 	off = b->len;
